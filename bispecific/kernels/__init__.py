@@ -1,0 +1,1 @@
+"""Numba kernels: one behaviour per module, all working on the arrays of `PatchState`."""

@@ -1,0 +1,51 @@
+"""Blasts: apoptosis and contact-inhibited division (docs/model.md s.4)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import rng
+from ..state import BLAST, BLAST_APOPTOSES, BLAST_BIRTHS, EMPTY
+from . import constants as k
+from .grid import neighbour
+
+_S32 = np.uint64(32)
+
+
+@njit(cache=True)
+def blast_step(
+    key, c, width, height, occ_kind, occ_idx,
+    n_blasts, b_voxel, b_alive, b_cd19, b_bound, b_engaged, counters,
+) -> int:
+    """Advance every blast alive at the start of the step; returns the new slot count."""
+    n_slots = n_blasts
+    p_apoptosis = c[k.P_APOPTOSIS]
+    p_divide = c[k.P_DIVIDE]
+    for b in range(n_blasts):
+        if b_alive[b] == 0:
+            continue
+        u_apoptosis, u_divide = rng.split32(rng.draw_bits(key, b, rng.B_APOPTOSIS))
+        v = b_voxel[b]
+        if u_apoptosis < p_apoptosis:
+            b_alive[b] = 0
+            b_engaged[b] = 0  # its T cell, if any, lets go on its next step
+            occ_kind[v] = EMPTY
+            occ_idx[v] = -1
+            counters[BLAST_APOPTOSES] += 1
+            continue
+        if u_divide < p_divide:
+            bits = rng.draw_bits(key, b, rng.B_DAUGHTER)
+            dv = neighbour(v, int(((bits >> _S32) * np.uint64(8)) >> _S32), width, height)
+            if occ_kind[dv] == EMPTY and n_slots < b_voxel.shape[0]:
+                d = n_slots
+                n_slots += 1
+                b_voxel[d] = dv
+                b_alive[d] = 1
+                b_cd19[d] = b_cd19[b]
+                b_bound[d] = 0
+                b_engaged[d] = 0
+                occ_kind[dv] = BLAST
+                occ_idx[dv] = d
+                counters[BLAST_BIRTHS] += 1
+    return n_slots

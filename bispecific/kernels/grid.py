@@ -1,0 +1,33 @@
+"""Neighbour look-ups on the periodic grid (docs/model.md s.1)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def neighbour(voxel: int, direction: int, width: int, height: int) -> int:
+    """The voxel next to `voxel` in `direction` (0-3 sides, 4-7 corners), wrapping around."""
+    x = voxel % width
+    y = voxel // width
+    if direction == 0:
+        x += 1
+    elif direction == 1:
+        x -= 1
+    elif direction == 2:
+        y += 1
+    elif direction == 3:
+        y -= 1
+    elif direction == 4:
+        x += 1
+        y += 1
+    elif direction == 5:
+        x += 1
+        y -= 1
+    elif direction == 6:
+        x -= 1
+        y += 1
+    else:
+        x -= 1
+        y -= 1
+    return (y % height) * width + (x % width)
