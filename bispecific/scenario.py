@@ -1,0 +1,391 @@
+"""Scenario files: a whole run described in TOML, validated before anything runs.
+
+Tables and keys (units in the names; days count from 0 at the start of treatment):
+
+- `[scenario]` name, days, seed (required); description
+- `[patient]` marrow_blast_fraction, t_cells_per_blast, cd19_negative_fraction, weight_kg,
+  bsa_m2
+- `[[dose]]` kind = "infusion": start_day, end_day, rate_ug_per_day or
+  rate_ug_per_m2_per_day; optional max_ug_per_day, every_days, until_day
+- `[[dose]]` kind = "bolus": day, dose_ug or dose_ug_per_m2; optional every_days, until_day
+- `[[interruption]]` start_day, end_day
+- `[grid]` width, height (voxels), voxel_um
+- `[simulation]` dt_minutes, record_every_minutes, parallel
+- `[pharmacokinetics]` clearance_l_per_h, volume_l, reference_bsa_m2,
+  bsa_exponent_on_clearance
+- `[parameters]` any field of `ModelParameters`, by name
+
+Everything outside `[scenario]` and `[[dose]]` has a default (`DEFAULTS` below). Any error
+raises `ScenarioError` with one line naming the file, the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .dosing import Bolus, DosingSchedule, Infusion, Interruption
+from .parameters import ModelParameters, ParameterError
+from .pk import PKParameters
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One allowed key: its type, range (inclusive) and default (None: required)."""
+
+    kind: type
+    default: Any = None
+    lo: float = -math.inf
+    hi: float = math.inf
+    required: bool = False
+    doc: str = ""
+
+    def allowed(self) -> str:
+        if self.kind is str:
+            return "a string"
+        if self.kind is bool:
+            return "true or false"
+        what = "an integer" if self.kind is int else "a number"
+        if math.isinf(self.lo) and math.isinf(self.hi):
+            return what
+        if math.isinf(self.hi):
+            return f"{what} >= {self.lo:g}"
+        return f"{what} from {self.lo:g} to {self.hi:g}"
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "scenario": {
+        "name": Key(str, required=True, doc="short name, used for the output folder"),
+        "description": Key(str, default=""),
+        "days": Key(float, required=True, lo=0.01, hi=3650.0, doc="simulated days"),
+        "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
+    },
+    "patient": {
+        "marrow_blast_fraction": Key(float, 0.5, 0.0, 1.0,
+                                     doc="blasts as a fraction of marrow cells"),
+        "t_cells_per_blast": Key(float, 0.1, 0.0, 100.0,
+                                 doc="effector:target ratio in marrow (1:5-1:50, U)"),
+        "cd19_negative_fraction": Key(float, 0.002, 0.0, 1.0,
+                                      doc="fraction of blasts without CD19 (assumption)"),
+        "weight_kg": Key(float, 70.0, 1.0, 300.0),
+        "bsa_m2": Key(float, 1.88, 0.1, 3.5, doc="median adult 1.88 m^2 (pop-PK 2020)"),
+    },
+    "grid": {
+        "width": Key(int, 100, 4, 16384),
+        "height": Key(int, 100, 4, 16384),
+        "voxel_um": Key(float, 10.0, 1.0, 100.0),
+    },
+    "simulation": {
+        "dt_minutes": Key(float, 1.0, 0.05, 10.0),
+        "record_every_minutes": Key(float, 60.0, 0.05, 10080.0),
+        "parallel": Key(bool, False),
+    },
+    "pharmacokinetics": {
+        f.name: Key(float, f.default, 0.0 if "exponent" in f.name else 1e-6, 1e4)
+        for f in fields(PKParameters)
+    },
+}
+
+DOSE_KEYS: dict[str, dict[str, Key]] = {
+    "infusion": {
+        "kind": Key(str, required=True),
+        "start_day": Key(float, required=True, lo=0.0),
+        "end_day": Key(float, required=True, lo=0.0),
+        "rate_ug_per_day": Key(float, None, 0.0, 1e5),
+        "rate_ug_per_m2_per_day": Key(float, None, 0.0, 1e5),
+        "max_ug_per_day": Key(float, None, 0.0, 1e5),
+        "every_days": Key(float, None, 0.01, 3650.0),
+        "until_day": Key(float, None, 0.0, 3650.0),
+    },
+    "bolus": {
+        "kind": Key(str, required=True),
+        "day": Key(float, required=True, lo=0.0),
+        "dose_ug": Key(float, None, 0.0, 1e6),
+        "dose_ug_per_m2": Key(float, None, 0.0, 1e6),
+        "every_days": Key(float, None, 0.01, 3650.0),
+        "until_day": Key(float, None, 0.0, 3650.0),
+    },
+}
+
+INTERRUPTION_KEYS = {
+    "start_day": Key(float, required=True, lo=0.0),
+    "end_day": Key(float, required=True, lo=0.0),
+}
+
+TABLES = set(SCHEMA) | {"dose", "interruption", "parameters"}
+
+
+@dataclass(frozen=True)
+class Patient:
+    marrow_blast_fraction: float = 0.5
+    t_cells_per_blast: float = 0.1
+    cd19_negative_fraction: float = 0.002
+    weight_kg: float = 70.0
+    bsa_m2: float = 1.88
+
+
+@dataclass(frozen=True)
+class Grid:
+    width: int = 100
+    height: int = 100
+    voxel_um: float = 10.0
+
+
+@dataclass(frozen=True)
+class Simulation:
+    dt_minutes: float = 1.0
+    record_every_minutes: float = 60.0
+    parallel: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: everything a run needs, defaults resolved."""
+
+    name: str
+    days: float
+    seed: int
+    description: str = ""
+    patient: Patient = field(default_factory=Patient)
+    schedule: DosingSchedule = field(default_factory=DosingSchedule)
+    grid: Grid = field(default_factory=Grid)
+    simulation: Simulation = field(default_factory=Simulation)
+    pk: PKParameters = field(default_factory=PKParameters)
+    parameters: ModelParameters = field(default_factory=ModelParameters)
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        """A copy with top-level fields replaced (e.g. seed, days), checked again."""
+        data = self.to_dict()
+        data["scenario"].update(changes)
+        return scenario_from_dict(data, "<command line>")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as TOML-ready data (every default written out)."""
+        doses: list[dict[str, Any]] = []
+        for inf in self.schedule.infusions:
+            doses.append({"kind": "infusion", **_not_none(inf)})
+        for bol in self.schedule.boluses:
+            doses.append({"kind": "bolus", **_not_none(bol)})
+        data: dict[str, Any] = {
+            "scenario": {"name": self.name, "description": self.description,
+                         "days": self.days, "seed": self.seed},
+            "patient": _not_none(self.patient),
+            "grid": _not_none(self.grid),
+            "simulation": _not_none(self.simulation),
+            "pharmacokinetics": _not_none(self.pk),
+            "parameters": self.parameters.as_dict(),
+            "dose": doses,
+        }
+        if self.schedule.interruptions:
+            data["interruption"] = [_not_none(i) for i in self.schedule.interruptions]
+        return data
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+
+def _not_none(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if getattr(obj, f.name) is not None}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises ScenarioError with one clear line."""
+    path = Path(path)
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{label}: is a folder, expected a scenario .toml file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{label}: cannot read ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label}: TOML syntax error: {exc}") from None
+    return scenario_from_dict(data, label)
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> None:
+    Path(path).write_text(scenario.to_toml(), encoding="utf-8")
+
+
+def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
+    """Validate parsed TOML data and build a Scenario."""
+    fail = _Failer(label)
+    for table in data:
+        if table not in TABLES:
+            fail.unknown(table, TABLES, "table")
+    tables = {}
+    for table, schema in SCHEMA.items():
+        raw = data.get(table, {})
+        if not isinstance(raw, dict):
+            fail(f"[{table}] must be a table, not {type(raw).__name__}")
+        if table == "scenario" and table not in data:
+            fail("missing the [scenario] table (name, days, seed)")
+        tables[table] = _check_keys(raw, schema, f"[{table}]", fail)
+    days = tables["scenario"]["days"]
+    schedule = _schedule(data, days, fail)
+    try:
+        parameters = ModelParameters().with_overrides(_table(data, "parameters", fail))
+    except ParameterError as exc:
+        fail(f"[parameters] {exc}")
+    scenario = Scenario(
+        name=tables["scenario"]["name"],
+        description=tables["scenario"]["description"],
+        days=days,
+        seed=tables["scenario"]["seed"],
+        patient=Patient(**tables["patient"]),
+        schedule=schedule,
+        grid=Grid(**tables["grid"]),
+        simulation=Simulation(**tables["simulation"]),
+        pk=PKParameters(**tables["pharmacokinetics"]),
+        parameters=parameters,
+    )
+    _check_whole(scenario, fail)
+    return scenario
+
+
+class _Failer:
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __call__(self, message: str) -> None:
+        raise ScenarioError(f"{self.label}: {message}")
+
+    def unknown(self, name: str, known: set[str] | dict[str, Any], what: str,
+                where: str = "") -> None:
+        close = difflib.get_close_matches(name, list(known), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        allowed = ", ".join(sorted(known))
+        self(f"{where}unknown {what} '{name}'{hint} (allowed: {allowed})")
+
+
+def _table(data: dict[str, Any], name: str, fail: _Failer) -> dict[str, Any]:
+    raw = data.get(name, {})
+    if not isinstance(raw, dict):
+        fail(f"[{name}] must be a table, not {type(raw).__name__}")
+    return raw
+
+
+def _check_keys(raw: dict[str, Any], schema: dict[str, Key], where: str,
+                fail: _Failer) -> dict[str, Any]:
+    out = {}
+    for key in raw:
+        if key not in schema:
+            fail.unknown(key, schema, "key", f"{where} ")
+    for key, spec in schema.items():
+        if key not in raw:
+            if spec.required:
+                fail(f"{where} missing required key '{key}' ({spec.allowed()})")
+            out[key] = spec.default
+            continue
+        out[key] = _check_value(raw[key], spec, f"{where} {key}", fail)
+    return out
+
+
+def _check_value(value: Any, spec: Key, where: str, fail: _Failer) -> Any:
+    bad = f"{where} = {value!r}: expected {spec.allowed()}"
+    if spec.kind is str:
+        if not isinstance(value, str):
+            fail(bad)
+        return value
+    if spec.kind is bool:
+        if not isinstance(value, bool):
+            fail(bad)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        fail(bad)
+    if spec.kind is int and not isinstance(value, int):
+        fail(bad)
+    if not (math.isfinite(value) and spec.lo <= value <= spec.hi):
+        fail(bad)
+    return spec.kind(value)
+
+
+def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedule:
+    raw_doses = data.get("dose", [])
+    if not isinstance(raw_doses, list):
+        fail("'dose' must be an array of tables: write each as [[dose]]")
+    infusions: list[Infusion] = []
+    boluses: list[Bolus] = []
+    windows: list[tuple[float, float, int]] = []
+    for n, raw in enumerate(raw_doses, start=1):
+        where = f"[[dose]] #{n}"
+        if not isinstance(raw, dict):
+            fail(f"{where} must be a table")
+        kind = raw.get("kind")
+        if kind not in DOSE_KEYS:
+            fail(f"{where} kind = {kind!r}: expected \"infusion\" or \"bolus\"")
+        v = _check_keys(raw, DOSE_KEYS[kind], where, fail)
+        repeat = {k: v[k] for k in ("every_days", "until_day")}
+        if kind == "infusion":
+            _one_of(v, "rate_ug_per_day", "rate_ug_per_m2_per_day", where, fail)
+            if v["end_day"] <= v["start_day"]:
+                fail(f"{where} end_day = {v['end_day']!r}: must be after start_day "
+                     f"({v['start_day']!r})")
+            if v["start_day"] >= days:
+                fail(f"{where} start_day = {v['start_day']!r}: outside the run "
+                     f"(days = {days:g}); allowed 0 to {days:g}")
+            if repeat["every_days"] is not None and (
+                    repeat["every_days"] < v["end_day"] - v["start_day"]):
+                fail(f"{where} every_days = {repeat['every_days']!r}: shorter than the "
+                     f"infusion itself ({v['end_day'] - v['start_day']:g} days)")
+            inf = Infusion(v["start_day"], v["end_day"], v["rate_ug_per_day"],
+                           v["rate_ug_per_m2_per_day"], v["max_ug_per_day"], **repeat)
+            infusions.append(inf)
+            windows.extend((a, b, n) for a, b in inf.occurrences(days))
+        else:
+            _one_of(v, "dose_ug", "dose_ug_per_m2", where, fail)
+            if v["day"] >= days:
+                fail(f"{where} day = {v['day']!r}: outside the run (days = {days:g}); "
+                     f"allowed 0 to below {days:g}")
+            boluses.append(Bolus(v["day"], v["dose_ug"], v["dose_ug_per_m2"], **repeat))
+        if repeat["until_day"] is not None and repeat["every_days"] is None:
+            fail(f"{where} until_day = {repeat['until_day']!r}: needs every_days")
+    windows.sort()
+    for (a0, b0, n0), (a1, _b1, n1) in zip(windows, windows[1:], strict=False):
+        if a1 < b0 - 1e-12:
+            fail(f"[[dose]] #{n1} overlaps [[dose]] #{n0}: infusions on days {a0:g}-{b0:g} "
+                 f"and from day {a1:g}; infusions must not overlap (give the summed rate)")
+    interruptions = []
+    raw_int = data.get("interruption", [])
+    if not isinstance(raw_int, list):
+        fail("'interruption' must be an array of tables: write each as [[interruption]]")
+    for n, raw in enumerate(raw_int, start=1):
+        where = f"[[interruption]] #{n}"
+        if not isinstance(raw, dict):
+            fail(f"{where} must be a table")
+        v = _check_keys(raw, INTERRUPTION_KEYS, where, fail)
+        if v["end_day"] <= v["start_day"]:
+            fail(f"{where} end_day = {v['end_day']!r}: must be after start_day")
+        interruptions.append(Interruption(v["start_day"], v["end_day"]))
+    return DosingSchedule(tuple(infusions), tuple(boluses), tuple(interruptions))
+
+
+def _one_of(v: dict[str, Any], a: str, b: str, where: str, fail: _Failer) -> None:
+    if (v[a] is None) == (v[b] is None):
+        fail(f"{where} needs exactly one of '{a}' or '{b}'")
+
+
+def _check_whole(s: Scenario, fail: _Failer) -> None:
+    cells = (s.grid.width * s.grid.height * s.parameters.marrow_cellularity
+             * s.patient.marrow_blast_fraction * (1.0 + s.patient.t_cells_per_blast))
+    if cells > s.grid.width * s.grid.height:
+        fail(f"[patient] t_cells_per_blast = {s.patient.t_cells_per_blast!r}: blasts and T "
+             f"cells would need {cells:.0f} voxels of {s.grid.width * s.grid.height}; "
+             "lower it or marrow_blast_fraction")
+    if s.simulation.record_every_minutes < s.simulation.dt_minutes:
+        fail(f"[simulation] record_every_minutes = {s.simulation.record_every_minutes!r}: "
+             f"must be at least dt_minutes ({s.simulation.dt_minutes!r})")
