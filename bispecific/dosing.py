@@ -155,7 +155,9 @@ def _repeat_times(first: float, every: float | None, until: float | None,
     return times
 
 
-def _subtract(start: float, end: float, gaps: tuple[Interruption, ...]) -> list[tuple[float, float]]:
+def _subtract(
+    start: float, end: float, gaps: tuple[Interruption, ...]
+) -> list[tuple[float, float]]:
     """The parts of [start, end) outside every interruption."""
     parts = [(start, end)]
     for gap in gaps:
