@@ -107,7 +107,8 @@ class ModelParameters:
         clean: dict[str, float] = {}
         for name, value in overrides.items():
             if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
+                close = difflib.get_close_matches(name, known, n=1) or sorted(
+                    k for k in known if k.startswith(name) or name.startswith(k))
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 raise ParameterError(f"unknown parameter '{name}'{hint}")
             if isinstance(value, bool) or not isinstance(value, int | float):

@@ -164,9 +164,17 @@ class Scenario:
     parameters: ModelParameters = field(default_factory=ModelParameters)
 
     def with_changes(self, **changes: Any) -> Scenario:
-        """A copy with top-level fields replaced (e.g. seed, days), checked again."""
+        """A copy with [scenario] fields replaced (seed, days, name), checked again.
+
+        A shorter `days` runs the first part of the schedule: doses that would start after
+        the new end are dropped, and infusions are cut at it.
+        """
         data = self.to_dict()
         data["scenario"].update(changes)
+        days = data["scenario"]["days"]
+        if isinstance(days, int | float) and days > 0:
+            data["dose"] = [d for d in data["dose"]
+                            if d.get("start_day", d.get("day", 0.0)) < days]
         return scenario_from_dict(data, "<command line>")
 
     def to_dict(self) -> dict[str, Any]:
@@ -266,10 +274,17 @@ class _Failer:
 
     def unknown(self, name: str, known: set[str] | dict[str, Any], what: str,
                 where: str = "") -> None:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = _suggest(name, known)
         allowed = ", ".join(sorted(known))
         self(f"{where}unknown {what} '{name}'{hint} (allowed: {allowed})")
+
+
+def _suggest(name: str, known: Any) -> str:
+    """'; did you mean 'x'?' for a near miss or a key that the name begins, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    if not close:
+        close = sorted(k for k in known if k.startswith(name) or name.startswith(k))
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _table(data: dict[str, Any], name: str, fail: _Failer) -> dict[str, Any]:
@@ -333,14 +348,14 @@ def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedul
         if kind == "infusion":
             _one_of(v, "rate_ug_per_day", "rate_ug_per_m2_per_day", where, fail)
             if v["end_day"] <= v["start_day"]:
-                fail(f"{where} end_day = {v['end_day']!r}: must be after start_day "
-                     f"({v['start_day']!r})")
+                fail(f"{where} end_day = {_g(v['end_day'])}: must be after start_day "
+                     f"({_g(v['start_day'])})")
             if v["start_day"] >= days:
-                fail(f"{where} start_day = {v['start_day']!r}: outside the run "
+                fail(f"{where} start_day = {_g(v['start_day'])}: outside the run "
                      f"(days = {days:g}); allowed 0 to {days:g}")
             if repeat["every_days"] is not None and (
                     repeat["every_days"] < v["end_day"] - v["start_day"]):
-                fail(f"{where} every_days = {repeat['every_days']!r}: shorter than the "
+                fail(f"{where} every_days = {_g(repeat['every_days'])}: shorter than the "
                      f"infusion itself ({v['end_day'] - v['start_day']:g} days)")
             inf = Infusion(v["start_day"], v["end_day"], v["rate_ug_per_day"],
                            v["rate_ug_per_m2_per_day"], v["max_ug_per_day"], **repeat)
@@ -349,11 +364,11 @@ def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedul
         else:
             _one_of(v, "dose_ug", "dose_ug_per_m2", where, fail)
             if v["day"] >= days:
-                fail(f"{where} day = {v['day']!r}: outside the run (days = {days:g}); "
+                fail(f"{where} day = {_g(v['day'])}: outside the run (days = {days:g}); "
                      f"allowed 0 to below {days:g}")
             boluses.append(Bolus(v["day"], v["dose_ug"], v["dose_ug_per_m2"], **repeat))
         if repeat["until_day"] is not None and repeat["every_days"] is None:
-            fail(f"{where} until_day = {repeat['until_day']!r}: needs every_days")
+            fail(f"{where} until_day = {_g(repeat['until_day'])}: needs every_days")
     windows.sort()
     for (a0, b0, n0), (a1, _b1, n1) in zip(windows, windows[1:], strict=False):
         if a1 < b0 - 1e-12:
@@ -369,9 +384,14 @@ def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedul
             fail(f"{where} must be a table")
         v = _check_keys(raw, INTERRUPTION_KEYS, where, fail)
         if v["end_day"] <= v["start_day"]:
-            fail(f"{where} end_day = {v['end_day']!r}: must be after start_day")
+            fail(f"{where} end_day = {_g(v['end_day'])}: must be after start_day")
         interruptions.append(Interruption(v["start_day"], v["end_day"]))
     return DosingSchedule(tuple(infusions), tuple(boluses), tuple(interruptions))
+
+
+def _g(x: float) -> str:
+    """A number as a user would write it: 12, 0.5, 1e-06."""
+    return f"{x:g}"
 
 
 def _one_of(v: dict[str, Any], a: str, b: str, where: str, fail: _Failer) -> None:
@@ -383,9 +403,9 @@ def _check_whole(s: Scenario, fail: _Failer) -> None:
     cells = (s.grid.width * s.grid.height * s.parameters.marrow_cellularity
              * s.patient.marrow_blast_fraction * (1.0 + s.patient.t_cells_per_blast))
     if cells > s.grid.width * s.grid.height:
-        fail(f"[patient] t_cells_per_blast = {s.patient.t_cells_per_blast!r}: blasts and T "
+        fail(f"[patient] t_cells_per_blast = {_g(s.patient.t_cells_per_blast)}: blasts and T "
              f"cells would need {cells:.0f} voxels of {s.grid.width * s.grid.height}; "
              "lower it or marrow_blast_fraction")
     if s.simulation.record_every_minutes < s.simulation.dt_minutes:
-        fail(f"[simulation] record_every_minutes = {s.simulation.record_every_minutes!r}: "
-             f"must be at least dt_minutes ({s.simulation.dt_minutes!r})")
+        fail(f"[simulation] record_every_minutes = {_g(s.simulation.record_every_minutes)}: "
+             f"must be at least dt_minutes ({_g(s.simulation.dt_minutes)})")

@@ -1,0 +1,116 @@
+"""Pharmacokinetics against the published population model (science.md 1a, V1-V6)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from bispecific.dosing import Bolus, DosingSchedule, Infusion, Interruption
+from bispecific.pk import PKParameters, PlasmaCurve
+
+PK = PKParameters()
+
+
+def infusion(rate, start=0.0, end=28.0, **kw):
+    return DosingSchedule(infusions=(Infusion(start, end, rate_ug_per_day=rate, **kw),))
+
+
+@pytest.mark.parametrize("rate, expected", [(9.0, 169.0), (28.0, 525.0)])
+def test_steady_state_is_rate_over_clearance(rate, expected):
+    css = PlasmaCurve(infusion(rate), 28.0)(24.0 * 5)
+    assert abs(css - rate / 24.0 / 2.22 * 1000.0) < 1e-6 * css  # exact closed form
+    assert abs(css / expected - 1.0) < 0.10  # V1, V2
+
+
+def test_half_life_is_about_1_9_hours():
+    curve = PlasmaCurve(infusion(28.0, end=2.0), 3.0)
+    stop = 48.0
+    assert PK.half_life_h(1.88) == pytest.approx(1.87, abs=0.02)
+    assert curve(stop + 1.87) / curve(stop) == pytest.approx(0.5, abs=0.01)
+
+
+def test_ninety_percent_of_steady_state_by_about_6_hours():
+    curve = PlasmaCurve(infusion(28.0), 28.0)
+    css = curve(200.0)
+    assert 0.85 < curve(6.0) / css < 0.92
+    assert curve(6.5) / css > 0.90
+    assert curve(24.0) / css > 0.999  # steady state within a day (V4)
+
+
+def test_linear_in_dose():
+    times = np.linspace(0.0, 100.0, 41)
+    one = PlasmaCurve(infusion(9.0), 28.0).sample(times)
+    three = PlasmaCurve(infusion(27.0), 28.0).sample(times)
+    np.testing.assert_allclose(three, 3.0 * one, rtol=1e-12)
+
+
+def test_superposition_of_doses():
+    times = np.linspace(0.0, 200.0, 81)
+    a = DosingSchedule(infusions=(Infusion(0, 3, rate_ug_per_day=9),))
+    b = DosingSchedule(boluses=(Bolus(1.5, dose_ug=20),))
+    both = DosingSchedule(infusions=a.infusions, boluses=b.boluses)
+    np.testing.assert_allclose(
+        PlasmaCurve(both, 9).sample(times),
+        PlasmaCurve(a, 9).sample(times) + PlasmaCurve(b, 9).sample(times), rtol=1e-12)
+
+
+def test_bolus_peaks_at_dose_over_volume_and_falls_below_100_in_about_10_hours():
+    curve = PlasmaCurve(DosingSchedule(boluses=(Bolus(0.0, dose_ug=28.0),)), 2.0)
+    peak = 28.0 / 5.98 * 1000.0
+    assert curve(0.0) == pytest.approx(peak)  # ~4,700 pg/mL (V6)
+    crossing = math.log(peak / 100.0) / (2.22 / 5.98)
+    assert 9.5 < crossing < 11.0
+    assert curve(crossing - 0.1) > 100.0 > curve(crossing + 0.1)
+
+
+def test_washout_after_infusion_stops():
+    curve = PlasmaCurve(infusion(28.0, end=7.0), 10.0)
+    css = curve(7 * 24.0 - 0.01)
+    assert curve(7 * 24.0 + 13.0) < 0.01 * css  # < 1% within ~13 h (V4)
+    assert curve(9 * 24.0) < 1e-6 * css
+
+
+def test_bsa_lowers_clearance_as_published():
+    assert PK.clearance_for(0.37) == pytest.approx(0.37 * 2.22, rel=0.01)  # 63% lower
+    for bsa in (1.5, 2.3):  # adult range: 25% or less
+        assert abs(PK.clearance_for(bsa) / 2.22 - 1.0) < 0.25
+
+
+def test_15_ug_per_m2_keeps_css_above_ec90():
+    css = PlasmaCurve(DosingSchedule(infusions=(
+        Infusion(0, 28, rate_ug_per_m2_per_day=15.0),)), 28.0, bsa_m2=1.73)(100.0)
+    assert css >= 470.0  # V5
+
+
+def test_per_m2_dose_is_capped():
+    sched = DosingSchedule(infusions=(
+        Infusion(0, 28, rate_ug_per_m2_per_day=15.0, max_ug_per_day=28.0),))
+    assert sched.daily_dose_ug(3, bsa_m2=2.5, run_days=28) == pytest.approx(28.0)
+    assert sched.daily_dose_ug(3, bsa_m2=1.0, run_days=28) == pytest.approx(15.0)
+
+
+def test_repeated_boluses_and_cycles():
+    daily = DosingSchedule(boluses=(Bolus(0, dose_ug=28, every_days=1, until_day=28),))
+    _, events = daily.expand(28, 1.88)
+    assert [e.time_h for e in events] == [24.0 * d for d in range(28)]
+    cycles = DosingSchedule(infusions=(
+        Infusion(0, 28, rate_ug_per_day=28, every_days=42, until_day=126),))
+    segments, _ = cycles.expand(126, 1.88)
+    assert [(s.start_h / 24, s.end_h / 24) for s in segments] == [(0, 28), (42, 70), (84, 112)]
+
+
+def test_interruption_stops_the_drug():
+    sched = DosingSchedule(
+        infusions=(Infusion(0, 28, rate_ug_per_day=28),),
+        boluses=(Bolus(5.5, dose_ug=10),),
+        interruptions=(Interruption(5.0, 6.0),),
+    )
+    curve = PlasmaCurve(sched, 28)
+    assert curve(6 * 24.0 - 0.01) < 0.001 * curve(5 * 24.0)  # washed out, bolus skipped
+    assert curve(7 * 24.0) > 0.99 * curve(4 * 24.0)  # back at steady state
+    assert sched.daily_dose_ug(5, 1.88, 28) == 0.0
+
+
+def test_no_drug_before_treatment_or_without_doses():
+    assert PlasmaCurve(DosingSchedule(), 28)(10.0) == 0.0
+    assert PlasmaCurve(infusion(28.0), 28)(-1.0) == 0.0

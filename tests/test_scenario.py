@@ -1,0 +1,132 @@
+"""Scenario files: validation errors name the file, key, value and what is allowed."""
+
+from pathlib import Path
+
+import pytest
+
+from bispecific.scenario import ScenarioError, load_scenario, save_scenario
+
+SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
+
+BASE = """
+[scenario]
+name = "t"
+days = 10
+seed = 1
+
+[[dose]]
+kind = "infusion"
+start_day = 0
+end_day = 7
+rate_ug_per_day = 9
+"""
+
+
+def _load(tmp_path, text):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def _error(tmp_path, text):
+    with pytest.raises(ScenarioError) as info:
+        _load(tmp_path, text)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(tmp_path / "s.toml") + ": ")
+    return message
+
+
+def test_shipped_scenarios_load_and_survive_a_round_trip(tmp_path):
+    assert len(SCENARIOS) >= 8
+    for path in SCENARIOS:
+        first = load_scenario(path)
+        save_scenario(first, tmp_path / "again.toml")
+        assert load_scenario(tmp_path / "again.toml") == first, path.name
+
+
+def test_minimal_scenario_gets_documented_defaults(tmp_path):
+    s = _load(tmp_path, BASE)
+    assert (s.grid.width, s.grid.height, s.grid.voxel_um) == (100, 100, 10.0)
+    assert s.simulation.dt_minutes == 1.0
+    assert s.patient.bsa_m2 == 1.88
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[patient]\nmarow_blast_fraction = 0.5\n")
+    assert "[patient] unknown key 'marow_blast_fraction'" in msg
+    assert "did you mean 'marrow_blast_fraction'" in msg
+
+
+def test_unknown_table(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[gird]\nwidth = 10\n")
+    assert "unknown table 'gird'" in msg and "did you mean 'grid'" in msg
+
+
+def test_wrong_type(tmp_path):
+    msg = _error(tmp_path, BASE + '\n[grid]\nwidth = "wide"\n')
+    assert "[grid] width = 'wide': expected an integer from 4 to 16384" in msg
+
+
+def test_out_of_range(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[patient]\nmarrow_blast_fraction = 1.5\n")
+    assert "marrow_blast_fraction = 1.5: expected a number from 0 to 1" in msg
+
+
+def test_missing_required_key(tmp_path):
+    msg = _error(tmp_path, BASE.replace("seed = 1\n", ""))
+    assert "[scenario] missing required key 'seed'" in msg
+
+
+def test_overlapping_infusions(tmp_path):
+    text = BASE + ('\n[[dose]]\nkind = "infusion"\nstart_day = 5\nend_day = 9\n'
+                   'rate_ug_per_day = 28\n')
+    msg = _error(tmp_path, text)
+    assert "[[dose]] #2 overlaps [[dose]] #1" in msg
+
+
+def test_dose_outside_the_run(tmp_path):
+    msg = _error(tmp_path, BASE + '\n[[dose]]\nkind = "bolus"\nday = 12\ndose_ug = 28\n')
+    assert "[[dose]] #2 day = 12: outside the run (days = 10)" in msg
+
+
+def test_rate_given_twice(tmp_path):
+    msg = _error(tmp_path, BASE.replace("rate_ug_per_day = 9",
+                                        "rate_ug_per_day = 9\nrate_ug_per_m2_per_day = 5"))
+    assert "needs exactly one of 'rate_ug_per_day' or 'rate_ug_per_m2_per_day'" in msg
+
+
+def test_unknown_dose_kind(tmp_path):
+    msg = _error(tmp_path, BASE.replace('kind = "infusion"', 'kind = "drip"'))
+    assert "[[dose]] #1 kind = 'drip': expected \"infusion\" or \"bolus\"" in msg
+
+
+def test_unknown_model_parameter(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[parameters]\nkill_time = 5\n")
+    assert "[parameters] unknown parameter 'kill_time'; did you mean 'kill_time_min'" in msg
+
+
+def test_model_parameter_out_of_range(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[parameters]\nkill_probability = 2\n")
+    assert "kill_probability' = 2: allowed 0 to 1" in msg
+
+
+def test_toml_syntax_error(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[patient\n")
+    assert "TOML syntax error" in msg and "line" in msg
+
+
+def test_too_many_cells_for_the_grid(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[patient]\nmarrow_blast_fraction = 1\n"
+                 "t_cells_per_blast = 5\n")
+    assert "t_cells_per_blast = 5: " in msg and "30000 voxels of 10000" in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+def test_parameter_overrides_reach_the_model(tmp_path):
+    s = _load(tmp_path, BASE + "\n[parameters]\nkill_time_min = 12.5\n")
+    assert s.parameters.kill_time_min == 12.5
