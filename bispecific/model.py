@@ -8,7 +8,8 @@ touches lives in the NumPy arrays of `model.state`, advanced by Numba kernels
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Protocol
 
 import mesa
 import numpy as np
@@ -21,6 +22,18 @@ from .state import COUNTER_NAMES, FREE, KILLS, SYNAPSES, new_patch_state
 from .step import StepConfig, advance
 
 PlasmaInput = Callable[[float], float] | float
+
+
+class StepReadout(Protocol):
+    """Something computed from the patch as it runs (e.g. plasma cytokines).
+
+    The model calls `update` after every step and adds `reporters()` to its DataCollector;
+    readouts live in higher layers, which the model never imports.
+    """
+
+    def update(self, model: BispecificModel) -> None: ...
+
+    def reporters(self) -> dict[str, Callable[[BispecificModel], float]]: ...
 
 
 class AgentViews(AgentSet):
@@ -78,6 +91,7 @@ class BispecificModel(mesa.Model):
         parameters: ModelParameters | None = None,
         record_every_minutes: float = 60.0,
         parallel: bool = False,
+        readouts: Sequence[StepReadout] = (),
         seed: int | None = None,
     ) -> None:
         """Create the patch.
@@ -95,6 +109,8 @@ class BispecificModel(mesa.Model):
             parameters: biological parameters; defaults and sources in `ModelParameters`.
             record_every_minutes: interval of the DataCollector's records, in minutes.
             parallel: run the molecule kernel on all cores (results are identical).
+            readouts: step observers (see `StepReadout`), updated after every step; their
+                reporters become DataCollector columns.
             seed: random seed; None draws one from the OS, recorded as `model.seed`.
         """
         if seed is None:
@@ -122,7 +138,11 @@ class BispecificModel(mesa.Model):
         self.bound_molecules = 0
         self.drug_plasma_pg_per_ml = float(self.plasma(0.0))
         self._views = _ViewsByType(self)
-        self.datacollector = mesa.DataCollector(model_reporters=self.reporters())
+        self.readouts = list(readouts)
+        model_reporters = self.reporters()
+        for readout in self.readouts:
+            model_reporters.update(readout.reporters())
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters)
         self.datacollector.collect(self)
 
     # -- time -----------------------------------------------------------------------------
@@ -147,6 +167,8 @@ class BispecificModel(mesa.Model):
         self.bound_molecules = result.bound_molecules
         self.drug_plasma_pg_per_ml = float(self.plasma(self.time_h))
         self._views = _ViewsByType(self)
+        for readout in self.readouts:
+            readout.update(self)
         if self.steps % self._steps_per_record == 0:
             self.datacollector.collect(self)
 
@@ -183,6 +205,11 @@ class BispecificModel(mesa.Model):
         return np.arange(s.n_molecules)
 
     # -- readouts -------------------------------------------------------------------------
+    @property
+    def step_stimulation(self) -> float:
+        """Cytokine release of the last step, in killing-synapse-minutes (docs/model.md s.5)."""
+        return float(self.state.stimulation[0])
+
     def counter(self, name: str) -> int:
         return int(self.state.counters[COUNTER_NAMES.index(name)])
 

@@ -86,6 +86,18 @@ class ModelParameters:
     exhaustion_half_life_days: float = _p(
         7.0, "day", "assumption", 0.01, 1e4)
 
+    # --- cytokine release by T cells (science.md section 3; docs/model.md s.5) -----------
+    desensitisation_per_synapse_h: float = _p(
+        1.5, "/h of synapse time",
+        "calibrated to V8/V9 (first-dose peak, smaller step-up peaks); the mechanism follows "
+        "Chen 2019 / Lefevre 2024 (U)", 0.0, 100.0)
+    desensitisation_half_life_days: float = _p(
+        21.0, "day", "calibrated to V9 (step-up peaks at days 7 and 14 smaller than day 0)",
+        0.01, 1e4)
+    failed_synapse_release_factor: float = _p(
+        2.0, "x release rate of a killing synapse",
+        "assumption; prolonged synapses hypersecrete (Jenkins 2015, U)", 0.0, 100.0)
+
     # --- synapse and killing (science.md 1b, 1c) ------------------------------------------
     adhesion_per_bond: float = _p(
         0.033, "/bond/min of contact",

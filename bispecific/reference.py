@@ -43,6 +43,7 @@ class RefTCell:
     exhaustion: float = 0.0
     kills: int = 0
     bound: int = 0
+    desens: float = 0.0
 
 
 @dataclass
@@ -67,6 +68,7 @@ class ReferencePatch:
     molecules: list[RefMolecule] = field(default_factory=list)
     cells_at: dict[tuple[int, int], RefBlast | RefTCell] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    stimulation: float = 0.0  # cumulative release, killing-synapse-minutes
 
     @classmethod
     def from_state(
@@ -113,15 +115,21 @@ class ReferencePatch:
         dt = self.dt_min
         act_decay = 2.0 ** (-dt / (p.activation_half_life_h * 60.0))
         exh_decay = 2.0 ** (-dt / (p.exhaustion_half_life_days * 1440.0))
+        des_decay = 2.0 ** (-dt / (p.desensitisation_half_life_days * 1440.0))
+        des_gain = 1.0 - math.exp(-p.desensitisation_per_synapse_h / 60.0 * dt)
         for t in list(self.tcells):
             if not t.alive:
                 continue
             t.activation *= act_decay
             t.exhaustion *= exh_decay
+            t.desens *= des_decay
             if t.partner is not None:
                 if not t.partner.alive:
                     t.partner = None
                 else:
+                    weight = 1.0 if t.will_kill else p.failed_synapse_release_factor
+                    self.stimulation += weight * (1.0 - t.desens) * dt
+                    t.desens += (1.0 - t.desens) * des_gain
                     t.timer_min -= dt
                     if t.timer_min <= 1e-9:
                         if t.will_kill:
@@ -138,7 +146,8 @@ class ReferencePatch:
                 if self._chance(1.0 - math.exp(-rate)):
                     spot = self._free_neighbour(t.x, t.y)
                     if spot is not None:
-                        d = RefTCell(*spot, activation=t.activation, exhaustion=t.exhaustion)
+                        d = RefTCell(*spot, activation=t.activation, exhaustion=t.exhaustion,
+                                     desens=t.desens)
                         self.tcells.append(d)
                         self.cells_at[spot] = d
                         self.counts["t_births"] += 1

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import units
+from .crs import CrsTracker
+from .cytokines import CytokineReadout, patient_scale
 from .model import BispecificModel
 from .pk import PlasmaCurve
 from .readouts import summarise
@@ -20,8 +22,30 @@ def plasma_curve(scenario: Scenario) -> PlasmaCurve:
     return PlasmaCurve(scenario.schedule, scenario.days, scenario.patient.bsa_m2, scenario.pk)
 
 
-def build_model(scenario: Scenario) -> BispecificModel:
-    """The Mesa model for a scenario, driven by its plasma curve."""
+def premedication_times_h(scenario: Scenario) -> list[float]:
+    """Dexamethasone times: a lead time before the first dose and each step-up or bolus."""
+    if not scenario.dexamethasone:
+        return []
+    lead = scenario.cytokines.premedication_lead_h
+    return [t - lead for t in
+            scenario.schedule.start_times_h(scenario.days, scenario.patient.bsa_m2)]
+
+
+def cytokine_readout(scenario: Scenario, tracker: CrsTracker | None = None) -> CytokineReadout:
+    """Plasma cytokines for the scenario's patient, scaled from the patch."""
+    g = scenario.grid
+    patch_cells = g.width * g.height * scenario.parameters.marrow_cellularity
+    return CytokineReadout(
+        scale=patient_scale(patch_cells, scenario.patient.weight_kg, scenario.cytokines),
+        weight_kg=scenario.patient.weight_kg,
+        params=scenario.cytokines,
+        premedication_h=premedication_times_h(scenario),
+        on_il6=tracker,
+    )
+
+
+def build_model(scenario: Scenario, tracker: CrsTracker | None = None) -> BispecificModel:
+    """The Mesa model for a scenario, driven by its plasma curve, with its cytokines."""
     p = scenario.patient
     return BispecificModel(
         width=scenario.grid.width,
@@ -35,6 +59,7 @@ def build_model(scenario: Scenario) -> BispecificModel:
         parameters=scenario.parameters,
         record_every_minutes=scenario.simulation.record_every_minutes,
         parallel=scenario.simulation.parallel,
+        readouts=[cytokine_readout(scenario, tracker)],
         seed=scenario.seed,
     )
 
@@ -52,7 +77,8 @@ def run_scenario(
 ) -> RunResult:
     """Run a scenario to its end; `progress(hours_done)` is called at every record."""
     start = time.perf_counter()
-    model = build_model(scenario)
+    tracker = CrsTracker()
+    model = build_model(scenario, tracker)
     hours_per_record = model.record_every_minutes / units.MINUTES_PER_HOUR
     model.run_for(
         scenario.days,
@@ -60,4 +86,8 @@ def run_scenario(
     )
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     wall = time.perf_counter() - start
-    return RunResult(scenario, timeseries, summarise(scenario, model, timeseries, wall), model)
+    summary = summarise(scenario, model, timeseries, wall)
+    summary.update(tracker.summary())
+    summary["dexamethasone"] = scenario.dexamethasone
+    summary["bispecific_version"] = summary.pop("bispecific_version")  # keep it last
+    return RunResult(scenario, timeseries, summary, model)

@@ -14,6 +14,8 @@ Tables and keys (units in the names; days count from 0 at the start of treatment
 - `[pharmacokinetics]` clearance_l_per_h, volume_l, reference_bsa_m2,
   bsa_exponent_on_clearance
 - `[parameters]` any field of `ModelParameters`, by name
+- `[premedication]` dexamethasone (true/false): before the first dose and each step-up
+- `[cytokines]` any field of `CytokineParameters`, by name
 
 Everything outside `[scenario]` and `[[dose]]` has a default (`DEFAULTS` below). Any error
 raises `ScenarioError` with one line naming the file, the key, the value and what is allowed.
@@ -30,6 +32,7 @@ from typing import Any
 
 import tomli_w
 
+from .cytokines import CytokineParameters
 from .dosing import Bolus, DosingSchedule, Infusion, Interruption
 from .parameters import ModelParameters, ParameterError
 from .pk import PKParameters
@@ -93,6 +96,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "pharmacokinetics": {
         f.name: Key(float, f.default, 0.0 if "exponent" in f.name else 1e-6, 1e4)
         for f in fields(PKParameters)
+    },
+    "premedication": {
+        "dexamethasone": Key(bool, False, doc="before the first dose and each step-up"),
+    },
+    "cytokines": {
+        f.name: Key(float, f.default, 0.0, 1e15) for f in fields(CytokineParameters)
     },
 }
 
@@ -162,6 +171,8 @@ class Scenario:
     simulation: Simulation = field(default_factory=Simulation)
     pk: PKParameters = field(default_factory=PKParameters)
     parameters: ModelParameters = field(default_factory=ModelParameters)
+    dexamethasone: bool = False
+    cytokines: CytokineParameters = field(default_factory=CytokineParameters)
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
@@ -192,6 +203,8 @@ class Scenario:
             "simulation": _not_none(self.simulation),
             "pharmacokinetics": _not_none(self.pk),
             "parameters": self.parameters.as_dict(),
+            "premedication": {"dexamethasone": self.dexamethasone},
+            "cytokines": _not_none(self.cytokines),
             "dose": doses,
         }
         if self.schedule.interruptions:
@@ -260,6 +273,8 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
         simulation=Simulation(**tables["simulation"]),
         pk=PKParameters(**tables["pharmacokinetics"]),
         parameters=parameters,
+        dexamethasone=tables["premedication"]["dexamethasone"],
+        cytokines=CytokineParameters(**tables["cytokines"]),
     )
     _check_whole(scenario, fail)
     return scenario

@@ -87,12 +87,14 @@ class PatchState:
     t_kills: np.ndarray  # int32, kills delivered
     t_bound: np.ndarray  # int32
     t_pbind: np.ndarray  # float64
+    t_desens: np.ndarray  # float64 in [0, 1], cytokine desensitisation
     # molecules
     n_molecules: int
     m_voxel: np.ndarray  # int32
     m_state: np.ndarray  # int8
     m_cell: np.ndarray  # int32, slot of the cell it is bound to
     counters: np.ndarray  # int64 [N_COUNTERS], cumulative
+    stimulation: np.ndarray  # float64 [2]: this step's, and cumulative, release (synapse-min)
     initial_blasts: int
     initial_tcells: int
 
@@ -124,6 +126,7 @@ class PatchState:
             self.t_kills = _grow(self.t_kills, cap)
             self.t_bound = _grow(self.t_bound, cap)
             self.t_pbind = _grow(self.t_pbind, cap)
+            self.t_desens = _grow(self.t_desens, cap)
 
     def ensure_molecule_capacity(self, extra: int) -> None:
         need = self.n_molecules + extra
@@ -218,11 +221,13 @@ def new_patch_state(
         t_kills=np.zeros(cap_t, np.int32),
         t_bound=np.zeros(cap_t, np.int32),
         t_pbind=np.zeros(cap_t),
+        t_desens=np.zeros(cap_t),
         n_molecules=0,
         m_voxel=np.zeros(cap_m, np.int32),
         m_state=np.zeros(cap_m, np.int8),
         m_cell=np.full(cap_m, -1, np.int32),
         counters=np.zeros(N_COUNTERS, np.int64),
+        stimulation=np.zeros(2),
         initial_blasts=n_blasts,
         initial_tcells=n_tcells,
     )

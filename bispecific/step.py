@@ -75,7 +75,8 @@ def advance(
         key, c, s.width, s.height, s.occ_kind, s.occ_idx,
         s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_engaged,
         s.n_tcells, s.t_voxel, s.t_alive, s.t_partner, s.t_timer_min, s.t_will_kill,
-        s.t_activation, s.t_exhaustion, s.t_kills, s.t_bound, s.counters,
+        s.t_activation, s.t_exhaustion, s.t_kills, s.t_bound, s.t_desens, s.counters,
+        s.stimulation,
     )
     s.n_blasts = blast_step(
         key, c, s.width, s.height, s.occ_kind, s.occ_idx,

@@ -15,7 +15,8 @@ from .helpers import params, small_model
 SEEDS = range(24)
 STEPS = 300
 PLASMA = 3000.0
-METRICS = ("kills", "synapses", "entered", "exit", "internalised", "bound", "blasts")
+METRICS = ("kills", "synapses", "entered", "exit", "internalised", "bound", "blasts",
+           "stimulation")
 
 
 def _kernel_outcome(seed):
@@ -31,6 +32,7 @@ def _kernel_outcome(seed):
         "internalised": m.counter("molecules_cleared_internalised"),
         "bound": s.n_molecules - s.molecules_in_state(0),
         "blasts": s.blasts_alive(),
+        "stimulation": float(s.stimulation[1]),
     }
 
 
@@ -49,6 +51,7 @@ def _reference_outcome(seed, parameters=None):
         "internalised": ref.counts["internalised"],
         "bound": ref.bound_molecules(),
         "blasts": ref.blasts_alive(),
+        "stimulation": ref.stimulation,
     }
 
 

@@ -34,7 +34,10 @@ PROLIFERATION_PER_STEP = 17
 DEATH_PER_STEP = 18
 AICD_PER_STEP = 19
 DT_MIN = 20
-N_CONSTANTS = 21
+DESENSITISATION_GAIN = 21
+DESENSITISATION_DECAY = 22
+FAILED_RELEASE_FACTOR = 23
+N_CONSTANTS = 24
 
 
 def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.ndarray:
@@ -71,6 +74,11 @@ def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.n
     c[DEATH_PER_STEP] = units.per_day_to_per_min(p.t_cell_death_per_day) * dt_min
     c[AICD_PER_STEP] = units.per_day_to_per_min(p.aicd_per_day) * dt_min
     c[DT_MIN] = dt_min
+    c[DESENSITISATION_GAIN] = units.rate_to_step_probability(
+        p.desensitisation_per_synapse_h / units.MINUTES_PER_HOUR, dt_min)
+    c[DESENSITISATION_DECAY] = units.half_life_to_step_factor(
+        units.days_to_min(p.desensitisation_half_life_days), dt_min)
+    c[FAILED_RELEASE_FACTOR] = p.failed_synapse_release_factor
     return c
 
 

@@ -29,20 +29,30 @@ def tcell_step(
     key, c, width, height, occ_kind, occ_idx,
     b_voxel, b_alive, b_cd19, b_bound, b_engaged,
     n_tcells, t_voxel, t_alive, t_partner, t_timer_min, t_will_kill,
-    t_activation, t_exhaustion, t_kills, t_bound, counters,
+    t_activation, t_exhaustion, t_kills, t_bound, t_desens, counters, stimulation,
 ) -> int:
-    """Advance every T cell alive at the start of the step; returns the new slot count."""
+    """Advance every T cell alive at the start of the step; returns the new slot count.
+
+    `stimulation[0]` receives this step's cytokine release in killing-synapse-minutes,
+    weighted by (1 - desensitisation); `stimulation[1]` accumulates it.
+    """
     n_slots = n_tcells
+    released = 0.0
     for t in range(n_tcells):
         if t_alive[t] == 0:
             continue
         a = t_activation[t] * c[k.ACTIVATION_DECAY]
         e = t_exhaustion[t] * c[k.EXHAUSTION_DECAY]
+        d = t_desens[t] * c[k.DESENSITISATION_DECAY]
         partner = t_partner[t]
         if partner >= 0:
             if b_alive[partner] == 0:
                 t_partner[t] = -1  # the blast died of something else: let go at once
             else:
+                # Release over this step of synapse, then desensitise with the stimulation.
+                weight = 1.0 if t_will_kill[t] == 1 else c[k.FAILED_RELEASE_FACTOR]
+                released += weight * (1.0 - d) * c[k.DT_MIN]
+                d += (1.0 - d) * c[k.DESENSITISATION_GAIN]
                 t_timer_min[t] -= c[k.DT_MIN]
                 if t_timer_min[t] <= 1e-9:
                     if t_will_kill[t] == 1:
@@ -96,19 +106,20 @@ def tcell_step(
                 dv = neighbour(v, _direction(rng.draw_bits(key, t, rng.T_DAUGHTER), 8),
                                width, height)
                 if occ_kind[dv] == EMPTY and n_slots < t_voxel.shape[0]:
-                    d = n_slots
+                    child = n_slots
                     n_slots += 1
-                    t_voxel[d] = dv
-                    t_alive[d] = 1
-                    t_partner[d] = -1
-                    t_timer_min[d] = 0.0
-                    t_will_kill[d] = 0
-                    t_activation[d] = a
-                    t_exhaustion[d] = e
-                    t_kills[d] = 0
-                    t_bound[d] = 0
+                    t_voxel[child] = dv
+                    t_alive[child] = 1
+                    t_partner[child] = -1
+                    t_timer_min[child] = 0.0
+                    t_will_kill[child] = 0
+                    t_activation[child] = a
+                    t_exhaustion[child] = e
+                    t_kills[child] = 0
+                    t_bound[child] = 0
+                    t_desens[child] = d  # a daughter inherits its mother's state
                     occ_kind[dv] = TCELL
-                    occ_idx[dv] = d
+                    occ_idx[dv] = child
                     counters[T_BIRTHS] += 1
         # Death, baseline plus activation-induced.
         rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * a
@@ -123,4 +134,7 @@ def tcell_step(
             counters[T_DEATHS] += 1
         t_activation[t] = a
         t_exhaustion[t] = e
+        t_desens[t] = d
+    stimulation[0] = released
+    stimulation[1] += released
     return n_slots

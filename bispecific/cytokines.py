@@ -1,0 +1,140 @@
+"""Plasma cytokines driven by the patch's T-cell synapses (docs/model.md s.9).
+
+Chain: T cells in synapse release IFN-g and TNF, more in failed, prolonged synapses and less
+as they desensitise (the kernel sums this per step as "stimulation", in killing-synapse-
+minutes). The patch samples the patient's marrow: its release is scaled up by the ratio of
+the patient's marrow cells to the patch's. IFN-g and TNF in plasma drive IL-6 production by
+monocytes and macrophages, the amplification step (Leclercq-Cohen 2023). Each cytokine clears
+first-order with its half-life. Dexamethasone premedication damps release.
+
+Each step solves the linear ODEs exactly for inputs held constant over the step:
+    dX/dt = k_X (X_baseline - X) + input_X(t)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
+
+from . import units
+from .crs import crs_grade
+
+if TYPE_CHECKING:
+    from .model import BispecificModel
+
+
+@dataclass(frozen=True)
+class CytokineParameters:
+    """Plasma cytokine kinetics and the patch-to-patient scaling. Sources: science.md s.3."""
+
+    # IFN-g released per minute of killing synapse by an undesensitised T cell. Calibrated:
+    # a flat 60 ug/m^2/day start gives a day-0 IL-6 peak near the observed median of
+    # ~500 pg/mL (V8); docs/model.md s.9 shows the calibration.
+    ifng_fg_per_synapse_min: float = 0.0032
+    tnf_per_ifng: float = 0.5  # TNF released per IFN-g, by mass (assumption)
+    ifng_half_life_min: float = 30.0  # plasma IFN-g (U)
+    tnf_half_life_min: float = 20.0  # plasma TNF (U)
+    il6_half_life_min: float = 20.0  # plasma IL-6, Hosseini 2020 (R-3p)
+    # Quasi-steady IL-6 per pg/mL of IFN-g + TNF above baseline: the monocyte amplification
+    # (assumption; IL-6 exceeds the T-cell cytokines in blinatumomab CRS, V7).
+    il6_per_ifng_tnf: float = 3.0
+    il6_baseline_pg_per_ml: float = 10.0  # assumption; V8 late values are 10-40 pg/mL
+    ifng_baseline_pg_per_ml: float = 2.0  # assumption
+    tnf_baseline_pg_per_ml: float = 2.0  # assumption
+    plasma_l_per_kg: float = 0.043  # plasma volume, ~3 L for 70 kg (U)
+    # Nucleated marrow cells per kg: ~1e12 in a 70 kg adult (U); with marrow_blast_fraction
+    # it sets the patient's blast burden, and with the patch's cells the scale-up.
+    marrow_cells_per_kg: float = 1.4e10
+    dexamethasone_damping: float = 0.5  # fraction of release removed at full effect
+    dexamethasone_half_life_h: float = 36.0  # effect decays with dex's biological t1/2 (U)
+    premedication_lead_h: float = 1.0  # given 1 h before the dose (label, R)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> CytokineParameters:
+        names = {f.name for f in fields(self)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise KeyError(sorted(unknown)[0])
+        return replace(self, **{k: float(v) for k, v in overrides.items()})
+
+
+def patient_scale(patch_marrow_cells: float, weight_kg: float, p: CytokineParameters) -> float:
+    """How many patches make up the patient's marrow (assumption: the patch is typical)."""
+    return p.marrow_cells_per_kg * weight_kg / max(patch_marrow_cells, 1.0)
+
+
+def dexamethasone_damping(t_h: float, premedication_h: Sequence[float],
+                          p: CytokineParameters) -> float:
+    """Fraction of cytokine release removed at time `t_h` by the premedications so far."""
+    remaining = 1.0
+    for given in premedication_h:
+        if given <= t_h:
+            effect = p.dexamethasone_damping * 0.5 ** ((t_h - given) / p.dexamethasone_half_life_h)
+            remaining *= 1.0 - effect
+    return 1.0 - remaining
+
+
+def _relax(x: float, steady: float, k_per_min: float, dt_min: float) -> float:
+    return steady + (x - steady) * math.exp(-k_per_min * dt_min)
+
+
+class CytokineReadout:
+    """Plasma IFN-g, TNF and IL-6 over a run; a `StepReadout` for `BispecificModel`."""
+
+    def __init__(
+        self,
+        scale: float,
+        weight_kg: float,
+        params: CytokineParameters | None = None,
+        premedication_h: Sequence[float] = (),
+        on_il6: Callable[[float, float, float], None] | None = None,
+    ) -> None:
+        """
+        Args:
+            scale: patient marrow cells per patch marrow cell (`patient_scale`).
+            weight_kg: body weight, for the plasma volume.
+            params: cytokine parameters.
+            premedication_h: times of dexamethasone doses, in hours from the start.
+            on_il6: called as on_il6(time_h, il6_pg_per_ml, dt_h) after every step.
+        """
+        self.p = params or CytokineParameters()
+        self.scale = scale
+        self.plasma_ml = self.p.plasma_l_per_kg * weight_kg * 1000.0
+        self.premedication_h = sorted(premedication_h)
+        self.ifng = self.p.ifng_baseline_pg_per_ml
+        self.tnf = self.p.tnf_baseline_pg_per_ml
+        self.il6 = self.p.il6_baseline_pg_per_ml
+        self.on_il6 = on_il6
+        ln2 = math.log(2.0)
+        self._k_ifng = ln2 / self.p.ifng_half_life_min
+        self._k_tnf = ln2 / self.p.tnf_half_life_min
+        self._k_il6 = ln2 / self.p.il6_half_life_min
+
+    def update(self, model: BispecificModel) -> None:
+        p = self.p
+        dt = model.dt_minutes
+        t_h = model.time_h
+        damping = dexamethasone_damping(t_h - dt / 120.0, self.premedication_h, p)
+        # IFN-g released this step, spread over plasma, as a rate in pg/mL/min.
+        ifng_pg = model.step_stimulation * p.ifng_fg_per_synapse_min * 1e-3 * self.scale
+        ifng_in = ifng_pg * (1.0 - damping) / self.plasma_ml / dt
+        # IL-6 production follows IFN-g + TNF above baseline (values at the step's start).
+        drive = (self.ifng - p.ifng_baseline_pg_per_ml) + (self.tnf - p.tnf_baseline_pg_per_ml)
+        il6_steady = p.il6_baseline_pg_per_ml + p.il6_per_ifng_tnf * max(drive, 0.0) * (
+            1.0 - damping)
+        self.ifng = _relax(self.ifng, p.ifng_baseline_pg_per_ml + ifng_in / self._k_ifng,
+                           self._k_ifng, dt)
+        self.tnf = _relax(self.tnf, p.tnf_baseline_pg_per_ml
+                          + p.tnf_per_ifng * ifng_in / self._k_tnf, self._k_tnf, dt)
+        self.il6 = _relax(self.il6, il6_steady, self._k_il6, dt)
+        if self.on_il6 is not None:
+            self.on_il6(t_h, self.il6, dt / units.MINUTES_PER_HOUR)
+
+    def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
+        return {
+            "il6_pg_per_ml": lambda _m: self.il6,
+            "ifng_pg_per_ml": lambda _m: self.ifng,
+            "tnf_pg_per_ml": lambda _m: self.tnf,
+            "crs_grade": lambda _m: crs_grade(self.il6),
+        }
