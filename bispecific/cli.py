@@ -32,16 +32,52 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bispecific {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run a scenario and write its outputs")
+    run = sub.add_parser("run", help="run a scenario and write its outputs and figures")
     run.add_argument("scenario", type=Path, help="scenario .toml file")
     run.add_argument("--out", type=Path, help="output folder (default runs/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--days", type=float, help="override the scenario's length in days")
+    _figure_flags(run)
+    run.add_argument("--snapshots", type=_day_list, metavar="DAYS",
+                     help="days for grid snapshots, comma-separated (default 0,1/4,1/2,end)")
+    run.add_argument("--animate", action="store_true",
+                     help="also write animation.gif of the grid (a frame every 6 h)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+
+    compare = sub.add_parser("compare", help="run several scenarios and compare them")
+    compare.add_argument("scenarios", type=Path, nargs="+", help="scenario .toml files")
+    compare.add_argument("--out", type=Path, default=Path("runs") / "comparison",
+                         help="output folder (default runs/comparison)")
+    compare.add_argument("--days", type=float, help="override every scenario's length")
+    _figure_flags(compare)
+    compare.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
+
+    plot = sub.add_parser("plot", help="redraw the figures of a finished run")
+    plot.add_argument("run_dir", type=Path, help="a folder written by 'bispecific run'")
+    _figure_flags(plot)
     return parser
+
+
+def _figure_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--svg", action="store_true", help="write SVG figures as well as PNG")
+
+
+def _day_list(text: str) -> list[float]:
+    try:
+        days = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a comma-separated list of days, e.g. 0,7,14,28") from None
+    if not days or any(d < 0 for d in days):
+        raise argparse.ArgumentTypeError(f"'{text}': days must be 0 or more")
+    return days
+
+
+def _formats(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("png", "svg") if args.svg else ("png",)
 
 
 def _load(path: Path, seed: int | None = None, days: float | None = None) -> Scenario:
@@ -64,35 +100,81 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(scenario: Scenario, quiet: bool):
+    """A tqdm bar in simulated hours on a terminal; None when quiet or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=round(scenario.days * 24), unit="h", desc=scenario.name,
+                file=sys.stderr, leave=False)
+
+
+def _run_one(scenario: Scenario, quiet: bool, **kwargs):
+    from .run import run_scenario
+
+    bar = _progress_bar(scenario, quiet)
+    try:
+        return run_scenario(scenario, progress=None if bar is None else bar.update, **kwargs)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _one_line(s: dict) -> str:
+    return (f"{s['scenario']}: blasts {s['initial_blasts']} -> {s['final_blasts']} "
+            f"(log10 reduction {s['blast_log10_reduction']:.2f}, CR "
+            f"{'yes' if s['complete_response'] else 'no'}), peak IL-6 "
+            f"{s['peak_il6_pg_per_ml']:.0f} pg/mL, CRS grade {s['crs_grade_max']}, "
+            f"risk {s['crs_risk']:.2f}; {s['wall_time_s']:.1f} s")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .outputs import write_run
-    from .run import run_scenario
 
     scenario = _load(args.scenario, args.seed, args.days)
     out = args.out or Path("runs") / scenario.name
     _check_writable(out)
-    progress = None
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=round(scenario.days * 24), unit="h", desc=scenario.name,
-                   file=sys.stderr)
-        progress = bar.update
-    try:
-        result = run_scenario(scenario, progress=progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    paths = write_run(result, out)
+    result = _run_one(scenario, args.quiet, snapshot_days=args.snapshots,
+                      frame_every_h=6.0 if args.animate else None)
+    paths = write_run(result, out, _formats(args))
     if not args.quiet:
-        s = result.summary
-        print(f"{scenario.name}: blasts {s['initial_blasts']} -> {s['final_blasts']} "
-              f"(log10 reduction {s['blast_log10_reduction']:.2f}), "
-              f"complete response: {'yes' if s['complete_response'] else 'no'}, "
-              f"{s['wall_time_s']:.1f} s")
-        print(f"wrote {paths['timeseries'].parent}/: "
-              + ", ".join(p.name for p in paths.values()))
+        print(_one_line(result.summary))
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .outputs import write_comparison
+
+    scenarios = [_load(path, days=args.days) for path in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise UserError(f"two scenarios are named '{dup}'; names must differ to compare them")
+    _check_writable(args.out)
+    results = [_run_one(s, args.quiet) for s in scenarios]
+    paths = write_comparison(results, args.out, _formats(args))
+    if not args.quiet:
+        for r in results:
+            print(_one_line(r.summary))
+        print(f"wrote {paths['comparison_csv']} and {paths['comparison_figure']}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .outputs import SCENARIO, TIMESERIES, is_finished_run, redraw
+
+    folder = args.run_dir
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    if not is_finished_run(folder):
+        missing = [n for n in (TIMESERIES, SCENARIO, "summary.json")
+                   if not (folder / n).exists()]
+        raise UserError(f"{folder}: not a finished run (missing {', '.join(missing)})")
+    _check_writable(folder)
+    paths = redraw(folder, _formats(args))
+    print(f"redrew {folder}/: " + ", ".join(p.name for p in paths.values()))
     return 0
 
 
@@ -107,7 +189,8 @@ def _check_writable(out: Path) -> None:
         raise UserError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate,
+            "plot": _cmd_plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

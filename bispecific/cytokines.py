@@ -111,6 +111,9 @@ class CytokineReadout:
         self._k_tnf = ln2 / self.p.tnf_half_life_min
         self._k_il6 = ln2 / self.p.il6_half_life_min
 
+    def start(self, model: BispecificModel) -> None:
+        """Nothing to do: cytokines start at baseline."""
+
     def update(self, model: BispecificModel) -> None:
         p = self.p
         dt = model.dt_minutes

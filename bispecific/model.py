@@ -27,9 +27,12 @@ PlasmaInput = Callable[[float], float] | float
 class StepReadout(Protocol):
     """Something computed from the patch as it runs (e.g. plasma cytokines).
 
-    The model calls `update` after every step and adds `reporters()` to its DataCollector;
-    readouts live in higher layers, which the model never imports.
+    The model calls `start` once it is built, `update` after every step, and adds
+    `reporters()` to its DataCollector; readouts live in higher layers, which the model never
+    imports.
     """
+
+    def start(self, model: BispecificModel) -> None: ...
 
     def update(self, model: BispecificModel) -> None: ...
 
@@ -143,6 +146,8 @@ class BispecificModel(mesa.Model):
         for readout in self.readouts:
             model_reporters.update(readout.reporters())
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters)
+        for readout in self.readouts:
+            readout.start(self)
         self.datacollector.collect(self)
 
     # -- time -----------------------------------------------------------------------------

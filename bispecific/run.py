@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import units
@@ -15,6 +16,7 @@ from .model import BispecificModel
 from .pk import PlasmaCurve
 from .readouts import summarise
 from .scenario import Scenario
+from .snapshots import SnapshotRecorder
 
 
 def plasma_curve(scenario: Scenario) -> PlasmaCurve:
@@ -44,7 +46,9 @@ def cytokine_readout(scenario: Scenario, tracker: CrsTracker | None = None) -> C
     )
 
 
-def build_model(scenario: Scenario, tracker: CrsTracker | None = None) -> BispecificModel:
+def build_model(
+    scenario: Scenario, tracker: CrsTracker | None = None, extra_readouts: tuple = ()
+) -> BispecificModel:
     """The Mesa model for a scenario, driven by its plasma curve, with its cytokines."""
     p = scenario.patient
     return BispecificModel(
@@ -59,7 +63,7 @@ def build_model(scenario: Scenario, tracker: CrsTracker | None = None) -> Bispec
         parameters=scenario.parameters,
         record_every_minutes=scenario.simulation.record_every_minutes,
         parallel=scenario.simulation.parallel,
-        readouts=[cytokine_readout(scenario, tracker)],
+        readouts=[cytokine_readout(scenario, tracker), *extra_readouts],
         seed=scenario.seed,
     )
 
@@ -70,15 +74,40 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: dict
     model: BispecificModel
+    snapshots: SnapshotRecorder
+    frames: SnapshotRecorder | None = None
+
+
+def default_snapshot_days(days: float) -> list[float]:
+    """Start, a quarter, half and end of the run."""
+    return [0.0, days / 4.0, days / 2.0, days]
 
 
 def run_scenario(
-    scenario: Scenario, progress: Callable[[float], None] | None = None
+    scenario: Scenario,
+    progress: Callable[[float], None] | None = None,
+    snapshot_days: list[float] | None = None,
+    frame_every_h: float | None = None,
 ) -> RunResult:
-    """Run a scenario to its end; `progress(hours_done)` is called at every record."""
+    """Run a scenario to its end.
+
+    Args:
+        scenario: a validated scenario.
+        progress: called with the hours simulated since the last call, at every record.
+        snapshot_days: when to capture the grid (default: start, 1/4, 1/2 and end).
+        frame_every_h: also capture animation frames at this interval (None: no frames).
+    """
     start = time.perf_counter()
     tracker = CrsTracker()
-    model = build_model(scenario, tracker)
+    days = snapshot_days if snapshot_days is not None else default_snapshot_days(scenario.days)
+    snaps = SnapshotRecorder([d * 24.0 for d in days if d <= scenario.days])
+    frames = None
+    extra: list = [snaps]
+    if frame_every_h:
+        frames = SnapshotRecorder(list(np.arange(0.0, scenario.days * 24.0 + 1e-9,
+                                                 frame_every_h)))
+        extra.append(frames)
+    model = build_model(scenario, tracker, tuple(extra))
     hours_per_record = model.record_every_minutes / units.MINUTES_PER_HOUR
     model.run_for(
         scenario.days,
@@ -90,4 +119,4 @@ def run_scenario(
     summary.update(tracker.summary())
     summary["dexamethasone"] = scenario.dexamethasone
     summary["bispecific_version"] = summary.pop("bispecific_version")  # keep it last
-    return RunResult(scenario, timeseries, summary, model)
+    return RunResult(scenario, timeseries, summary, model, snaps, frames)

@@ -112,3 +112,72 @@ def test_out_that_is_a_file(tmp_path):
     target.write_text("x")
     line = assert_one_line_error(bispecific("run", SCENARIOS[0], "--out", target))
     assert "cannot write" in line
+
+
+def test_run_draws_figures_and_svg_on_request(tmp_path):
+    r = bispecific("run", ROOT / "scenarios" / "flat_28.toml", "--out", tmp_path, "--days", "0.5",
+                   "--svg", "--snapshots", "0,0.25", "--quiet")
+    assert r.returncode == 0, r.stderr
+    for name in ("overview.png", "overview.svg", "snapshots.png", "snapshots.svg",
+                 "snapshots.npz"):
+        assert (tmp_path / name).stat().st_size > 1000, name
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left behind
+
+
+def test_animate_writes_a_gif(tmp_path):
+    r = bispecific("run", ROOT / "scenarios" / "flat_28.toml", "--out", tmp_path,
+                   "--days", "1", "--animate", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "animation.gif").read_bytes()[:6] in (b"GIF89a", b"GIF87a")
+
+
+def test_compare_writes_a_table_and_a_figure(tmp_path):
+    r = bispecific("compare", ROOT / "scenarios" / "continuous_4wk.toml",
+                   ROOT / "scenarios" / "bolus_daily.toml", "--out", tmp_path, "--days", "1")
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert list(table["scenario"]) == ["continuous_4wk", "bolus_daily"]
+    for column in ("final_blasts", "peak_il6_pg_per_ml", "crs_risk", "complete_response"):
+        assert column in table
+    # Boluses peak far above the infusion's plasma level (science.md V6).
+    assert table["peak_drug_plasma_pg_per_ml"].iloc[1] > 5 * table[
+        "peak_drug_plasma_pg_per_ml"].iloc[0]
+    assert (tmp_path / "comparison.png").stat().st_size > 10_000
+    assert (tmp_path / "bolus_daily" / "summary.json").exists()
+
+
+def test_compare_refuses_two_scenarios_with_one_name(tmp_path):
+    path = ROOT / "scenarios" / "flat_28.toml"
+    line = assert_one_line_error(bispecific("compare", path, path, "--out", tmp_path))
+    assert "two scenarios are named 'flat_28'" in line
+
+
+def test_plot_redraws_a_finished_run(tmp_path):
+    r = bispecific("run", ROOT / "scenarios" / "no_drug.toml", "--out", tmp_path,
+                   "--days", "0.2", "--quiet")
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "overview.png").unlink()
+    r = bispecific("plot", tmp_path, "--svg")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "overview.png").exists() and (tmp_path / "overview.svg").exists()
+
+
+def test_plot_refuses_a_folder_that_is_not_a_finished_run(tmp_path):
+    line = assert_one_line_error(bispecific("plot", tmp_path))
+    assert "not a finished run" in line and "summary.json" in line
+    line = assert_one_line_error(bispecific("plot", tmp_path / "absent"))
+    assert "no such folder" in line
+
+
+def test_bad_snapshot_days():
+    line = assert_one_line_error(bispecific("run", SCENARIOS[0], "--snapshots", "0,x"))
+    assert "--snapshots" in line and "comma-separated" in line
+
+
+def test_library_script_runs(tmp_path):
+    out = tmp_path / "cvb.png"
+    r = subprocess.run([sys.executable, str(ROOT / "scenarios" / "continuous_vs_bolus.py"),
+                        "--days", "0.5", "--out", str(out)], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "bolus_daily" in r.stdout and out.stat().st_size > 10_000
