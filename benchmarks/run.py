@@ -28,33 +28,44 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(ROOT))
 
-from bispecific import __version__  # noqa: E402
+from bispecific import __version__, units  # noqa: E402
 from bispecific.model import BispecificModel  # noqa: E402
-from bispecific.state import BLAST_APOPTOSES, BLAST_BIRTHS, KILLS, T_BIRTHS, T_DEATHS  # noqa: E402
 
 STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (science.md V2)
+WARM_UP_STEPS = 150
+LOADING_STEPS = 120  # 2 h at twice the steady-state concentration, then steady state
+
+TARGETS = {
+    "mesa_ratio": 1000.0,  # kernel / idiomatic Mesa, same rules and size
+    "in_cache_updates_per_s": 100e6,  # one core, working set in cache
+    "parallel_speedup": 1.6,  # 2 cores vs 1, at >= 1e6 agents
+    "flatness": 2.0,  # max/min cost per update from 1e4 to 1e7 agents
+    "bytes_per_agent": 32.0,
+    "end_to_end_s": 30.0,  # continuous_4wk.toml, start-up included
+}
+
+
+def warm_plasma(step: int) -> float:
+    return 2.0 * STEADY_28_UG_PER_DAY_PG_PER_ML if step < LOADING_STEPS else (
+        STEADY_28_UG_PER_DAY_PG_PER_ML)
 
 
 def live_agents(m: BispecificModel) -> int:
     """Blasts + T cells + molecules alive now, from the O(1) counters."""
-    s, c = m.state, m.state.counters
-    blasts = s.initial_blasts + c[BLAST_BIRTHS] - c[KILLS] - c[BLAST_APOPTOSES]
-    tcells = s.initial_tcells + c[T_BIRTHS] - c[T_DEATHS]
-    return int(blasts + tcells + s.n_molecules)
+    s = m.state
+    return s.blasts_alive_count() + s.tcells_alive_count() + s.n_live_molecules
 
 
 def realistic_model(size: int, parallel: bool, seed: int = 1) -> BispecificModel:
     """A patch under 28 ug/day with bound drug built up: 2 h at twice the steady-state
     concentration, then 30 min at it. This gives ~2 agents per voxel, ~5 bound molecules per
     blast, as a full run shows at 28 ug/day, without simulating a day first."""
-    loading = 2.0 * STEADY_28_UG_PER_DAY_PG_PER_ML
-
     def plasma(t_h: float) -> float:
-        return loading if t_h < 2.0 else STEADY_28_UG_PER_DAY_PG_PER_ML
+        return warm_plasma(int(t_h * 60.0))
 
     m = BispecificModel(width=size, height=size, plasma_pg_per_ml=plasma, parallel=parallel,
                         record_every_minutes=10**6, seed=seed)
-    for _ in range(150):
+    for _ in range(WARM_UP_STEPS):
         m.step()
     return m
 
@@ -69,23 +80,88 @@ def kernel_throughput(size: int, parallel: bool, steps: int) -> dict:
     wall = time.perf_counter() - start
     return {
         "grid": size, "parallel": parallel, "steps": steps, "agents": updates // steps,
-        "molecules": int(m.state.n_molecules), "wall_s": wall,
+        "molecules": int(m.state.n_live_molecules), "wall_s": wall,
         "updates_per_s": updates / wall, "ns_per_update": wall / updates * 1e9,
         "state_bytes_per_agent": state_bytes(m) / max(live_agents(m), 1),
     }
 
 
 def state_bytes(m: BispecificModel) -> int:
-    """Bytes of per-step state in use (slots in use, not spare capacity), grid included."""
+    """Bytes of per-step state in use (slots in use, holes included, not spare capacity),
+    grid and event buffer included, per live agent."""
     s = m.state
     per_blast = sum(a.itemsize for a in (s.b_voxel, s.b_alive, s.b_cd19, s.b_bound,
                                          s.b_engaged, s.b_pbind))
     per_t = sum(a.itemsize for a in (s.t_voxel, s.t_alive, s.t_partner, s.t_timer_min,
                                      s.t_will_kill, s.t_activation, s.t_exhaustion,
                                      s.t_kills, s.t_bound, s.t_pbind))
-    per_m = s.m_voxel.itemsize + s.m_state.itemsize + s.m_cell.itemsize
+    per_m = (s.m_voxel.itemsize + s.m_state.itemsize + s.m_cell.itemsize
+             + s.m_release.itemsize + s.events.itemsize)
     grid = s.occ_kind.nbytes + s.occ_idx.nbytes
     return s.n_blasts * per_blast + s.n_tcells * per_t + s.n_molecules * per_m + grid
+
+
+def mesa_throughput(size: int, steps: int) -> dict:
+    """The same rules as an idiomatic Mesa 3 model (benchmarks/mesa_idiomatic.py)."""
+    from mesa_idiomatic import IdiomaticMesaModel
+
+    m = IdiomaticMesaModel(width=size, height=size, seed=1)
+    for i in range(WARM_UP_STEPS):
+        m.set_plasma(warm_plasma(i))
+        m.step()
+    m.set_plasma(STEADY_28_UG_PER_DAY_PG_PER_ML)
+    updates = 0
+    start = time.perf_counter()
+    for _ in range(steps):
+        updates += len(m.agents)
+        m.step()
+    wall = time.perf_counter() - start
+    return {"implementation": "idiomatic Mesa", "grid": size, "steps": steps,
+            "agents": updates // steps, "updates_per_s": updates / wall}
+
+
+def reference_throughput(size: int, steps: int) -> dict:
+    """The plain reference implementation (bispecific/reference.py)."""
+    from bispecific.reference import ReferencePatch
+
+    m = BispecificModel(width=size, height=size, seed=1)
+    ref = ReferencePatch.from_state(m.state, m.params, m.dt_minutes, m.voxel_um, seed=1)
+
+    def tissue(pg: float) -> float:
+        return m.params.tissue_plasma_partition * units.pg_per_ml_to_molecules_per_um3(pg)
+
+    for i in range(WARM_UP_STEPS):
+        ref.step(tissue(warm_plasma(i)))
+    updates = 0
+    start = time.perf_counter()
+    for _ in range(steps):
+        updates += ref.blasts_alive() + ref.tcells_alive() + len(ref.molecules)
+        ref.step(tissue(STEADY_28_UG_PER_DAY_PG_PER_ML))
+    wall = time.perf_counter() - start
+    return {"implementation": "reference", "grid": size, "steps": steps,
+            "agents": updates // steps, "updates_per_s": updates / wall}
+
+
+def implementations(sizes: list[int]) -> list[dict]:
+    """Kernel, idiomatic Mesa and reference at the same sizes; ratios pair by pair."""
+    rows = []
+    for size in sizes:
+        kernel = kernel_throughput(size, False, 200)
+        mesa_row = mesa_throughput(size, 5)
+        ref = reference_throughput(size, 5)
+        rows.append({
+            "grid": size, "agents": kernel["agents"],
+            "kernel_updates_per_s": kernel["updates_per_s"],
+            "mesa_updates_per_s": mesa_row["updates_per_s"],
+            "reference_updates_per_s": ref["updates_per_s"],
+            "kernel_over_mesa": kernel["updates_per_s"] / mesa_row["updates_per_s"],
+            "kernel_over_reference": kernel["updates_per_s"] / ref["updates_per_s"],
+            "mesa_agents": mesa_row["agents"], "reference_agents": ref["agents"],
+        })
+        print(f"grid {size}^2: kernel {kernel['updates_per_s'] / 1e6:.1f} M/s, idiomatic Mesa "
+              f"{mesa_row['updates_per_s'] / 1e6:.3f} M/s (x{rows[-1]['kernel_over_mesa']:.0f})"
+              f", reference {ref['updates_per_s'] / 1e6:.3f} M/s", flush=True)
+    return rows
 
 
 def end_to_end(scenario: Path, extra: list[str]) -> dict:
@@ -100,6 +176,18 @@ def end_to_end(scenario: Path, extra: list[str]) -> dict:
         summary = json.loads((Path(out) / "summary.json").read_text())
     return {"scenario": scenario.name, "args": extra, "wall_s": wall,
             "model_wall_s": summary["wall_time_s"]}
+
+
+def end_to_end_large(size: int) -> dict:
+    """The approved regimen on a size^2 patch, parallel kernel (a scenario written on the fly)."""
+    text = (ROOT / "scenarios" / "continuous_4wk.toml").read_text()
+    text += f"\n[grid]\nwidth = {size}\nheight = {size}\n\n[simulation]\nparallel = true\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"continuous_4wk_{size}.toml"
+        path.write_text(text)
+        row = end_to_end(path, [])
+    row["scenario"] = f"continuous_4wk.toml on {size}^2, parallel"
+    return row
 
 
 def start_up_times() -> dict:
@@ -126,9 +214,29 @@ def machine() -> dict:
     import numba
 
     return {"python": platform.python_version(), "numba": numba.__version__,
-            "numpy": np.__version__, "cpu": platform.processor() or platform.machine(),
+            "numpy": np.__version__, "cpu_model": _cpu_model(), "caches": _caches(),
             "cores": os.cpu_count(), "bispecific": __version__,
             "numba_threads": numba.get_num_threads()}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def _caches() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return "caches unknown"
+    keep = [ln.split(":", 1) for ln in out.splitlines()
+            if ln.split(":")[0].strip() in ("L1d cache", "L2 cache", "L3 cache")]
+    return ", ".join(f"{k.strip().split()[0]} {v.strip()}" for k, v in keep) or "caches unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes")
     ap.add_argument("--name", default=None, help="results file name (default quick/full)")
     args = ap.parse_args(argv)
-    sizes = [64, 256] if args.quick else [64, 128, 256, 512, 1024, 2048]
-    results: dict = {"machine": machine(), "quick": args.quick}
+    sizes = [24, 64, 256] if args.quick else [24, 64, 128, 256, 512, 1024, 2048, 2304]
+    results: dict = {"machine": machine(), "quick": args.quick, "targets": TARGETS}
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    results["implementations"] = implementations([16, 32] if args.quick else [16, 32, 64])
 
     rows = []
     for size in sizes:
@@ -156,32 +266,110 @@ def main(argv: list[str] | None = None) -> int:
         [r["agents"] for r in serial_rows], [r["wall_s"] / r["steps"] for r in serial_rows])
     results["start_up"] = start_up_times()
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", [])]
+    if not args.quick:
+        results["end_to_end"].append(end_to_end_large(1024))
     write(results, args.name or ("quick" if args.quick else "full"))
     return 0
+
+
+def target_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(target, measured, met?, distance) for the table printed beside the measurements."""
+    t = results["targets"]
+    serial = [r for r in results["kernel"] if not r["parallel"]]
+    parallel = [r for r in results["kernel"] if r["parallel"]]
+    rows = []
+
+    def row(name, measured, ok, distance):
+        rows.append((name, measured, "met" if ok else "NOT met", distance))
+
+    ratio = min(r["kernel_over_mesa"] for r in results["implementations"])
+    row(f">= {t['mesa_ratio']:.0f}x the idiomatic Mesa model", f"{ratio:,.0f}x (smallest)",
+        ratio >= t["mesa_ratio"], f"{ratio / t['mesa_ratio']:.2f} of target")
+    in_cache = [r for r in serial if r["agents"] * r["state_bytes_per_agent"] < 1.5e6]
+    best = max(r["updates_per_s"] for r in in_cache) if in_cache else math.nan
+    row(">= 100 M agent-updates/s, one core, in cache", f"{best / 1e6:.0f} M/s",
+        best >= t["in_cache_updates_per_s"], f"{best / t['in_cache_updates_per_s']:.2f} of target")
+    big = [r for r in parallel if r["agents"] >= 1e6]
+    speedup = min(r["speedup_vs_serial"] for r in big) if big else math.nan
+    row(">= 1.6x on 2 cores at >= 1e6 agents", f"{speedup:.2f}x (smallest)",
+        speedup >= t["parallel_speedup"], f"{speedup / t['parallel_speedup']:.2f} of target")
+    span = [r["ns_per_update"] for r in serial if 1e4 <= r["agents"] <= 1.2e7]
+    flat = max(span) / min(span) if span else math.nan
+    row("cost per update flat within 2x, 1e4-1e7 agents", f"{flat:.2f}x (max/min)",
+        flat <= t["flatness"], f"{flat / t['flatness']:.2f} of limit")
+    worst = max(r["state_bytes_per_agent"] for r in results["kernel"])
+    row("<= 32 bytes per agent", f"{worst:.1f} B", worst <= t["bytes_per_agent"],
+        f"{worst / t['bytes_per_agent']:.2f} of limit")
+    e2e = results["end_to_end"][0]["wall_s"]
+    row("continuous_4wk.toml end to end < 30 s", f"{e2e:.1f} s", e2e < t["end_to_end_s"],
+        f"{e2e / t['end_to_end_s']:.2f} of limit")
+    return rows
 
 
 def write(results: dict, name: str) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = [f"# Benchmark results ({name})", "", "Machine: " + ", ".join(
-        f"{k} {v}" for k, v in results["machine"].items()), "",
-        "| grid | agents | mode | M agent-updates/s | ns/update | bytes/agent | speed-up |",
-        "|---|---|---|---|---|---|---|"]
+    m = results["machine"]
+    lines = [f"# Benchmark results ({name})", "",
+             f"Machine: {m['cpu_model']}, {m['cores']} cores ({m['caches']}), Python "
+             f"{m['python']}, NumPy {m['numpy']}, Numba {m['numba']} ({m['numba_threads']} "
+             f"threads), bispecific {m['bispecific']}. Command: `python benchmarks/run.py"
+             f"{' --quick' if results['quick'] else ''}`.", "",
+             "An agent-update is one agent (blast, T cell or molecule) processed in one step. "
+             "Populations are a 28 ug/day patch after a 2.5 h warm-up (~2 agents per voxel).",
+             "", "## Targets", "", "| target | measured | | distance |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in target_rows(results)]
+    lines += ["", "## Kernel, idiomatic Mesa and reference, same rules and sizes", "",
+              "| grid | agents | kernel M/s | idiomatic Mesa M/s | reference M/s "
+              "| kernel / Mesa | kernel / reference |", "|---|---|---|---|---|---|---|"]
+    for r in results["implementations"]:
+        lines.append(f"| {r['grid']}^2 | {r['agents']:,} | {r['kernel_updates_per_s'] / 1e6:.1f} "
+                     f"| {r['mesa_updates_per_s'] / 1e6:.3f} "
+                     f"| {r['reference_updates_per_s'] / 1e6:.3f} "
+                     f"| {r['kernel_over_mesa']:,.0f}x | {r['kernel_over_reference']:,.0f}x |")
+    lines += ["", "## Kernel throughput and scaling", "",
+              "| grid | agents | mode | M agent-updates/s | ns/update | bytes/agent | speed-up |",
+              "|---|---|---|---|---|---|---|"]
     for r in results["kernel"]:
         lines.append(
             f"| {r['grid']}^2 | {r['agents']:,} | {'parallel' if r['parallel'] else 'serial'} "
             f"| {r['updates_per_s'] / 1e6:.1f} | {r['ns_per_update']:.1f} "
-            f"| {r['state_bytes_per_agent']:.1f} | {r.get('speedup_vs_serial', math.nan):.2f} |")
+            f"| {r['state_bytes_per_agent']:.1f} | "
+            + (f"{r['speedup_vs_serial']:.2f} |" if r["parallel"] else "- |"))
     su = results["start_up"]
-    lines += ["", f"Scaling exponent (time per step vs agents, serial): "
-              f"{results['scaling_exponent']:.2f}",
+    lines += ["", f"Fitted exponent of time per step against agents (serial): "
+              f"{results['scaling_exponent']:.2f} (1.00 is linear).",
               f"Compile (first call, empty cache): {su['compile_first_call_s']:.1f} s; "
-              f"cached start-up: {su['cached_start_up_s']:.1f} s"]
+              f"cached start-up: {su['cached_start_up_s']:.1f} s.", "", "## End to end", ""]
     for e in results["end_to_end"]:
-        lines.append(f"End to end `{e['scenario']}` {' '.join(e['args'])}: {e['wall_s']:.1f} s "
-                     f"(model {e['model_wall_s']:.1f} s)")
+        lines.append(f"- `{e['scenario']}`: {e['wall_s']:.1f} s wall, process start-up "
+                     f"included (model {e['model_wall_s']:.1f} s)")
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    scaling_plot(results, RESULTS / f"{name}_scaling.png")
     print("\n".join(lines))
+
+
+def scaling_plot(results: dict, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for parallel, label in ((False, "kernel, 1 thread"), (True, "kernel, 2 threads")):
+        rows = [r for r in results["kernel"] if r["parallel"] == parallel]
+        ax.loglog([r["agents"] for r in rows], [r["ns_per_update"] for r in rows], "o-",
+                  label=label)
+    impl = results["implementations"]
+    ax.loglog([r["mesa_agents"] for r in impl], [1e9 / r["mesa_updates_per_s"] for r in impl],
+              "s-", label="idiomatic Mesa")
+    ax.loglog([r["reference_agents"] for r in impl],
+              [1e9 / r["reference_updates_per_s"] for r in impl], "^-", label="reference")
+    ax.axhline(10.0, color="grey", ls="--", lw=1)
+    ax.text(1e3, 11, "100 M/s", color="grey", fontsize=8)
+    ax.set_xlabel("agents")
+    ax.set_ylabel("ns per agent-update")
+    ax.set_title("Cost per agent-update against population size", loc="left")
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,16 @@ from mesa.agent import AgentSet
 from . import units
 from .agents import ArrayAgent, Blast, Molecule, TCell
 from .parameters import ModelParameters
-from .state import COUNTER_NAMES, FREE, KILLS, SYNAPSES, new_patch_state
+from .state import (
+    CLEARED,
+    COUNTER_NAMES,
+    FREE,
+    KILLS,
+    ON_BLAST,
+    ON_TCELL,
+    SYNAPSES,
+    new_patch_state,
+)
 from .step import StepConfig, advance
 
 PlasmaInput = Callable[[float], float] | float
@@ -207,7 +216,7 @@ class BispecificModel(mesa.Model):
             return np.flatnonzero(s.b_alive[: s.n_blasts])
         if agent_type is TCell:
             return np.flatnonzero(s.t_alive[: s.n_tcells])
-        return np.arange(s.n_molecules)
+        return np.flatnonzero(s.m_state[: s.n_molecules] != CLEARED)
 
     # -- readouts -------------------------------------------------------------------------
     @property
@@ -230,8 +239,8 @@ class BispecificModel(mesa.Model):
             "kills_total": lambda m: int(m.state.counters[KILLS]),
             "synapses_total": lambda m: int(m.state.counters[SYNAPSES]),
             "free_molecules": lambda m: m.state.molecules_in_state(FREE),
-            "bound_molecules": lambda m: m.state.n_molecules
-            - m.state.molecules_in_state(FREE),
+            "bound_molecules": lambda m: m.state.molecules_in_state(ON_BLAST)
+            + m.state.molecules_in_state(ON_TCELL),
             "drug_plasma_pg_per_ml": lambda m: m.drug_plasma_pg_per_ml,
             "mean_t_cell_exhaustion": lambda m: _mean_alive(
                 m.state.t_exhaustion, m.state.t_alive, m.state.n_tcells),

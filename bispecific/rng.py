@@ -35,15 +35,12 @@ T_NEIGHBOUR = 0
 T_SYNAPSE = 1
 T_KILL = 2
 T_MOVE = 3
-T_PROLIFERATE = 4
+T_PROLIFERATE = 4  # one draw: proliferation (high 32 bits) and death (low 32 bits)
 T_DAUGHTER = 5
-T_DEATH = 6
-B_APOPTOSIS = 8
-B_DIVIDE = 9
+B_APOPTOSIS = 8  # one draw: apoptosis (high 32 bits) and division (low 32 bits)
 B_DAUGHTER = 10
 M_EVENT = 16
-M_MOVE_X = 17
-M_MOVE_Y = 18
+M_MOVE = 17
 M_BIND = 19
 INFLUX_COUNT = 24
 INFLUX_VOXEL = 25
@@ -129,23 +126,28 @@ def poisson(key: np.uint64, agent: int, purpose: int, lam: float) -> int:
 def rounded_normal_alias_table(sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Walker/Vose alias table for round(sigma * Z), Z standard normal.
 
-    Returns (values int32, acceptance threshold uint64 on a 32-bit coin, alias value int32).
-    Built once per model from the diffusion coefficient and time step; sampling is O(1),
-    integer-only and branch-free with one 64-bit draw.
+    The table is padded with empty columns to a power of two, 2^c columns, so that one
+    32-bit word gives an exact column (its top c bits) and a coin (the other 32 - c bits):
+    one 64-bit draw moves a molecule along both axes. Returns (values int32, acceptance
+    threshold uint64 on a 2^32 scale, alias value int32).
     """
     if sigma <= 0.0:
-        zero = np.zeros(1, np.int32)
-        return zero, np.full(1, 2**32, np.uint64), zero.copy()
+        values = np.zeros(2, np.int32)
+        return values, np.full(2, 2**32, np.uint64), values.copy()
     kmax = int(math.ceil(8.0 * sigma)) + 1
-    values = np.arange(-kmax, kmax + 1, dtype=np.int32)
+    support = np.arange(-kmax, kmax + 1, dtype=np.int32)
 
     def cdf(x: float) -> float:
         return 0.5 * (1.0 + math.erf(x / (sigma * math.sqrt(2.0))))
 
-    probs = np.array([cdf(k + 0.5) - cdf(k - 0.5) for k in values])
+    probs = np.array([cdf(k + 0.5) - cdf(k - 0.5) for k in support])
     probs /= probs.sum()
-    n = len(probs)
-    scaled = probs * n
+    n = 1 << int(math.ceil(math.log2(len(probs))))
+    values = np.zeros(n, np.int32)
+    values[: len(support)] = support
+    padded = np.zeros(n)
+    padded[: len(probs)] = probs
+    scaled = padded * n
     accept = np.ones(n)
     alias = np.arange(n)
     small = [i for i in range(n) if scaled[i] < 1.0]
@@ -161,11 +163,32 @@ def rounded_normal_alias_table(sigma: float) -> tuple[np.ndarray, np.ndarray, np
 
 
 @njit(cache=True, inline="always")
-def alias_sample(
-    bits: np.uint64, values: np.ndarray, threshold: np.ndarray, alias_values: np.ndarray
-) -> int:
-    """One sample from an alias table: column from the high 32 bits, coin from the low."""
-    column = int(((bits >> _S32) * np.uint64(values.shape[0])) >> _S32)
-    if (bits & _LOW32) < threshold[column]:
-        return values[column]
-    return alias_values[column]
+def alias_column(word: np.uint64, n_columns: int) -> tuple[int, np.uint64]:
+    """Column and coin for a power-of-two alias table of `n_columns`, from a 32-bit word.
+
+    With n = 2^c columns, word * n splits exactly into the column (the bits above bit 32)
+    and a coin (the low 32 bits). Take the value as `values[col]` if `coin < threshold[col]`,
+    else `alias_values[col]`. Scalars only: hot-loop helpers that take arrays pay Numba's
+    reference counting per call (measured 39 ns against 0.7 ns written out).
+    """
+    scaled = word * np.uint64(n_columns)
+    return int(scaled >> _S32), scaled & _LOW32
+
+
+@njit(cache=True, inline="always")
+def event_probability(rate: float) -> float:
+    """1 - exp(-rate), by its series below 1e-3 (error < rate^4/24, under 1e-13 relative),
+    where per-step rates of rare events live and `exp` would dominate the cost."""
+    if rate < 1e-3:
+        return rate * (1.0 - rate * (0.5 - rate / 6.0))
+    return 1.0 - math.exp(-rate)
+
+
+@njit(cache=True, inline="always")
+def geometric_steps(u: float, p: float) -> int:
+    """Steps until the first success of a per-step chance p (>= 1), from a uniform u."""
+    if p >= 1.0:
+        return 1
+    if p <= 0.0:
+        return 2**30
+    return 1 + int(min(math.log(u) / math.log1p(-p), 2.0**30))

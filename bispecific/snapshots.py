@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .state import BLAST, ON_BLAST, ON_TCELL, TCELL
+from .state import BLAST, CLEARED, ON_BLAST, ON_TCELL, TCELL
 
 if TYPE_CHECKING:
     from .model import BispecificModel
@@ -45,7 +45,8 @@ def capture(model: BispecificModel) -> dict[str, np.ndarray]:
     on_blast, on_tcell = states == ON_BLAST, states == ON_TCELL
     where[on_blast] = s.b_voxel[cells[on_blast]]
     where[on_tcell] = s.t_voxel[cells[on_tcell]]
-    molecules = np.bincount(where, minlength=s.voxels).astype(np.uint16)
+    where = where[states != CLEARED]
+    molecules = np.minimum(np.bincount(where, minlength=s.voxels), 65535).astype(np.uint16)
     return {"code": code.reshape(shape), "cd19": cd19.reshape(shape),
             "molecules": molecules.reshape(shape)}
 

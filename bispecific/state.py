@@ -16,13 +16,12 @@ EMPTY = 0
 BLAST = 1
 TCELL = 2
 
-# Molecule states. The cleared states exist only within a step: compaction removes them.
+# Molecule states. A cleared molecule stays as a hole, skipped by the kernels, until the
+# array is compacted (when holes pass a tenth of the slots).
 FREE = 0
 ON_BLAST = 1
 ON_TCELL = 2
-CLEARED_EXIT = 3
-CLEARED_INTERNALISED = 4
-CLEARED_WITH_CELL = 5
+CLEARED = 3
 
 # Indices into the cumulative event counters.
 ENTERED = 0
@@ -51,6 +50,11 @@ COUNTER_NAMES = (
     "synapses_total",
     "killing_synapses_total",
 )
+
+
+# The molecule array is cut into this many chunks for parallel work. Fixed, so results do not
+# depend on the number of threads.
+N_CHUNKS = 256
 
 
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
@@ -88,13 +92,17 @@ class PatchState:
     t_bound: np.ndarray  # int32
     t_pbind: np.ndarray  # float64
     t_desens: np.ndarray  # float64 in [0, 1], cytokine desensitisation
-    # molecules
+    # molecules: slots [0, n_molecules) in use, holes included; n_live of them not cleared
     n_molecules: int
     m_voxel: np.ndarray  # int32
     m_state: np.ndarray  # int8
     m_cell: np.ndarray  # int32, slot of the cell it is bound to
+    m_release: np.ndarray  # int32, step at which a bound molecule lets go (drawn on binding)
+    n_live_molecules: int
     counters: np.ndarray  # int64 [N_COUNTERS], cumulative
     stimulation: np.ndarray  # float64 [2]: this step's, and cumulative, release (synapse-min)
+    events: np.ndarray  # int64 [molecule capacity]: binding events of a step, by chunk
+    chunk_stats: np.ndarray  # int64 [chunks, 5]: events, free, exits, internalised, with cell
     initial_blasts: int
     initial_tcells: int
 
@@ -102,9 +110,18 @@ class PatchState:
     def voxels(self) -> int:
         return self.width * self.height
 
+    def blasts_alive_count(self) -> int:
+        """Live blasts from the counters, O(1) (`blasts_alive` counts the arrays)."""
+        c = self.counters
+        return int(self.initial_blasts + c[BLAST_BIRTHS] - c[KILLS] - c[BLAST_APOPTOSES])
+
+    def tcells_alive_count(self) -> int:
+        c = self.counters
+        return int(self.initial_tcells + c[T_BIRTHS] - c[T_DEATHS])
+
     def ensure_cell_capacity(self) -> None:
         """Room for every live cell to divide once in the coming step."""
-        need_b = self.n_blasts + int(self.b_alive[: self.n_blasts].sum()) + 1
+        need_b = self.n_blasts + self.blasts_alive_count() + 1
         if need_b > self.b_voxel.shape[0]:
             cap = max(need_b, 2 * self.b_voxel.shape[0])
             self.b_voxel = _grow(self.b_voxel, cap, -1)
@@ -113,7 +130,7 @@ class PatchState:
             self.b_bound = _grow(self.b_bound, cap)
             self.b_engaged = _grow(self.b_engaged, cap)
             self.b_pbind = _grow(self.b_pbind, cap)
-        need_t = self.n_tcells + int(self.t_alive[: self.n_tcells].sum()) + 1
+        need_t = self.n_tcells + self.tcells_alive_count() + 1
         if need_t > self.t_voxel.shape[0]:
             cap = max(need_t, 2 * self.t_voxel.shape[0])
             self.t_voxel = _grow(self.t_voxel, cap, -1)
@@ -130,11 +147,14 @@ class PatchState:
 
     def ensure_molecule_capacity(self, extra: int) -> None:
         need = self.n_molecules + extra
-        if need > self.m_voxel.shape[0]:
+        if need > self.m_voxel.shape[0] or self.events.shape[0] < self.m_voxel.shape[0]:
             cap = max(need, 2 * self.m_voxel.shape[0])
             self.m_voxel = _grow(self.m_voxel, cap)
             self.m_state = _grow(self.m_state, cap)
             self.m_cell = _grow(self.m_cell, cap, -1)
+            self.m_release = _grow(self.m_release, cap)
+        if self.events.shape[0] < self.m_voxel.shape[0]:
+            self.events = np.zeros(self.m_voxel.shape[0], np.int64)
 
     # Read-only summaries (O(agents) numpy work; called at record times, not every step).
     def blasts_alive(self) -> int:
@@ -152,6 +172,7 @@ class PatchState:
         return int(np.count_nonzero(self.t_alive[:n] & (self.t_partner[:n] >= 0)))
 
     def molecules_in_state(self, state: int) -> int:
+        """Molecules now in a state (FREE, ON_BLAST, ON_TCELL), holes excluded."""
         return int(np.count_nonzero(self.m_state[: self.n_molecules] == state))
 
     def counter(self, index: int) -> int:
@@ -223,11 +244,15 @@ def new_patch_state(
         t_pbind=np.zeros(cap_t),
         t_desens=np.zeros(cap_t),
         n_molecules=0,
+        n_live_molecules=0,
         m_voxel=np.zeros(cap_m, np.int32),
         m_state=np.zeros(cap_m, np.int8),
         m_cell=np.full(cap_m, -1, np.int32),
+        m_release=np.zeros(cap_m, np.int32),
         counters=np.zeros(N_COUNTERS, np.int64),
         stimulation=np.zeros(2),
+        events=np.zeros(cap_m, np.int64),
+        chunk_stats=np.zeros((N_CHUNKS, 5), np.int64),
         initial_blasts=n_blasts,
         initial_tcells=n_tcells,
     )

@@ -14,7 +14,10 @@ from . import rng
 from .kernels import constants as kc
 from .kernels.blasts import blast_step
 from .kernels.molecules import (
-    compact_and_count,
+    apply_events,
+    binding_probabilities_parallel,
+    binding_probabilities_serial,
+    compact,
     influx,
     molecule_update_parallel,
     molecule_update_serial,
@@ -22,6 +25,9 @@ from .kernels.molecules import (
 from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
 from .state import PatchState
+
+# Cleared molecules are left as holes until they pass this fraction of the slots.
+COMPACT_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -84,21 +90,28 @@ def advance(
     )
     update = molecule_update_parallel if cfg.parallel else molecule_update_serial
     update(
-        key, c, s.width, s.height, s.occ_kind, s.occ_idx, s.b_voxel, s.b_alive, s.b_pbind,
-        s.t_voxel, s.t_alive, s.t_pbind, s.n_molecules, s.m_voxel, s.m_state, s.m_cell,
-        cfg.move_values, cfg.move_accept, cfg.move_alias,
+        key, step, c, s.width, s.height, s.occ_kind, s.occ_idx, s.b_voxel, s.b_alive,
+        s.b_pbind, s.t_voxel, s.t_alive, s.t_pbind, s.n_molecules, s.m_voxel, s.m_state,
+        s.m_cell, s.m_release, cfg.move_values, cfg.move_accept, cfg.move_alias,
+        s.events, s.chunk_stats,
     )
-    s.n_molecules, n_free, n_bound = compact_and_count(
-        c, s.n_molecules, s.m_voxel, s.m_state, s.m_cell,
-        s.n_blasts, s.b_alive, s.b_cd19, s.b_bound, s.b_pbind,
-        s.n_tcells, s.t_alive, s.t_bound, s.t_pbind, cfg.cd3_copies, s.counters,
-    )
+    n_free, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
+                                   s.t_bound, s.counters)
+    s.n_live_molecules -= cleared
+    probabilities = (binding_probabilities_parallel if cfg.parallel
+                     else binding_probabilities_serial)
+    probabilities(c, s.n_blasts, s.b_alive, s.b_cd19, s.b_bound, s.b_pbind,
+                  s.n_tcells, s.t_alive, s.t_bound, s.t_pbind, cfg.cd3_copies)
+    if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
+        s.n_molecules = compact(s.n_molecules, s.m_voxel, s.m_state, s.m_cell, s.m_release)
     lam = _influx_mean(c, tissue_molecules_per_um3, s.voxels * cfg.voxel_um3)
     n_new = rng.poisson(key, 0, rng.INFLUX_COUNT, lam)
     s.ensure_molecule_capacity(n_new)
     s.n_molecules = influx(
         key, n_new, s.voxels, s.n_molecules, s.m_voxel, s.m_state, s.m_cell, s.counters)
-    return StepResult(free_molecules=n_free + n_new, bound_molecules=n_bound, entered=n_new)
+    s.n_live_molecules += n_new
+    return StepResult(free_molecules=n_free + n_new,
+                      bound_molecules=s.n_live_molecules - n_free - n_new, entered=n_new)
 
 
 def _influx_mean(c: np.ndarray, molecules_per_um3: float, patch_um3: float) -> float:

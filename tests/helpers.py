@@ -30,10 +30,14 @@ def assert_invariants(m: BispecificModel) -> None:
     c = s.counters
     nm = s.n_molecules
     states = s.m_state[:nm]
-    # Molecules: every one that entered is free, bound or cleared.
-    assert set(np.unique(states)) <= {st.FREE, st.ON_BLAST, st.ON_TCELL}
+    # Molecules: every one that entered is free, bound or cleared (cleared ones may linger as
+    # holes in the arrays until compaction; they count as cleared only).
+    assert set(np.unique(states)) <= {st.FREE, st.ON_BLAST, st.ON_TCELL, st.CLEARED}
+    live = int(np.count_nonzero(states != st.CLEARED))
+    assert live == s.n_live_molecules
+    assert nm - live <= 0.1 * nm  # holes are compacted once they pass a tenth
     cleared = c[st.N_CLEARED_EXIT] + c[st.N_CLEARED_INTERNALISED] + c[st.N_CLEARED_WITH_CELL]
-    assert c[st.ENTERED] == nm + cleared
+    assert c[st.ENTERED] == live + cleared
     # Cells: alive = initial + births - losses.
     alive_b = s.blasts_alive()
     assert alive_b == s.initial_blasts + c[st.BLAST_BIRTHS] - c[st.KILLS] - c[st.BLAST_APOPTOSES]

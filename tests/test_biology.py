@@ -20,7 +20,7 @@ def test_no_drug_gives_no_kills_and_blasts_grow():
     m.run_for(2.0)
     assert m.counter("kills_total") == 0
     assert m.counter("synapses_total") == 0
-    assert m.state.n_molecules == 0
+    assert m.state.n_live_molecules == 0
     assert m.state.blasts_alive() > start
 
 

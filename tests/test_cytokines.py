@@ -26,12 +26,16 @@ def test_no_drug_leaves_cytokines_at_baseline():
     assert r.summary["crs_grade_max"] == 0 and r.summary["peak_il6_pg_per_ml"] == 10.0
 
 
-def test_il6_peaks_early_and_returns_near_baseline_under_continued_infusion():
-    r = run(INFUSION_28, days=8.0)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_il6_peaks_early_and_returns_near_baseline_under_continued_infusion(seed):
+    r = run(INFUSION_28, days=8.0, seed=seed)
     assert r.summary["time_of_peak_il6_h"] < 48.0
     assert r.summary["peak_il6_pg_per_ml"] > 60.0
     day7 = r.timeseries[r.timeseries["time_h"] >= 7 * 24]["il6_pg_per_ml"]
-    assert day7.max() < 40.0  # V8: near baseline from day 7 despite infusion
+    # V8: by day 7 the median is near baseline (10-40 pg/mL) despite continued infusion.
+    # The median, as V8 states it: single hourly samples of a small patch are noisy.
+    assert day7.median() < 40.0
+    assert day7.median() < 0.1 * r.summary["peak_il6_pg_per_ml"]
 
 
 def test_daily_boluses_give_a_higher_peak_than_the_same_dose_infused():

@@ -15,7 +15,7 @@ def test_agents_by_type_reaches_all_three_populations():
     assert set(by_type) == {Blast, TCell, Molecule}
     assert len(by_type[Blast]) == m.state.blasts_alive()
     assert len(by_type[TCell]) == m.state.tcells_alive()
-    assert len(by_type[Molecule]) == m.state.n_molecules > 0
+    assert len(by_type[Molecule]) == m.state.n_live_molecules > 0
     assert all(isinstance(a, mesa.Agent) for a in by_type[TCell])
     assert len(m.agents) == sum(len(v) for v in by_type.values())
 

@@ -27,9 +27,21 @@ def _poissons(key, n, lam):
 
 @njit(cache=True)
 def _alias_draws(key, n, values, threshold, alias):
+    out = np.empty((n, 2), np.int64)
+    n_columns = values.shape[0]
+    for i in range(n):
+        bits = rng.draw_bits(key, i, 3)
+        for axis, word in enumerate((bits >> np.uint64(32), bits & np.uint64(0xFFFFFFFF))):
+            col, coin = rng.alias_column(word, n_columns)
+            out[i, axis] = values[col] if coin < threshold[col] else alias[col]
+    return out
+
+
+@njit(cache=True)
+def _geometric(key, n, p):
     out = np.empty(n, np.int64)
     for i in range(n):
-        out[i] = rng.alias_sample(rng.draw_bits(key, i, 3), values, threshold, alias)
+        out[i] = rng.geometric_steps(rng.uniform(key, i, 4), p)
     return out
 
 
@@ -62,18 +74,33 @@ def test_poisson_mean_and_variance(lam):
     assert abs(x.var() / lam - 1.0) < 0.06
 
 
-def test_alias_table_reproduces_rounded_normal():
-    sigma = 2.3
+@pytest.mark.parametrize("sigma", [0.4, 2.3, 7.7])
+def test_alias_table_reproduces_rounded_normal_on_both_axes(sigma):
     values, threshold, alias = rng.rounded_normal_alias_table(sigma)
-    x = _alias_draws(np.uint64(rng.step_key(9, 9)), 200_000, values, threshold, alias)
-    assert abs(x.mean()) < 0.03
-    # Variance of round(sigma Z) is sigma^2 + 1/12 (Sheppard's correction).
-    assert abs(x.var() - (sigma**2 + 1 / 12)) < 0.08
-    p0 = math.erf(0.5 / (sigma * math.sqrt(2)))
-    assert abs((x == 0).mean() - p0) < 0.005
+    assert len(values) & (len(values) - 1) == 0  # padded to a power of two
+    xy = _alias_draws(np.uint64(rng.step_key(9, 9)), 200_000, values, threshold, alias)
+    def cdf(z):
+        return 0.5 * (1 + math.erf(z / (sigma * math.sqrt(2))))
+
+    ks = np.arange(-60, 61)
+    pk = np.array([cdf(k + 0.5) - cdf(k - 0.5) for k in ks])
+    exact_var = float((ks**2 * pk).sum())  # exact variance of round(sigma Z)
+    for x in (xy[:, 0], xy[:, 1]):
+        assert abs(x.mean()) < 0.03 * max(sigma, 1)
+        assert abs(x.var() / exact_var - 1) < 0.03
+        assert abs((x == 0).mean() - pk[60]) < 0.005
+    assert abs(np.corrcoef(xy[:, 0], xy[:, 1])[0, 1]) < 0.01
 
 
 def test_zero_diffusion_never_moves():
     values, threshold, alias = rng.rounded_normal_alias_table(0.0)
-    x = _alias_draws(np.uint64(1), 1000, values, threshold, alias)
-    assert not x.any()
+    xy = _alias_draws(np.uint64(1), 1000, values, threshold, alias)
+    assert not xy.any()
+
+
+@pytest.mark.parametrize("p", [0.0073, 0.3, 0.62, 1.0])
+def test_geometric_waiting_time_matches_a_per_step_chance(p):
+    w = _geometric(np.uint64(rng.step_key(5, 5)), 200_000, p)
+    assert w.min() >= 1
+    assert abs(w.mean() * p - 1.0) < 0.02  # mean 1/p
+    assert abs((w == 1).mean() - p) < 0.005  # P(release on the first step) = p

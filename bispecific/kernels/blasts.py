@@ -29,6 +29,7 @@ def blast_step(
         v = b_voxel[b]
         if u_apoptosis < p_apoptosis:
             b_alive[b] = 0
+            b_bound[b] = 0  # its molecules are cleared with it
             b_engaged[b] = 0  # its T cell, if any, lets go on its next step
             occ_kind[v] = EMPTY
             occ_idx[v] = -1

@@ -6,8 +6,6 @@ fixed order keeps the outcome deterministic. T cells are few compared with molec
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
@@ -57,6 +55,7 @@ def tcell_step(
                 if t_timer_min[t] <= 1e-9:
                     if t_will_kill[t] == 1:
                         b_alive[partner] = 0
+                        b_bound[partner] = 0  # its molecules are cleared with it
                         bv = b_voxel[partner]
                         occ_kind[bv] = EMPTY
                         occ_idx[bv] = -1
@@ -73,7 +72,7 @@ def tcell_step(
                 b = occ_idx[nv]
                 bonds = b_bound[b] + t_bound[t]
                 if b_engaged[b] == 0 and b_cd19[b] > 0.0 and bonds > 0:
-                    p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_BOND_STEP] * bonds)
+                    p_syn = rng.event_probability(c[k.ADHESION_PER_BOND_STEP] * bonds)
                     if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
                         formed = True
                         b_engaged[b] = 1
@@ -98,10 +97,11 @@ def tcell_step(
                         occ_kind[mv] = TCELL
                         occ_idx[mv] = t
                         t_voxel[t] = mv
-        # Proliferation: activated cells outside a synapse.
+        # Proliferation (activated cells outside a synapse) and death share one draw.
+        u_proliferate, u_death = rng.split32(rng.draw_bits(key, t, rng.T_PROLIFERATE))
         if t_partner[t] < 0 and a > 0.0:
             rate = c[k.PROLIFERATION_PER_STEP] * a * (1.0 - e)
-            if rng.uniform(key, t, rng.T_PROLIFERATE) < 1.0 - math.exp(-rate):
+            if u_proliferate < rng.event_probability(rate):
                 v = t_voxel[t]
                 dv = neighbour(v, _direction(rng.draw_bits(key, t, rng.T_DAUGHTER), 8),
                                width, height)
@@ -123,8 +123,9 @@ def tcell_step(
                     counters[T_BIRTHS] += 1
         # Death, baseline plus activation-induced.
         rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * a
-        if rng.uniform(key, t, rng.T_DEATH) < 1.0 - math.exp(-rate):
+        if u_death < rng.event_probability(rate):
             t_alive[t] = 0
+            t_bound[t] = 0  # its molecules are cleared with it
             v = t_voxel[t]
             occ_kind[v] = EMPTY
             occ_idx[v] = -1
