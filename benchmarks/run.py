@@ -178,6 +178,32 @@ def end_to_end(scenario: Path, extra: list[str]) -> dict:
             "model_wall_s": summary["wall_time_s"]}
 
 
+def cohort_throughput(patients: int, days: float) -> list[dict]:
+    """Patient-runs per minute of scenarios/cohort_tower.toml (cut to `patients` and `days`)
+    with 1 and 2 local workers, process start-up included."""
+    from bispecific.cohort import run_cohort
+    from bispecific.cohort_spec import load_cohort
+
+    text = (ROOT / "scenarios" / "cohort_tower.toml").read_text()
+    text = text.replace("days = 28", f"days = {days}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cohort.toml"
+        path.write_text(text.replace('scenario = "', f'scenario = "{ROOT / "scenarios"}/'))
+        cohort = load_cohort(path).with_patients(patients)
+        for workers in (1, 2):
+            start = time.perf_counter()
+            run_cohort(cohort, Path(tmp) / f"out{workers}", workers=workers)
+            wall = time.perf_counter() - start
+            runs = patients * len(cohort.arms)
+            rows.append({"workers": workers, "runs": runs, "days": days, "wall_s": wall,
+                         "runs_per_min": runs / wall * 60.0})
+            print(f"cohort: {workers} worker(s), {runs} runs of {days:g} days on 64^2: "
+                  f"{rows[-1]['runs_per_min']:.1f} runs/min", flush=True)
+    rows[1]["speedup"] = rows[0]["wall_s"] / rows[1]["wall_s"]
+    return rows
+
+
 def end_to_end_large(size: int) -> dict:
     """The approved regimen on a size^2 patch, parallel kernel (a scenario written on the fly)."""
     text = (ROOT / "scenarios" / "continuous_4wk.toml").read_text()
@@ -265,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     results["scaling_exponent"] = fit_exponent(
         [r["agents"] for r in serial_rows], [r["wall_s"] / r["steps"] for r in serial_rows])
     results["start_up"] = start_up_times()
+    results["cohort"] = cohort_throughput(2 if args.quick else 6, 7.0 if args.quick else 28.0)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", [])]
     if not args.quick:
         results["end_to_end"].append(end_to_end_large(1024))
@@ -344,6 +371,12 @@ def write(results: dict, name: str) -> None:
     for e in results["end_to_end"]:
         lines.append(f"- `{e['scenario']}`: {e['wall_s']:.1f} s wall, process start-up "
                      f"included (model {e['model_wall_s']:.1f} s)")
+    lines += ["", "## Cohort throughput (scenarios/cohort_tower.toml, 64^2 patches)", "",
+              "| workers | runs | days per run | wall s | patient-runs per minute |",
+              "|---|---|---|---|---|"]
+    for r in results["cohort"]:
+        lines.append(f"| {r['workers']} | {r['runs']} | {r['days']:g} | {r['wall_s']:.1f} "
+                     f"| {r['runs_per_min']:.1f} |")
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     scaling_plot(results, RESULTS / f"{name}_scaling.png")
     print("\n".join(lines))

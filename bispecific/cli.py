@@ -55,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
 
+    cohort = sub.add_parser("cohort", help="run a virtual cohort: many patients, several arms")
+    cohort.add_argument("cohort", type=Path, help="cohort .toml file")
+    cohort.add_argument("--out", type=Path, help="output folder (default runs/<cohort name>)")
+    cohort.add_argument("--patients", type=_positive_int, help="override the patient count")
+    engine = cohort.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=_positive_int,
+                        help="local worker processes (default: every core)")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
+    cohort.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+
     plot = sub.add_parser("plot", help="redraw the figures of a finished run")
     plot.add_argument("run_dir", type=Path, help="a folder written by 'bispecific run'")
     _figure_flags(plot)
@@ -74,6 +85,16 @@ def _day_list(text: str) -> list[float]:
     if not days or any(d < 0 for d in days):
         raise argparse.ArgumentTypeError(f"'{text}': days must be 0 or more")
     return days
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': must be 1 or more")
+    return value
 
 
 def _formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -162,6 +183,55 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cohort(args: argparse.Namespace) -> int:
+    from .cohort import run_cohort
+    from .cohort_spec import load_cohort
+
+    cohort = load_cohort(args.cohort)
+    if args.patients:
+        cohort = cohort.with_patients(args.patients)
+    out = args.out or Path("runs") / cohort.name
+    _check_writable(out)
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=cohort.patients * len(cohort.arms), unit="run", desc=cohort.name,
+                   file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+
+    try:
+        paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
+                           progress=progress)
+    except KeyboardInterrupt:
+        raise
+    except (OSError, RuntimeError) as exc:
+        if args.scheduler:
+            raise UserError(f"--scheduler {args.scheduler}: {exc}") from None
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        import pandas as pd
+
+        arms = pd.read_csv(paths["arms"])
+        for _, a in arms.iterrows():
+            print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
+                  f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), CRS any "
+                  f"{a['crs_any_rate']:.0%}, grade >= 3 {a['crs_grade3_rate']:.0%}, median "
+                  f"peak IL-6 {a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
+        failed = len(pd.read_csv(paths["failures"]))
+        if failed:
+            print(f"{failed} runs failed: see {paths['failures']}")
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+    return 0
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     from .outputs import SCENARIO, TIMESERIES, is_finished_run, redraw
 
@@ -190,7 +260,7 @@ def _check_writable(out: Path) -> None:
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate,
-            "plot": _cmd_plot}
+            "plot": _cmd_plot, "cohort": _cmd_cohort}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted; no outputs were completed", file=sys.stderr)
+        print("interrupted: finished results are kept; run the same command again to "
+              "continue", file=sys.stderr)
         return 130
 
 

@@ -54,6 +54,8 @@ class Key:
     doc: str = ""
 
     def allowed(self) -> str:
+        if self.kind is list:
+            return "a list of tables"
         if self.kind is str:
             return "a string"
         if self.kind is bool:
@@ -244,7 +246,7 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
 
 def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
     """Validate parsed TOML data and build a Scenario."""
-    fail = _Failer(label)
+    fail = Failer(label)
     for table in data:
         if table not in TABLES:
             fail.unknown(table, TABLES, "table")
@@ -255,7 +257,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
             fail(f"[{table}] must be a table, not {type(raw).__name__}")
         if table == "scenario" and table not in data:
             fail("missing the [scenario] table (name, days, seed)")
-        tables[table] = _check_keys(raw, schema, f"[{table}]", fail)
+        tables[table] = check_keys(raw, schema, f"[{table}]", fail)
     days = tables["scenario"]["days"]
     schedule = _schedule(data, days, fail)
     try:
@@ -280,7 +282,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
     return scenario
 
 
-class _Failer:
+class Failer:
     def __init__(self, label: str) -> None:
         self.label = label
 
@@ -289,12 +291,12 @@ class _Failer:
 
     def unknown(self, name: str, known: set[str] | dict[str, Any], what: str,
                 where: str = "") -> None:
-        hint = _suggest(name, known)
+        hint = suggest(name, known)
         allowed = ", ".join(sorted(known))
         self(f"{where}unknown {what} '{name}'{hint} (allowed: {allowed})")
 
 
-def _suggest(name: str, known: Any) -> str:
+def suggest(name: str, known: Any) -> str:
     """'; did you mean 'x'?' for a near miss or a key that the name begins, else ''."""
     close = difflib.get_close_matches(name, list(known), n=1)
     if not close:
@@ -302,15 +304,15 @@ def _suggest(name: str, known: Any) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _table(data: dict[str, Any], name: str, fail: _Failer) -> dict[str, Any]:
+def _table(data: dict[str, Any], name: str, fail: Failer) -> dict[str, Any]:
     raw = data.get(name, {})
     if not isinstance(raw, dict):
         fail(f"[{name}] must be a table, not {type(raw).__name__}")
     return raw
 
 
-def _check_keys(raw: dict[str, Any], schema: dict[str, Key], where: str,
-                fail: _Failer) -> dict[str, Any]:
+def check_keys(raw: dict[str, Any], schema: dict[str, Key], where: str,
+                fail: Failer) -> dict[str, Any]:
     out = {}
     for key in raw:
         if key not in schema:
@@ -325,8 +327,12 @@ def _check_keys(raw: dict[str, Any], schema: dict[str, Key], where: str,
     return out
 
 
-def _check_value(value: Any, spec: Key, where: str, fail: _Failer) -> Any:
+def _check_value(value: Any, spec: Key, where: str, fail: Failer) -> Any:
     bad = f"{where} = {value!r}: expected {spec.allowed()}"
+    if spec.kind is list:
+        if not isinstance(value, list):
+            fail(f"{where} = {value!r}: expected a list of tables")
+        return value
     if spec.kind is str:
         if not isinstance(value, str):
             fail(bad)
@@ -344,7 +350,7 @@ def _check_value(value: Any, spec: Key, where: str, fail: _Failer) -> Any:
     return spec.kind(value)
 
 
-def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedule:
+def _schedule(data: dict[str, Any], days: float, fail: Failer) -> DosingSchedule:
     raw_doses = data.get("dose", [])
     if not isinstance(raw_doses, list):
         fail("'dose' must be an array of tables: write each as [[dose]]")
@@ -358,7 +364,7 @@ def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedul
         kind = raw.get("kind")
         if kind not in DOSE_KEYS:
             fail(f"{where} kind = {kind!r}: expected \"infusion\" or \"bolus\"")
-        v = _check_keys(raw, DOSE_KEYS[kind], where, fail)
+        v = check_keys(raw, DOSE_KEYS[kind], where, fail)
         repeat = {k: v[k] for k in ("every_days", "until_day")}
         if kind == "infusion":
             _one_of(v, "rate_ug_per_day", "rate_ug_per_m2_per_day", where, fail)
@@ -397,7 +403,7 @@ def _schedule(data: dict[str, Any], days: float, fail: _Failer) -> DosingSchedul
         where = f"[[interruption]] #{n}"
         if not isinstance(raw, dict):
             fail(f"{where} must be a table")
-        v = _check_keys(raw, INTERRUPTION_KEYS, where, fail)
+        v = check_keys(raw, INTERRUPTION_KEYS, where, fail)
         if v["end_day"] <= v["start_day"]:
             fail(f"{where} end_day = {_g(v['end_day'])}: must be after start_day")
         interruptions.append(Interruption(v["start_day"], v["end_day"]))
@@ -409,12 +415,12 @@ def _g(x: float) -> str:
     return f"{x:g}"
 
 
-def _one_of(v: dict[str, Any], a: str, b: str, where: str, fail: _Failer) -> None:
+def _one_of(v: dict[str, Any], a: str, b: str, where: str, fail: Failer) -> None:
     if (v[a] is None) == (v[b] is None):
         fail(f"{where} needs exactly one of '{a}' or '{b}'")
 
 
-def _check_whole(s: Scenario, fail: _Failer) -> None:
+def _check_whole(s: Scenario, fail: Failer) -> None:
     cells = (s.grid.width * s.grid.height * s.parameters.marrow_cellularity
              * s.patient.marrow_blast_fraction * (1.0 + s.patient.t_cells_per_blast))
     if cells > s.grid.width * s.grid.height:

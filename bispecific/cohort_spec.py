@@ -1,0 +1,242 @@
+"""Cohort files: virtual patients, covariate distributions and treatment arms, validated.
+
+```toml
+[cohort]
+name = "tower"
+patients = 100
+seed = 42
+days = 28                  # optional: overrides every arm's run length
+
+[grid]                     # optional: overrides every arm's patch (smaller is faster)
+width = 64
+height = 64
+
+[[arm]]
+name = "approved"
+scenario = "continuous_4wk.toml"   # relative to this file
+
+[[arm]]
+name = "flat_28"
+base = "continuous_4wk.toml"       # inline dosing on a base scenario
+dose = [{ kind = "infusion", start_day = 0, end_day = 28, rate_ug_per_day = 28 }]
+
+[covariates.marrow_blast_fraction]
+distribution = "beta"      # lognormal (median, sigma_log), normal (mean, sd),
+a = 2.0                    # beta (a, b, low, high), uniform (low, high), fixed (value)
+b = 3.0                    # plus optional clip_low / clip_high
+low = 0.05
+high = 0.95
+```
+
+A covariate is named after the field it sets: a `[patient]` key, a `[pharmacokinetics]` key or
+a model parameter (`ModelParameters`). Patients are sampled once and shared by every arm
+(virtual twins).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .parameters import ModelParameters
+from .pk import PKParameters
+from .scenario import (
+    Failer,
+    Key,
+    Patient,
+    Scenario,
+    ScenarioError,
+    check_keys,
+    load_scenario,
+    scenario_from_dict,
+    suggest,
+)
+
+DISTRIBUTIONS: dict[str, dict[str, Key]] = {
+    "lognormal": {"median": Key(float, required=True, lo=0.0),
+                  "sigma_log": Key(float, required=True, lo=0.0, hi=10.0)},
+    "normal": {"mean": Key(float, required=True), "sd": Key(float, required=True, lo=0.0)},
+    "beta": {"a": Key(float, required=True, lo=1e-3), "b": Key(float, required=True, lo=1e-3),
+             "low": Key(float, 0.0), "high": Key(float, 1.0)},
+    "uniform": {"low": Key(float, required=True), "high": Key(float, required=True)},
+    "fixed": {"value": Key(float, required=True)},
+}
+COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None),
+          "clip_high": Key(float, None), "doc": Key(str, "")}
+
+PATIENT_FIELDS = {f.name for f in fields(Patient)}
+PK_FIELDS = {f.name for f in fields(PKParameters)}
+PARAMETER_FIELDS = {f.name for f in fields(ModelParameters)}
+COVARIATE_NAMES = PATIENT_FIELDS | PK_FIELDS | PARAMETER_FIELDS
+
+COHORT_KEYS = {
+    "name": Key(str, required=True),
+    "description": Key(str, ""),
+    "patients": Key(int, required=True, lo=1, hi=1_000_000),
+    "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
+    "days": Key(float, None, 0.01, 3650.0),
+}
+ARM_KEYS = {"name": Key(str, required=True), "scenario": Key(str, None), "base": Key(str, None),
+            "dose": Key(list, None), "description": Key(str, "")}
+GRID_KEYS = {"width": Key(int, None, 4, 16384), "height": Key(int, None, 4, 16384)}
+
+
+@dataclass(frozen=True)
+class Covariate:
+    name: str
+    distribution: str
+    args: dict[str, float]
+    clip_low: float | None = None
+    clip_high: float | None = None
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        a = self.args
+        d = self.distribution
+        if d == "lognormal":
+            x = a["median"] * np.exp(a["sigma_log"] * rng.standard_normal(n))
+        elif d == "normal":
+            x = a["mean"] + a["sd"] * rng.standard_normal(n)
+        elif d == "beta":
+            x = a["low"] + (a["high"] - a["low"]) * rng.beta(a["a"], a["b"], n)
+        elif d == "uniform":
+            x = rng.uniform(a["low"], a["high"], n)
+        else:
+            x = np.full(n, a["value"])
+        if self.clip_low is not None or self.clip_high is not None:
+            x = np.clip(x, self.clip_low, self.clip_high)
+        return x
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    scenario: Scenario  # the arm's base scenario; patients override its covariates
+
+
+@dataclass(frozen=True)
+class Cohort:
+    name: str
+    patients: int
+    seed: int
+    arms: tuple[Arm, ...]
+    covariates: tuple[Covariate, ...] = field(default_factory=tuple)
+    description: str = ""
+
+    def with_patients(self, n: int) -> Cohort:
+        return Cohort(self.name, n, self.seed, self.arms, self.covariates, self.description)
+
+    def sample_patients(self) -> list[dict[str, float]]:
+        """The virtual patients: covariate values, drawn once from the cohort seed alone."""
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0]))
+        columns = {c.name: c.sample(rng, self.patients) for c in self.covariates}
+        return [{"patient": i, **{k: float(v[i]) for k, v in columns.items()}}
+                for i in range(self.patients)]
+
+    def run_seed(self, patient: int) -> int:
+        """The model seed of a patient, the same in every arm: from the cohort seed and the
+        patient's index, never from a worker or the order of execution."""
+        seq = np.random.SeedSequence([self.seed, 1, patient])
+        return int(seq.generate_state(1, dtype=np.uint64)[0] % (2**63))
+
+
+def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario:
+    """The arm's scenario for one patient: covariates and seed applied, validated again."""
+    data = arm.scenario.to_dict()
+    data["scenario"]["seed"] = seed
+    data["scenario"]["name"] = f"{arm.name}-p{int(patient['patient'])}"
+    for name, value in patient.items():
+        if name in PATIENT_FIELDS:
+            data["patient"][name] = value
+        elif name in PK_FIELDS:
+            data["pharmacokinetics"][name] = value
+        elif name in PARAMETER_FIELDS:
+            data["parameters"][name] = value
+    return scenario_from_dict(data, f"patient {int(patient['patient'])}, arm {arm.name}")
+
+
+def load_cohort(path: str | Path) -> Cohort:
+    """Read and validate a cohort file; raises ScenarioError with one clear line."""
+    path = Path(path)
+    label = str(path)
+    fail = Failer(label)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{label}: is a folder, expected a cohort .toml file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{label}: TOML syntax error: {exc}") from None
+    for table in data:
+        if table not in ("cohort", "arm", "covariates", "grid"):
+            fail.unknown(table, {"cohort", "arm", "covariates", "grid"}, "table")
+    if "cohort" not in data:
+        fail("missing the [cohort] table (name, patients, seed)")
+    head = check_keys(data["cohort"], COHORT_KEYS, "[cohort]", fail)
+    grid = check_keys(data.get("grid", {}), GRID_KEYS, "[grid]", fail)
+    arms = _arms(data.get("arm", []), path.parent, head["days"], grid, fail)
+    covariates = _covariates(data.get("covariates", {}), fail)
+    return Cohort(head["name"], head["patients"], head["seed"], arms, covariates,
+                  head["description"])
+
+
+def _arms(raw: Any, folder: Path, days: float | None, grid: dict[str, Any],
+          fail: Failer) -> tuple[Arm, ...]:
+    if not isinstance(raw, list) or not raw:
+        fail("needs at least one [[arm]] (name and scenario, or base and dose)")
+    arms = []
+    for n, table in enumerate(raw, start=1):
+        where = f"[[arm]] #{n}"
+        if not isinstance(table, dict):
+            fail(f"{where} must be a table")
+        v = check_keys(table, ARM_KEYS, where, fail)
+        if (v["scenario"] is None) == (v["base"] is None):
+            fail(f"{where} needs exactly one of 'scenario' (a file) or 'base' (a file, with "
+                 "inline 'dose')")
+        if v["base"] is None and v["dose"] is not None:
+            fail(f"{where} 'dose' goes with 'base', not with 'scenario'")
+        scenario = load_scenario(folder / (v["scenario"] or v["base"]))
+        data = scenario.to_dict()
+        if v["dose"] is not None:
+            data["dose"] = v["dose"]
+        if days is not None:
+            data["scenario"]["days"] = days
+            data["dose"] = [d for d in data["dose"]
+                            if d.get("start_day", d.get("day", 0.0)) < days]
+        for key, value in grid.items():
+            if value is not None:
+                data["grid"][key] = value
+        data["scenario"]["name"] = v["name"]
+        arms.append(Arm(v["name"], scenario_from_dict(data, f"{fail.label}: {where}")))
+    names = [a.name for a in arms]
+    for name in names:
+        if names.count(name) > 1:
+            fail(f"two arms are named '{name}'; arm names must differ")
+    return tuple(arms)
+
+
+def _covariates(raw: Any, fail: Failer) -> tuple[Covariate, ...]:
+    if not isinstance(raw, dict):
+        fail("[covariates] must be a table of tables, e.g. [covariates.bsa_m2]")
+    out = []
+    for name, spec in raw.items():
+        where = f"[covariates.{name}]"
+        if name not in COVARIATE_NAMES:
+            fail(f"{where} unknown covariate '{name}'{suggest(name, COVARIATE_NAMES)} "
+                 "(a [patient] key, a [pharmacokinetics] key or a model parameter)")
+        if not isinstance(spec, dict):
+            fail(f"{where} must be a table with a 'distribution'")
+        dist = spec.get("distribution")
+        if dist not in DISTRIBUTIONS:
+            fail(f"{where} distribution = {dist!r}: expected one of "
+                 + ", ".join(sorted(DISTRIBUTIONS)))
+        v = check_keys(spec, {**COMMON, **DISTRIBUTIONS[dist]}, where, fail)
+        args = {k: v[k] for k in DISTRIBUTIONS[dist]}
+        if dist in ("beta", "uniform") and args["high"] <= args["low"]:
+            fail(f"{where} high = {args['high']:g}: must be above low ({args['low']:g})")
+        out.append(Covariate(name, dist, args, v["clip_low"], v["clip_high"]))
+    return tuple(out)
