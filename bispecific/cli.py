@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     _figure_flags(compare)
     compare.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
-    validate = sub.add_parser("validate", help="check a scenario file without running it")
+    validate = sub.add_parser("validate",
+                              help="check a scenario or cohort file without running it")
     validate.add_argument("scenario", type=Path)
 
     cohort = sub.add_parser("cohort", help="run a virtual cohort: many patients, several arms")
@@ -113,7 +114,24 @@ def _load(path: Path, seed: int | None = None, days: float | None = None) -> Sce
     return scenario
 
 
+def _is_cohort_file(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return "cohort" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the scenario loader reports the problem
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    if _is_cohort_file(args.scenario):
+        from .cohort_spec import load_cohort
+
+        c = load_cohort(args.scenario)
+        print(f"{args.scenario}: ok (cohort {c.name}, {c.patients} patients, arms "
+              f"{', '.join(a.name for a in c.arms)}, covariates "
+              f"{', '.join(v.name for v in c.covariates) or 'none'})")
+        return 0
     s = _load(args.scenario)
     print(f"{args.scenario}: ok ({s.name}, {s.days:g} days, {s.grid.width}x{s.grid.height} "
           f"voxels, {len(s.schedule.infusions)} infusion and {len(s.schedule.boluses)} "

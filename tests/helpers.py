@@ -16,6 +16,16 @@ def small_model(
         width=size, height=size, plasma_pg_per_ml=plasma_pg_per_ml, seed=seed, **kwargs)
 
 
+def shipped_scenarios() -> list:
+    """The scenario files in scenarios/ (those with a [scenario] table; not the cohorts)."""
+    import tomllib
+    from pathlib import Path
+
+    folder = Path(__file__).parent.parent / "scenarios"
+    return [p for p in sorted(folder.glob("*.toml"))
+            if "scenario" in tomllib.loads(p.read_text())]
+
+
 def params(**overrides: float) -> ModelParameters:
     return ModelParameters().with_overrides(overrides)
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from .helpers import shipped_scenarios
+
 ROOT = Path(__file__).parent.parent
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SCENARIOS = shipped_scenarios()
 
 
 def bispecific(*args, cwd=None):

@@ -174,3 +174,9 @@ def test_shipped_cohorts_validate():
     tower = load_cohort(SCENARIOS / "cohort_tower.toml")
     assert [a.name for a in tower.arms] == ["approved_9_28", "flat_28", "bolus_daily"]
     assert min(p["marrow_blast_fraction"] for p in tower.sample_patients()) >= 0.05
+
+
+def test_validate_recognises_a_cohort_file():
+    r = subprocess.run([sys.executable, "-m", "bispecific", "validate",
+                        str(SCENARIOS / "cohort_tower.toml")], capture_output=True, text=True)
+    assert r.returncode == 0 and "cohort cohort_tower, 100 patients" in r.stdout

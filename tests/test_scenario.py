@@ -1,12 +1,13 @@
 """Scenario files: validation errors name the file, key, value and what is allowed."""
 
-from pathlib import Path
 
 import pytest
 
 from bispecific.scenario import ScenarioError, load_scenario, save_scenario
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
+from .helpers import shipped_scenarios
+
+SCENARIOS = shipped_scenarios()
 
 BASE = """
 [scenario]
