@@ -222,11 +222,14 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
+    from .cohort import WorkerLost
+
     try:
         paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
                            progress=progress)
-    except KeyboardInterrupt:
-        raise
+    except WorkerLost as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (OSError, RuntimeError) as exc:
         if args.scheduler:
             raise UserError(f"--scheduler {args.scheduler}: {exc}") from None

@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ def run_task(scenario: Scenario) -> dict[str, Any]:
     except Exception as exc:  # a failing patient must not stop the cohort
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(limit=5)}
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died mid-run (killed, out of memory); finished results are kept."""
 
 
 class CohortRun:
@@ -145,7 +150,13 @@ def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, An
         futures = {pool.submit(run_task, t.scenario): t for t in tasks}
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLost("a worker process died (killed or out of memory); "
+                                     "finished results are kept: run the same command "
+                                     "again to continue") from None
+                yield futures[future], outcome
         finally:
             for future in futures:
                 future.cancel()

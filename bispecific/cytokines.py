@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import units
 from .crs import crs_grade
@@ -51,12 +51,6 @@ class CytokineParameters:
     dexamethasone_half_life_h: float = 36.0  # effect decays with dex's biological t1/2 (U)
     premedication_lead_h: float = 1.0  # given 1 h before the dose (label, R)
 
-    def with_overrides(self, overrides: dict[str, Any]) -> CytokineParameters:
-        names = {f.name for f in fields(self)}
-        unknown = set(overrides) - names
-        if unknown:
-            raise KeyError(sorted(unknown)[0])
-        return replace(self, **{k: float(v) for k, v in overrides.items()})
 
 
 def patient_scale(patch_marrow_cells: float, weight_kg: float, p: CytokineParameters) -> float:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,12 +50,6 @@ class PKParameters:
         css_ug_per_l = units.ug_per_day_to_ug_per_h(rate_ug_per_day) / self.clearance_for(bsa_m2)
         return units.ug_per_l_to_pg_per_ml(css_ug_per_l)
 
-    def with_overrides(self, overrides: dict[str, Any]) -> PKParameters:
-        names = {f.name for f in fields(self)}
-        unknown = set(overrides) - names
-        if unknown:
-            raise KeyError(sorted(unknown)[0])
-        return replace(self, **{k: float(v) for k, v in overrides.items()})
 
 
 class PlasmaCurve:

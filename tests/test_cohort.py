@@ -180,3 +180,26 @@ def test_validate_recognises_a_cohort_file():
     r = subprocess.run([sys.executable, "-m", "bispecific", "validate",
                         str(SCENARIOS / "cohort_tower.toml")], capture_output=True, text=True)
     assert r.returncode == 0 and "cohort cohort_tower, 100 patients" in r.stdout
+
+
+class _DiesWhenUnpickled:
+    """A task payload that kills the worker process that receives it."""
+
+    def __reduce__(self):
+        import os
+
+        return (os._exit, (3,))
+
+
+def test_a_killed_worker_is_reported_and_results_are_kept(cohort_file, tmp_path):
+    from bispecific.cohort import CohortRun, Task, WorkerLost, _local
+
+    run = CohortRun(load_cohort(cohort_file), tmp_path)
+    run.prepare()
+    good = run.tasks[0]
+    for task, outcome in _local([good], workers=1):
+        run.save(task, outcome)
+    with pytest.raises(WorkerLost, match="run the same command again"):
+        list(_local([Task(99, "infused", _DiesWhenUnpickled())], workers=1))
+    assert run.result_path(good).exists()
+    assert len(run.missing()) == len(run.tasks) - 1
