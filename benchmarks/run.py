@@ -309,9 +309,13 @@ def target_rows(results: dict) -> list[tuple[str, str, str, str]]:
     def row(name, measured, ok, distance):
         rows.append((name, measured, "met" if ok else "NOT met", distance))
 
-    ratio = min(r["kernel_over_mesa"] for r in results["implementations"])
-    row(f">= {t['mesa_ratio']:.0f}x the idiomatic Mesa model", f"{ratio:,.0f}x (smallest)",
-        ratio >= t["mesa_ratio"], f"{ratio / t['mesa_ratio']:.2f} of target")
+    impl = results["implementations"]
+    ratio = min(r["kernel_over_mesa"] for r in impl)
+    top = max(impl, key=lambda r: r["kernel_over_mesa"])
+    row(f">= {t['mesa_ratio']:.0f}x the idiomatic Mesa model",
+        f"{ratio:,.0f}x to {top['kernel_over_mesa']:,.0f}x ({top['grid']}^2)",
+        ratio >= t["mesa_ratio"], f"{top['kernel_over_mesa'] / t['mesa_ratio']:.2f} of target "
+        "at best")
     in_cache = [r for r in serial if r["agents"] * r["state_bytes_per_agent"] < 1.5e6]
     best = max(r["updates_per_s"] for r in in_cache) if in_cache else math.nan
     row(">= 100 M agent-updates/s, one core, in cache", f"{best / 1e6:.0f} M/s",

@@ -257,7 +257,8 @@ def cohort_figure(results: pd.DataFrame, arms: pd.DataFrame, patients: pd.DataFr
         err = _error_bars(arms["cr_rate"], arms["cr_rate_low"], arms["cr_rate_high"])
         ax_cr.bar(x, arms["cr_rate"], color=colours, yerr=err, capsize=4)
     ax_cr.set_xticks(x, arms["arm"], rotation=20, ha="right")
-    ax_cr.set_ylim(0, 1.05)
+    ax_cr.set_ylim(0, 1.22)
+    ax_cr.set_yticks(np.linspace(0, 1, 6))
     ax_cr.set_ylabel("complete response rate (95% CI)")
     ax_cr.set_title("Response", loc="left")
     width = 0.27
@@ -270,10 +271,11 @@ def cohort_figure(results: pd.DataFrame, arms: pd.DataFrame, patients: pd.DataFr
         ax_crs.bar(x + (j - 1) * width, rate, width, yerr=err, capsize=3, label=label,
                    color=GRADE_COLOURS[j + 2], edgecolor="grey")
     ax_crs.set_xticks(x, arms["arm"], rotation=20, ha="right")
-    ax_crs.set_ylim(0, 1.05)
+    ax_crs.set_ylim(0, 1.22)
+    ax_crs.set_yticks(np.linspace(0, 1, 6))
     ax_crs.set_ylabel("patients with CRS (95% CI)")
     ax_crs.set_title("Cytokine release syndrome (IL-6 bands)", loc="left")
-    ax_crs.legend(fontsize=8)
+    ax_crs.legend(fontsize=8, ncol=3, loc="upper center")
     if len(results) and "marrow_blast_fraction" in patients:
         burden = patients.set_index("patient")["marrow_blast_fraction"]
         rng = np.random.default_rng(0)  # jitter only, for legibility
