@@ -12,7 +12,6 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -99,9 +98,6 @@ def redraw(out_dir: str | Path, formats: Sequence[str] = ("png",)) -> dict[str, 
     taken = load_snapshots(out / SNAPSHOTS) if (out / SNAPSHOTS).exists() else []
     return draw(scenario, ts, taken, out, formats)
 
-
-def read_summary(out_dir: str | Path) -> dict[str, Any]:
-    return json.loads((Path(out_dir) / SUMMARY).read_text(encoding="utf-8"))
 
 
 def write_comparison(results: Sequence[RunResult], out_dir: str | Path,

@@ -137,17 +137,3 @@ class ModelParameters:
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def describe(cls) -> list[dict[str, Any]]:
-        """Name, default, unit, allowed range and source of every parameter (for docs)."""
-        return [
-            {
-                "name": f.name,
-                "default": f.default,
-                "unit": f.metadata["unit"],
-                "range": f.metadata["range"],
-                "source": f.metadata["source"],
-            }
-            for f in fields(cls)
-        ]

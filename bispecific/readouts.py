@@ -36,9 +36,10 @@ def marrow_blast_percent(blasts: Any, t_cells: Any, normal_cells: float) -> Any:
 
 
 def summarise(
-    scenario: Scenario, model: BispecificModel, ts: pd.DataFrame, wall_time_s: float
+    scenario: Scenario, model: BispecificModel, ts: pd.DataFrame, wall_time_s: float,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The run's summary: response, killing, exposure and provenance."""
+    """The run's summary: response, killing, exposure, `extra` readouts, then provenance."""
     blasts = ts["blasts"].to_numpy()
     initial, final, nadir = int(blasts[0]), int(blasts[-1]), int(blasts.min())
     percent = marrow_blast_percent(final, ts["t_cells"].iloc[-1], normal_marrow_cells(scenario))
@@ -59,6 +60,7 @@ def summarise(
         "initial_t_cells": int(ts["t_cells"].iloc[0]),
         "final_t_cells": int(ts["t_cells"].iloc[-1]),
         "peak_drug_plasma_pg_per_ml": float(ts["drug_plasma_pg_per_ml"].max()),
+        **(extra or {}),
         "wall_time_s": round(wall_time_s, 3),
         "bispecific_version": __version__,
     }

@@ -69,6 +69,8 @@ class ReferencePatch:
     cells_at: dict[tuple[int, int], RefBlast | RefTCell] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     stimulation: float = 0.0  # cumulative release, killing-synapse-minutes
+    c: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per-step constants
+    sigma: float = 0.0  # molecule step, voxels per axis
 
     @classmethod
     def from_state(
@@ -76,6 +78,8 @@ class ReferencePatch:
     ) -> ReferencePatch:
         """Start from the same initial cells as a kernel-driven state."""
         ref = cls(s.width, s.height, params, dt_min, voxel_um, np.random.default_rng(seed))
+        ref.c = kernel_constants(params, dt_min, voxel_um)
+        ref.sigma = displacement_sigma_voxels(params, dt_min, voxel_um)
         for b in range(s.n_blasts):
             v = int(s.b_voxel[b])
             blast = RefBlast(v % s.width, v // s.width, float(s.b_cd19[b]))
@@ -210,8 +214,7 @@ class ReferencePatch:
                     self.counts["blast_births"] += 1
 
     def _molecules_step(self) -> None:
-        c = kernel_constants(self.params, self.dt_min, self.voxel_um)
-        sigma = displacement_sigma_voxels(self.params, self.dt_min, self.voxel_um)
+        c, sigma = self.c, self.sigma
         kept: list[RefMolecule] = []
         for m in self.molecules:
             if m.on is None:

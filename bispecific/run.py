@@ -115,8 +115,6 @@ def run_scenario(
     )
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     wall = time.perf_counter() - start
-    summary = summarise(scenario, model, timeseries, wall)
-    summary.update(tracker.summary())
-    summary["dexamethasone"] = scenario.dexamethasone
-    summary["bispecific_version"] = summary.pop("bispecific_version")  # keep it last
+    summary = summarise(scenario, model, timeseries, wall,
+                        extra={**tracker.summary(), "dexamethasone": scenario.dexamethasone})
     return RunResult(scenario, timeseries, summary, model, snaps, frames)

@@ -74,9 +74,6 @@ class SnapshotRecorder:
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {}
 
-    def save(self, path: Path) -> None:
-        save_snapshots(self.taken, path)
-
 
 def save_snapshots(taken: list[tuple[float, dict[str, np.ndarray]]], path: Path) -> None:
     arrays: dict[str, np.ndarray] = {"times_h": np.array([t for t, _ in taken])}

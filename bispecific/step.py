@@ -66,7 +66,6 @@ class StepConfig:
 class StepResult:
     free_molecules: int
     bound_molecules: int
-    entered: int
 
 
 def advance(
@@ -111,7 +110,7 @@ def advance(
         key, n_new, s.voxels, s.n_molecules, s.m_voxel, s.m_state, s.m_cell, s.counters)
     s.n_live_molecules += n_new
     return StepResult(free_molecules=n_free + n_new,
-                      bound_molecules=s.n_live_molecules - n_free - n_new, entered=n_new)
+                      bound_molecules=s.n_live_molecules - n_free - n_new)
 
 
 def _influx_mean(c: np.ndarray, molecules_per_um3: float, patch_um3: float) -> float:

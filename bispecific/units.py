@@ -20,10 +20,6 @@ def per_day_to_per_min(rate_per_day: float) -> float:
     return rate_per_day / MINUTES_PER_DAY
 
 
-def per_s_to_per_min(rate_per_s: float) -> float:
-    return rate_per_s * 60.0
-
-
 def hours_to_min(hours: float) -> float:
     return hours * MINUTES_PER_HOUR
 

@@ -18,7 +18,8 @@ def infusion(rate, start=0.0, end=28.0, **kw):
 @pytest.mark.parametrize("rate, expected", [(9.0, 169.0), (28.0, 525.0)])
 def test_steady_state_is_rate_over_clearance(rate, expected):
     css = PlasmaCurve(infusion(rate), 28.0)(24.0 * 5)
-    assert abs(css - rate / 24.0 / 2.22 * 1000.0) < 1e-6 * css  # exact closed form
+    assert PK.steady_state_pg_per_ml(rate, 1.88) == pytest.approx(rate / 24.0 / 2.22 * 1000.0)
+    assert css == pytest.approx(PK.steady_state_pg_per_ml(rate, 1.88), rel=1e-9)
     assert abs(css / expected - 1.0) < 0.10  # V1, V2
 
 
