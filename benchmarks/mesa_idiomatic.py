@@ -15,9 +15,9 @@ import numpy as np
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from bispecific import units
-from bispecific.kernels import constants as k
-from bispecific.kernels.constants import displacement_sigma_voxels, kernel_constants
-from bispecific.parameters import ModelParameters
+from bispecific.engine.kernels import constants as k
+from bispecific.engine.kernels.constants import displacement_sigma_voxels, kernel_constants
+from bispecific.engine.parameters import ModelParameters
 
 
 class Blast(CellAgent):

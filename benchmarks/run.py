@@ -29,7 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(ROOT))
 
 from bispecific import __version__, units  # noqa: E402
-from bispecific.model import BispecificModel  # noqa: E402
+from bispecific.engine.model import BispecificModel  # noqa: E402
 
 STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (science.md V2)
 WARM_UP_STEPS = 150
@@ -122,7 +122,7 @@ def mesa_throughput(size: int, steps: int) -> dict:
 
 def reference_throughput(size: int, steps: int) -> dict:
     """The plain reference implementation (bispecific/reference.py)."""
-    from bispecific.reference import ReferencePatch
+    from bispecific.engine.reference import ReferencePatch
 
     m = BispecificModel(width=size, height=size, seed=1)
     ref = ReferencePatch.from_state(m.state, m.params, m.dt_minutes, m.voxel_um, seed=1)
@@ -181,8 +181,8 @@ def end_to_end(scenario: Path, extra: list[str]) -> dict:
 def cohort_throughput(patients: int, days: float) -> list[dict]:
     """Patient-runs per minute of scenarios/cohort_tower.toml (cut to `patients` and `days`)
     with 1 and 2 local workers, process start-up included."""
-    from bispecific.cohort import run_cohort
-    from bispecific.cohort_spec import load_cohort
+    from bispecific.cohorts.runner import run_cohort
+    from bispecific.cohorts.spec import load_cohort
 
     text = (ROOT / "scenarios" / "cohort_tower.toml").read_text()
     text = text.replace("days = 28", f"days = {days}")
@@ -218,7 +218,7 @@ def end_to_end_large(size: int) -> dict:
 
 def start_up_times() -> dict:
     """First-call compile time (empty Numba cache) and cached start-up, in fresh processes."""
-    code = ("import time; t=time.perf_counter(); from bispecific.model import BispecificModel;"
+    code = ("import time; t=time.perf_counter(); from bispecific import BispecificModel;"
             "m=BispecificModel(width=16,height=16,plasma_pg_per_ml=525.0,seed=1); m.step();"
             "print(time.perf_counter()-t)")
     with tempfile.TemporaryDirectory() as cache:

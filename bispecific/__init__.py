@@ -1,14 +1,40 @@
 """bispecific: agent-based simulation of bispecific T-cell-engager (blinatumomab) therapy.
 
-The public entry points are :class:`bispecific.model.BispecificModel` (a Mesa model) and
-:func:`bispecific.scenario.load_scenario` / :func:`bispecific.run.run_scenario`.
+The package is layered; data flows one way, and a layer imports only those before it:
+
+    units -> engine, pharmacology -> readouts -> scenario -> simulation -> outputs
+          -> cohorts -> cli
+
+The names most users need are available here: `BispecificModel` and its agent classes
+`Blast`, `TCell` and `Molecule` (a Mesa model), `load_scenario` and `run_scenario`. They are
+imported on first use, so `import bispecific` stays light.
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("bispecific")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+_PUBLIC = {
+    "BispecificModel": "bispecific.engine.model",
+    "Blast": "bispecific.engine.agents",
+    "TCell": "bispecific.engine.agents",
+    "Molecule": "bispecific.engine.agents",
+    "ModelParameters": "bispecific.engine.parameters",
+    "Scenario": "bispecific.scenario",
+    "ScenarioError": "bispecific.scenario",
+    "load_scenario": "bispecific.scenario",
+    "run_scenario": "bispecific.simulation.run",
+}
+
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'bispecific' has no attribute {name!r}")

@@ -14,9 +14,9 @@ import dataclasses
 import statistics
 from pathlib import Path
 
-from bispecific.dosing import DosingSchedule, Infusion
-from bispecific.run import run_scenario
+from bispecific.pharmacology.dosing import DosingSchedule, Infusion
 from bispecific.scenario import load_scenario
+from bispecific.simulation.run import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOWS = [(0.0, 0.75), (0.75, 2.5), (7.0, 8.0), (14.0, 15.0)]

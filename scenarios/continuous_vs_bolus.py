@@ -13,8 +13,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from bispecific.run import run_scenario
 from bispecific.scenario import load_scenario
+from bispecific.simulation.run import run_scenario
 
 HERE = Path(__file__).parent
 

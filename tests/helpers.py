@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bispecific.model import BispecificModel
-from bispecific.parameters import ModelParameters
+from bispecific.engine.model import BispecificModel
+from bispecific.engine.parameters import ModelParameters
 
 
 def small_model(
@@ -34,7 +34,7 @@ def assert_invariants(m: BispecificModel) -> None:
     """Conservation and occupancy rules of docs/model.md, checked on the arrays."""
     import numpy as np
 
-    from bispecific import state as st
+    from bispecific.engine import state as st
 
     s = m.state
     c = s.counters

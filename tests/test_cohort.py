@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bispecific.cohort import run_cohort, run_task
-from bispecific.cohort_spec import load_cohort
+from bispecific.cohorts.runner import run_cohort, run_task
+from bispecific.cohorts.spec import load_cohort
 from bispecific.scenario import Grid, Patient, ScenarioError, load_scenario
 
 ROOT = Path(__file__).parent.parent
@@ -192,7 +192,7 @@ class _DiesWhenUnpickled:
 
 
 def test_a_killed_worker_is_reported_and_results_are_kept(cohort_file, tmp_path):
-    from bispecific.cohort import CohortRun, Task, WorkerLost, _local
+    from bispecific.cohorts.runner import CohortRun, Task, WorkerLost, _local
 
     run = CohortRun(load_cohort(cohort_file), tmp_path)
     run.prepare()

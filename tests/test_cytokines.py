@@ -2,9 +2,9 @@
 
 import pytest
 
-from bispecific.crs import GRADE_BANDS_PG_PER_ML, crs_grade, crs_risk
-from bispecific.run import run_scenario
+from bispecific.readouts.crs import GRADE_BANDS_PG_PER_ML, crs_grade, crs_risk
 from bispecific.scenario import scenario_from_dict
+from bispecific.simulation.run import run_scenario
 
 INFUSION_28 = [{"kind": "infusion", "start_day": 0, "end_day": 9, "rate_ug_per_day": 28}]
 STEPPED = [{"kind": "infusion", "start_day": 0, "end_day": 7, "rate_ug_per_day": 9},

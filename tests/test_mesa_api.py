@@ -3,7 +3,7 @@
 import mesa
 import pytest
 
-from bispecific.agents import Blast, Molecule, TCell
+from bispecific.engine.agents import Blast, Molecule, TCell
 
 from .helpers import small_model
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from bispecific.dosing import Bolus, DosingSchedule, Infusion, Interruption
-from bispecific.pk import PKParameters, PlasmaCurve
+from bispecific.pharmacology.dosing import Bolus, DosingSchedule, Infusion, Interruption
+from bispecific.pharmacology.pk import PKParameters, PlasmaCurve
 
 PK = PKParameters()
 

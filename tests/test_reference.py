@@ -8,7 +8,7 @@ rule in the reference must be detected (so the comparison has power).
 import numpy as np
 
 from bispecific import units
-from bispecific.reference import ReferencePatch
+from bispecific.engine.reference import ReferencePatch
 
 from .helpers import params, small_model
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from bispecific import rng
+from bispecific.engine import rng
 
 
 @njit(cache=True)

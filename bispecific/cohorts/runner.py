@@ -23,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
-from .cohort_spec import Cohort, patient_scenario
-from .outputs import atomic_write_text
-from .scenario import Scenario
+from .. import __version__
+from ..outputs.files import atomic_write_text
+from ..scenario import Scenario
+from .spec import Cohort, patient_scenario
 
 TASKS = "tasks"
 # Summary fields that differ between identical runs (timing) stay out of the result files.
@@ -46,7 +46,7 @@ class Task:
 
 def run_task(scenario: Scenario) -> dict[str, Any]:
     """Run one patient x arm in a worker; errors come back as data, never as a crash."""
-    from .run import run_scenario
+    from ..simulation.run import run_scenario
 
     try:
         summary = run_scenario(scenario).summary
@@ -112,8 +112,8 @@ class CohortRun:
 
     def finish(self, wall_time_s: float, engine: str) -> dict[str, Path]:
         """Write results.csv, failures.csv, arms.csv, cohort.png and cohort.json."""
-        from .cohort_stats import arm_table
-        from .figures import cohort_figure
+        from ..outputs.figures import cohort_figure
+        from .stats import arm_table
 
         results = [json.loads(self.result_path(t).read_text()) for t in self.tasks
                    if self.result_path(t).exists()]

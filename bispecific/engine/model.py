@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from . import units
+from .. import units
 from .agents import ArrayAgent, Blast, Molecule, TCell
 from .parameters import ModelParameters
 from .state import (

@@ -42,19 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from .parameters import ModelParameters
-from .pk import PKParameters
-from .scenario import (
-    Failer,
-    Key,
-    Patient,
-    Scenario,
-    ScenarioError,
-    check_keys,
-    load_scenario,
-    scenario_from_dict,
-    suggest,
-)
+from ..engine.parameters import ModelParameters
+from ..pharmacology.pk import PKParameters
+from ..scenario import Patient, Scenario, ScenarioError, load_scenario, scenario_from_dict
+from ..scenario.validation import Failer, Key, check_keys, suggest
 
 DISTRIBUTIONS: dict[str, dict[str, Key]] = {
     "lognormal": {"median": Key(float, required=True, lo=0.0),

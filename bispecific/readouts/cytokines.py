@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import units
+from .. import units
 from .crs import crs_grade
 
 if TYPE_CHECKING:
-    from .model import BispecificModel
+    from ..engine.model import BispecificModel
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .scenario import Scenario, ScenarioError, load_scenario
+from .. import __version__
+from ..scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_USAGE = 2
 
@@ -125,7 +125,7 @@ def _is_cohort_file(path: Path) -> bool:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     if _is_cohort_file(args.scenario):
-        from .cohort_spec import load_cohort
+        from ..cohorts.spec import load_cohort
 
         c = load_cohort(args.scenario)
         print(f"{args.scenario}: ok (cohort {c.name}, {c.patients} patients, arms "
@@ -150,7 +150,7 @@ def _progress_bar(scenario: Scenario, quiet: bool):
 
 
 def _run_one(scenario: Scenario, quiet: bool, **kwargs):
-    from .run import run_scenario
+    from ..simulation.run import run_scenario
 
     bar = _progress_bar(scenario, quiet)
     try:
@@ -169,7 +169,7 @@ def _one_line(s: dict) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .outputs import write_run
+    from ..outputs.files import write_run
 
     scenario = _load(args.scenario, args.seed, args.days)
     out = args.out or Path("runs") / scenario.name
@@ -184,7 +184,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .outputs import write_comparison
+    from ..outputs.files import write_comparison
 
     scenarios = [_load(path, days=args.days) for path in args.scenarios]
     names = [s.name for s in scenarios]
@@ -202,8 +202,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_cohort(args: argparse.Namespace) -> int:
-    from .cohort import run_cohort
-    from .cohort_spec import load_cohort
+    from ..cohorts.runner import run_cohort
+    from ..cohorts.spec import load_cohort
 
     cohort = load_cohort(args.cohort)
     if args.patients:
@@ -222,7 +222,7 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-    from .cohort import WorkerLost
+    from ..cohorts.runner import WorkerLost
 
     try:
         paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
@@ -254,7 +254,7 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from .outputs import SCENARIO, TIMESERIES, is_finished_run, redraw
+    from ..outputs.files import SCENARIO, TIMESERIES, is_finished_run, redraw
 
     folder = args.run_dir
     if not folder.is_dir():

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .state import BLAST, CLEARED, ON_BLAST, ON_TCELL, TCELL
+from ..engine.state import BLAST, CLEARED, ON_BLAST, ON_TCELL, TCELL
 
 if TYPE_CHECKING:
-    from .model import BispecificModel
+    from ..engine.model import BispecificModel
 
 # Voxel codes in a snapshot.
 EMPTY_VOXEL = 0

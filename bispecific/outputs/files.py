@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..readouts.snapshots import load_snapshots, save_snapshots
+from ..scenario import Scenario, load_scenario
+from ..simulation.run import RunResult
 from . import figures
-from .run import RunResult
-from .scenario import Scenario, load_scenario
-from .snapshots import load_snapshots, save_snapshots
 
 TIMESERIES = "timeseries.csv"
 SUMMARY = "summary.json"

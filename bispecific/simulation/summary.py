@@ -1,38 +1,22 @@
-"""Readouts of a finished run: tumour response and the run's summary numbers.
-
-Complete response (CR) follows the clinical definition, marrow blasts below 5% of nucleated
-marrow cells at the end. The patch represents blasts and T cells; the other nucleated marrow
-cells (normal haematopoiesis) are not simulated and are taken as constant at their initial
-number, `marrow cellularity x voxels x (1 - marrow_blast_fraction)` (assumption).
-"""
+"""A finished run's summary: response, killing, exposure, readouts, then provenance."""
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from . import __version__
-
-if TYPE_CHECKING:
-    from .model import BispecificModel
-    from .scenario import Scenario
-
-CR_BLAST_PERCENT = 5.0  # marrow blasts < 5% (clinical CR threshold)
+from .. import __version__
+from ..engine.model import BispecificModel
+from ..readouts.response import CR_BLAST_PERCENT, log10_reduction, marrow_blast_percent
+from ..scenario import Scenario
 
 
 def normal_marrow_cells(scenario: Scenario) -> float:
+    """Nucleated marrow cells in the patch that are neither blasts nor T cells (constant)."""
     voxels = scenario.grid.width * scenario.grid.height
     return (voxels * scenario.parameters.marrow_cellularity
             * (1.0 - scenario.patient.marrow_blast_fraction))
-
-
-def marrow_blast_percent(blasts: Any, t_cells: Any, normal_cells: float) -> Any:
-    """Blasts as a percentage of nucleated marrow cells (blasts + T cells + normal cells)."""
-    total = np.asarray(blasts) + np.asarray(t_cells) + normal_cells
-    return 100.0 * np.asarray(blasts) / np.maximum(total, 1.0)
 
 
 def summarise(
@@ -52,7 +36,7 @@ def summarise(
         "final_blasts": final,
         "nadir_blasts": nadir,
         "final_blasts_cd19_negative": int(ts["blasts_cd19_negative"].iloc[-1]),
-        "blast_log10_reduction": _log10_ratio(initial, final),
+        "blast_log10_reduction": log10_reduction(initial, final),
         "final_marrow_blast_percent": float(percent),
         "complete_response": bool(percent < CR_BLAST_PERCENT),
         "kills_total": int(model.counter("kills_total")),
@@ -64,10 +48,3 @@ def summarise(
         "wall_time_s": round(wall_time_s, 3),
         "bispecific_version": __version__,
     }
-
-
-def _log10_ratio(initial: int, final: int) -> float:
-    """log10(initial / final); a patch cleared to zero counts as one blast left."""
-    if initial <= 0:
-        return 0.0
-    return math.log10(initial / max(final, 1))

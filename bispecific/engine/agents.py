@@ -7,14 +7,11 @@ objects until someone asks to look at them, and a view always reads the current 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mesa
 
 from .state import FREE, ON_BLAST, ON_TCELL
-
-if TYPE_CHECKING:
-    from .model import BispecificModel
 
 
 class ArrayAgent(mesa.Agent):
@@ -26,7 +23,7 @@ class ArrayAgent(mesa.Agent):
             "model.agents_by_type instead of creating them")
 
     @classmethod
-    def view(cls, model: BispecificModel, index: int) -> ArrayAgent:
+    def view(cls, model: mesa.Model, index: int) -> ArrayAgent:
         obj = cls.__new__(cls)
         obj.model = model
         obj.index = int(index)

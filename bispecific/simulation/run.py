@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import units
-from .crs import CrsTracker
-from .cytokines import CytokineReadout, patient_scale
-from .model import BispecificModel
-from .pk import PlasmaCurve
-from .readouts import summarise
-from .scenario import Scenario
-from .snapshots import SnapshotRecorder
+from .. import units
+from ..engine.model import BispecificModel
+from ..pharmacology.pk import PlasmaCurve
+from ..readouts.crs import CrsTracker
+from ..readouts.cytokines import CytokineReadout, patient_scale
+from ..readouts.snapshots import SnapshotRecorder
+from ..scenario import Scenario
+from .summary import summarise
 
 
 def plasma_curve(scenario: Scenario) -> PlasmaCurve:

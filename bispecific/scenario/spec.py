@@ -23,8 +23,6 @@ raises `ScenarioError` with one line naming the file, the key, the value and wha
 
 from __future__ import annotations
 
-import difflib
-import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -32,41 +30,12 @@ from typing import Any
 
 import tomli_w
 
-from .cytokines import CytokineParameters
-from .dosing import Bolus, DosingSchedule, Infusion, Interruption
-from .parameters import ModelParameters, ParameterError
-from .pk import PKParameters
-
-
-class ScenarioError(ValueError):
-    """A scenario file that cannot be run; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class Key:
-    """One allowed key: its type, range (inclusive) and default (None: required)."""
-
-    kind: type
-    default: Any = None
-    lo: float = -math.inf
-    hi: float = math.inf
-    required: bool = False
-    doc: str = ""
-
-    def allowed(self) -> str:
-        if self.kind is list:
-            return "a list of tables"
-        if self.kind is str:
-            return "a string"
-        if self.kind is bool:
-            return "true or false"
-        what = "an integer" if self.kind is int else "a number"
-        if math.isinf(self.lo) and math.isinf(self.hi):
-            return what
-        if math.isinf(self.hi):
-            return f"{what} >= {self.lo:g}"
-        return f"{what} from {self.lo:g} to {self.hi:g}"
-
+from ..engine.parameters import ModelParameters, ParameterError
+from ..pharmacology.dosing import DosingSchedule
+from ..pharmacology.pk import PKParameters
+from ..readouts.cytokines import CytokineParameters
+from .doses import parse_schedule
+from .validation import Failer, Key, ScenarioError, check_keys, number
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "scenario": {
@@ -105,32 +74,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "cytokines": {
         f.name: Key(float, f.default, 0.0, 1e15) for f in fields(CytokineParameters)
     },
-}
-
-DOSE_KEYS: dict[str, dict[str, Key]] = {
-    "infusion": {
-        "kind": Key(str, required=True),
-        "start_day": Key(float, required=True, lo=0.0),
-        "end_day": Key(float, required=True, lo=0.0),
-        "rate_ug_per_day": Key(float, None, 0.0, 1e5),
-        "rate_ug_per_m2_per_day": Key(float, None, 0.0, 1e5),
-        "max_ug_per_day": Key(float, None, 0.0, 1e5),
-        "every_days": Key(float, None, 0.01, 3650.0),
-        "until_day": Key(float, None, 0.0, 3650.0),
-    },
-    "bolus": {
-        "kind": Key(str, required=True),
-        "day": Key(float, required=True, lo=0.0),
-        "dose_ug": Key(float, None, 0.0, 1e6),
-        "dose_ug_per_m2": Key(float, None, 0.0, 1e6),
-        "every_days": Key(float, None, 0.01, 3650.0),
-        "until_day": Key(float, None, 0.0, 3650.0),
-    },
-}
-
-INTERRUPTION_KEYS = {
-    "start_day": Key(float, required=True, lo=0.0),
-    "end_day": Key(float, required=True, lo=0.0),
 }
 
 TABLES = set(SCHEMA) | {"dose", "interruption", "parameters"}
@@ -259,7 +202,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
             fail("missing the [scenario] table (name, days, seed)")
         tables[table] = check_keys(raw, schema, f"[{table}]", fail)
     days = tables["scenario"]["days"]
-    schedule = _schedule(data, days, fail)
+    schedule = parse_schedule(data, days, fail)
     try:
         parameters = ModelParameters().with_overrides(_table(data, "parameters", fail))
     except ParameterError as exc:
@@ -282,28 +225,6 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
     return scenario
 
 
-class Failer:
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def __call__(self, message: str) -> None:
-        raise ScenarioError(f"{self.label}: {message}")
-
-    def unknown(self, name: str, known: set[str] | dict[str, Any], what: str,
-                where: str = "") -> None:
-        hint = suggest(name, known)
-        allowed = ", ".join(sorted(known))
-        self(f"{where}unknown {what} '{name}'{hint} (allowed: {allowed})")
-
-
-def suggest(name: str, known: Any) -> str:
-    """'; did you mean 'x'?' for a near miss or a key that the name begins, else ''."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    if not close:
-        close = sorted(k for k in known if k.startswith(name) or name.startswith(k))
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _table(data: dict[str, Any], name: str, fail: Failer) -> dict[str, Any]:
     raw = data.get(name, {})
     if not isinstance(raw, dict):
@@ -311,122 +232,13 @@ def _table(data: dict[str, Any], name: str, fail: Failer) -> dict[str, Any]:
     return raw
 
 
-def check_keys(raw: dict[str, Any], schema: dict[str, Key], where: str,
-                fail: Failer) -> dict[str, Any]:
-    out = {}
-    for key in raw:
-        if key not in schema:
-            fail.unknown(key, schema, "key", f"{where} ")
-    for key, spec in schema.items():
-        if key not in raw:
-            if spec.required:
-                fail(f"{where} missing required key '{key}' ({spec.allowed()})")
-            out[key] = spec.default
-            continue
-        out[key] = _check_value(raw[key], spec, f"{where} {key}", fail)
-    return out
-
-
-def _check_value(value: Any, spec: Key, where: str, fail: Failer) -> Any:
-    bad = f"{where} = {value!r}: expected {spec.allowed()}"
-    if spec.kind is list:
-        if not isinstance(value, list):
-            fail(f"{where} = {value!r}: expected a list of tables")
-        return value
-    if spec.kind is str:
-        if not isinstance(value, str):
-            fail(bad)
-        return value
-    if spec.kind is bool:
-        if not isinstance(value, bool):
-            fail(bad)
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        fail(bad)
-    if spec.kind is int and not isinstance(value, int):
-        fail(bad)
-    if not (math.isfinite(value) and spec.lo <= value <= spec.hi):
-        fail(bad)
-    return spec.kind(value)
-
-
-def _schedule(data: dict[str, Any], days: float, fail: Failer) -> DosingSchedule:
-    raw_doses = data.get("dose", [])
-    if not isinstance(raw_doses, list):
-        fail("'dose' must be an array of tables: write each as [[dose]]")
-    infusions: list[Infusion] = []
-    boluses: list[Bolus] = []
-    windows: list[tuple[float, float, int]] = []
-    for n, raw in enumerate(raw_doses, start=1):
-        where = f"[[dose]] #{n}"
-        if not isinstance(raw, dict):
-            fail(f"{where} must be a table")
-        kind = raw.get("kind")
-        if kind not in DOSE_KEYS:
-            fail(f"{where} kind = {kind!r}: expected \"infusion\" or \"bolus\"")
-        v = check_keys(raw, DOSE_KEYS[kind], where, fail)
-        repeat = {k: v[k] for k in ("every_days", "until_day")}
-        if kind == "infusion":
-            _one_of(v, "rate_ug_per_day", "rate_ug_per_m2_per_day", where, fail)
-            if v["end_day"] <= v["start_day"]:
-                fail(f"{where} end_day = {_g(v['end_day'])}: must be after start_day "
-                     f"({_g(v['start_day'])})")
-            if v["start_day"] >= days:
-                fail(f"{where} start_day = {_g(v['start_day'])}: outside the run "
-                     f"(days = {days:g}); allowed 0 to {days:g}")
-            if repeat["every_days"] is not None and (
-                    repeat["every_days"] < v["end_day"] - v["start_day"]):
-                fail(f"{where} every_days = {_g(repeat['every_days'])}: shorter than the "
-                     f"infusion itself ({v['end_day'] - v['start_day']:g} days)")
-            inf = Infusion(v["start_day"], v["end_day"], v["rate_ug_per_day"],
-                           v["rate_ug_per_m2_per_day"], v["max_ug_per_day"], **repeat)
-            infusions.append(inf)
-            windows.extend((a, b, n) for a, b in inf.occurrences(days))
-        else:
-            _one_of(v, "dose_ug", "dose_ug_per_m2", where, fail)
-            if v["day"] >= days:
-                fail(f"{where} day = {_g(v['day'])}: outside the run (days = {days:g}); "
-                     f"allowed 0 to below {days:g}")
-            boluses.append(Bolus(v["day"], v["dose_ug"], v["dose_ug_per_m2"], **repeat))
-        if repeat["until_day"] is not None and repeat["every_days"] is None:
-            fail(f"{where} until_day = {_g(repeat['until_day'])}: needs every_days")
-    windows.sort()
-    for (a0, b0, n0), (a1, _b1, n1) in zip(windows, windows[1:], strict=False):
-        if a1 < b0 - 1e-12:
-            fail(f"[[dose]] #{n1} overlaps [[dose]] #{n0}: infusions on days {a0:g}-{b0:g} "
-                 f"and from day {a1:g}; infusions must not overlap (give the summed rate)")
-    interruptions = []
-    raw_int = data.get("interruption", [])
-    if not isinstance(raw_int, list):
-        fail("'interruption' must be an array of tables: write each as [[interruption]]")
-    for n, raw in enumerate(raw_int, start=1):
-        where = f"[[interruption]] #{n}"
-        if not isinstance(raw, dict):
-            fail(f"{where} must be a table")
-        v = check_keys(raw, INTERRUPTION_KEYS, where, fail)
-        if v["end_day"] <= v["start_day"]:
-            fail(f"{where} end_day = {_g(v['end_day'])}: must be after start_day")
-        interruptions.append(Interruption(v["start_day"], v["end_day"]))
-    return DosingSchedule(tuple(infusions), tuple(boluses), tuple(interruptions))
-
-
-def _g(x: float) -> str:
-    """A number as a user would write it: 12, 0.5, 1e-06."""
-    return f"{x:g}"
-
-
-def _one_of(v: dict[str, Any], a: str, b: str, where: str, fail: Failer) -> None:
-    if (v[a] is None) == (v[b] is None):
-        fail(f"{where} needs exactly one of '{a}' or '{b}'")
-
-
 def _check_whole(s: Scenario, fail: Failer) -> None:
     cells = (s.grid.width * s.grid.height * s.parameters.marrow_cellularity
              * s.patient.marrow_blast_fraction * (1.0 + s.patient.t_cells_per_blast))
     if cells > s.grid.width * s.grid.height:
-        fail(f"[patient] t_cells_per_blast = {_g(s.patient.t_cells_per_blast)}: blasts and T "
+        fail(f"[patient] t_cells_per_blast = {number(s.patient.t_cells_per_blast)}: blasts and T "
              f"cells would need {cells:.0f} voxels of {s.grid.width * s.grid.height}; "
              "lower it or marrow_blast_fraction")
     if s.simulation.record_every_minutes < s.simulation.dt_minutes:
-        fail(f"[simulation] record_every_minutes = {_g(s.simulation.record_every_minutes)}: "
-             f"must be at least dt_minutes ({_g(s.simulation.dt_minutes)})")
+        fail(f"[simulation] record_every_minutes = {number(s.simulation.record_every_minutes)}: "
+             f"must be at least dt_minutes ({number(s.simulation.dt_minutes)})")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import units
+from .. import units
 from .dosing import DosingSchedule, total_rate_steps
 
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import units
+from ... import units
 from ..parameters import ModelParameters
 
 P_EXIT = 0

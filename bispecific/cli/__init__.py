@@ -1,0 +1,8 @@
+"""The `bispecific` command: a thin layer over library calls a script could make itself.
+
+May import: everything.
+"""
+
+from .main import main
+
+__all__ = ["main"]
