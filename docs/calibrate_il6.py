@@ -1,6 +1,6 @@
 """Reproduce the IL-6 calibration table of docs/model.md s.9 (science.md V8, V9).
 
-    python docs/calibrate_il6.py [--data ../shared/reference/data]
+    python docs/calibrate_il6.py [--data docs/data]
 
 Runs flat 60 ug/m^2/day and stepped 5 -> 15 -> 60 ug/m^2/day on the default patient and
 prints, per time window, the model's median hourly IL-6 beside the digitised patients'.
@@ -40,7 +40,8 @@ def patient_medians(path: Path) -> list[float | None]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "reference" / "data")
+    ap.add_argument("--data", type=Path, default=ROOT / "docs" / "data",
+                    help="folder of the digitised IL-6 files (default docs/data)")
     args = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "flat_28.toml")
     print("window (days) | " + " | ".join(f"{name}: model (data)" for name in ARMS))

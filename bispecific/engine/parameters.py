@@ -1,7 +1,7 @@
 """Model parameters: every default with its unit, allowed range and source.
 
-Sources refer to `shared/reference/science.md` (sections 1a-1d) with its certainty grade:
-R read in the source, R-3p read in third-party material, D derived, U unconfirmed.
+Sources are listed in full in `docs/references.md`, with their certainty grade: R read in
+the source, R-3p read in third-party material, D derived, U unconfirmed.
 "assumption" marks a value chosen here for lack of a source. `docs/model.md` says how each
 parameter enters the rules.
 
