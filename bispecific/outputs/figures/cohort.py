@@ -59,7 +59,7 @@ def cohort_figure(results: pd.DataFrame, arms: pd.DataFrame, patients: pd.DataFr
         ax_burden.legend(fontsize=8)
     ax_burden.set_yticks(range(5))
     ax_burden.set_xlabel("baseline marrow blasts (%)")
-    ax_burden.set_ylabel("maximum CRS grade")
+    ax_burden.set_ylabel("maximum CRS grade\n(points spread around each grade for legibility)")
     ax_burden.set_title("CRS grade against tumour burden", loc="left")
     fig.suptitle(f"Virtual cohort {name}: {int(arms['patients'].max()) if len(arms) else 0} "
                  "patients per arm", fontsize=11)

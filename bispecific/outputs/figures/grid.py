@@ -17,63 +17,89 @@ from ...readouts.snapshots import (
 from ...scenario import Scenario
 from .style import save
 
+# What each colour on the grid means (one place, for the images and their legends).
+PURPLE = (0.42, 0.24, 0.60)
+ORANGE = (1.0, 0.50, 0.0)
+GREEN = (0.20, 0.63, 0.17)
+RED = (0.85, 0.0, 0.0)
+HAZE = (0.12, 0.47, 0.71)
+LEGEND = ((PURPLE, "CD19+ blast (darker: more CD19)"), (ORANGE, "CD19- blast"),
+          (GREEN, "T cell"), (RED, "T cell in synapse"), ((0.6, 0.78, 0.9), "drug molecules"))
+
 
 def snapshot_image(snap: dict[str, np.ndarray]) -> np.ndarray:
     """RGB image of one snapshot: molecules as a blue haze, cells on top."""
     code, molecules = snap["code"], snap["molecules"].astype(float)
     img = np.ones((*code.shape, 3))
     haze = np.clip(np.log1p(molecules) / np.log1p(20.0), 0.0, 1.0)[..., None]
-    img = img * (1 - 0.45 * haze) + np.array([0.12, 0.47, 0.71]) * 0.45 * haze
+    img = img * (1 - 0.45 * haze) + np.array(HAZE) * 0.45 * haze
     cd19 = snap["cd19"]
     shade = np.clip(cd19 / max(float(np.percentile(cd19[cd19 > 0], 95))
                                if (cd19 > 0).any() else 1.0, 1.0), 0.35, 1.0)[..., None]
-    purple = np.array([0.42, 0.24, 0.60])
     img = np.where((code == BLAST_CD19_POSITIVE)[..., None],
-                   1 - (1 - purple) * shade, img)
-    img[code == BLAST_CD19_NEGATIVE] = (1.0, 0.50, 0.0)
-    img[code == T_CELL] = (0.20, 0.63, 0.17)
-    img[code == T_CELL_IN_SYNAPSE] = (0.85, 0.0, 0.0)
+                   1 - (1 - np.array(PURPLE)) * shade, img)
+    img[code == BLAST_CD19_NEGATIVE] = ORANGE
+    img[code == T_CELL] = GREEN
+    img[code == T_CELL_IN_SYNAPSE] = RED
     return img
+
+
+def _legend(fig: Figure, ncol: int) -> None:
+    from matplotlib.patches import Patch
+
+    fig.legend([Patch(color=c) for c, _ in LEGEND], [name for _, name in LEGEND],
+               loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
+
+
+def _scale_bar(ax, scenario: Scenario) -> None:
+    """A bar of a round length (about a fifth of the patch) in its lower-left corner."""
+    width_um = scenario.grid.width * scenario.grid.voxel_um
+    length_um = max(v for v in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
+                    if v <= max(width_um / 5, 10))
+    voxels = length_um / scenario.grid.voxel_um
+    x0, y0 = 0.04 * scenario.grid.width, 0.95 * scenario.grid.height
+    ax.plot([x0, x0 + voxels], [y0, y0], color="black", lw=3, solid_capstyle="butt")
+    label = f"{length_um / 1000:g} mm" if length_um >= 1000 else f"{length_um:g} um"
+    ax.text(x0 + voxels / 2, y0 - 0.02 * scenario.grid.height, label, ha="center",
+            va="bottom", fontsize=7, color="black",
+            bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
+
+
+def _grid_axes(ax, snap, scenario: Scenario):
+    image = ax.imshow(snapshot_image(snap), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _scale_bar(ax, scenario)
+    return image
 
 
 def snapshots(taken: list[tuple[float, dict[str, np.ndarray]]], scenario: Scenario,
               path: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """The grid at the captured times, side by side, with a legend."""
+    """The grid at the captured times, side by side, with a legend and a scale bar."""
     n = max(len(taken), 1)
-    fig = Figure(figsize=(3.2 * n, 3.8), layout="constrained")
+    fig = Figure(figsize=(3.2 * n, 3.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n))
     for ax, (t_h, snap) in zip(axes, taken, strict=False):
-        ax.imshow(snapshot_image(snap), interpolation="nearest")
+        _grid_axes(ax, snap, scenario)
         ax.set_title(f"day {t_h / 24.0:g}", fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
     width_um = scenario.grid.width * scenario.grid.voxel_um
-    fig.suptitle(f"{scenario.name}: patch {width_um / 1000:g} mm wide", fontsize=10)
-    handles = [_patch(c) for c in ((0.42, 0.24, 0.60), (1.0, 0.5, 0.0), (0.20, 0.63, 0.17),
-                                   (0.85, 0.0, 0.0), (0.6, 0.78, 0.9))]
-    fig.legend(handles, ["CD19+ blast (darker: more CD19)", "CD19- blast", "T cell",
-                         "T cell in synapse", "drug molecules"],
-               loc="outside lower center", ncol=5, fontsize=7, frameon=False)
+    fig.suptitle(f"{scenario.name}: a {width_um / 1000:g} mm patch of marrow, one cell per "
+                 f"{scenario.grid.voxel_um:g} um voxel", fontsize=10)
+    _legend(fig, ncol=5)
     return save(fig, path, formats)
-
-
-def _patch(colour):
-    from matplotlib.patches import Patch
-
-    return Patch(color=colour)
 
 
 def animate(taken: list[tuple[float, dict[str, np.ndarray]]], scenario: Scenario,
             path: Path) -> Path:
-    """A GIF of the grid over the run (Pillow, which matplotlib depends on)."""
+    """A GIF of the grid over the run, with a legend and a scale bar (Pillow, which
+    matplotlib depends on)."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    fig = Figure(figsize=(4.5, 4.8), layout="constrained")
+    fig = Figure(figsize=(4.8, 5.6), layout="constrained")
     ax = fig.subplots()
-    ax.set_xticks([])
-    ax.set_yticks([])
-    image = ax.imshow(snapshot_image(taken[0][1]), interpolation="nearest")
+    image = _grid_axes(ax, taken[0][1], scenario)
     title = ax.set_title("")
+    _legend(fig, ncol=2)
 
     def frame(i: int):
         t_h, snap = taken[i]

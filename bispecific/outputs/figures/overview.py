@@ -10,18 +10,18 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ...readouts.crs import GRADE_BANDS_PG_PER_ML
-from ...readouts.response import CR_BLAST_PERCENT
 from ...scenario import Scenario
-from ...simulation.summary import normal_marrow_cells
 from .style import (
     CD19_NEG,
     CD19_POS,
     DRUG,
-    GRADE_COLOURS,
+    ENGAGED,
     IL6,
     TCELLS,
+    cr_blast_count,
     days_axis,
+    draw_cr_line,
+    draw_il6_bands,
     draw_schedule,
     save,
 )
@@ -40,11 +40,8 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
     ax.semilogy(d, ts["blasts"].clip(lower=0.5), color="black", lw=2, label="all blasts")
     ax.semilogy(d, np.clip(positive, 0.5, None), color=CD19_POS, lw=1.3, label="CD19+")
     ax.semilogy(d, np.clip(negative, 0.5, None), color=CD19_NEG, lw=1.3, label="CD19-")
-    cr = _cr_blast_count(ts, scenario)
-    ax.axhline(cr, color="grey", ls="--", lw=1)
-    ax.text(d[-1], cr, f"CR: marrow blasts < {CR_BLAST_PERCENT:g}%", ha="right", va="bottom",
-            fontsize=8, color="grey")
-    ax.set_ylabel("blasts in patch")
+    draw_cr_line(ax, cr_blast_count(ts, scenario), d[-1])
+    ax.set_ylabel("blasts in patch\n(log scale)")
     ax.set_ylim(bottom=0.5)
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(f"{scenario.name}: {scenario.description}".rstrip(": "), loc="left")
@@ -54,12 +51,7 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
     axes[1].set_ylim(bottom=0)
 
     _il6_panel(axes[2], d, ts)
-
-    axes[3].plot(d, ts["t_cells"], color=TCELLS, label="T cells")
-    axes[3].plot(d, ts["t_cells_engaged"], color="#1b5e20", lw=1, label="in synapse")
-    axes[3].set_ylabel("T cells")
-    axes[3].set_ylim(bottom=0)
-    axes[3].legend(loc="upper left", fontsize=8)
+    _t_cell_panel(axes[3], d, ts)
 
     draw_schedule(axes[4], scenario)
     axes[4].set_xlabel("days from start of treatment")
@@ -70,21 +62,21 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
 def _il6_panel(ax: Axes, d: np.ndarray, ts: pd.DataFrame) -> None:
     il6 = ts["il6_pg_per_ml"].to_numpy()
     top = max(float(il6.max()) * 2.0, 100.0)
-    bands = (1.0, *GRADE_BANDS_PG_PER_ML, max(top, GRADE_BANDS_PG_PER_ML[-1] * 2))
-    for grade in range(5):
-        if bands[grade] < top:
-            ax.axhspan(bands[grade], min(bands[grade + 1], top), color=GRADE_COLOURS[grade],
-                       alpha=0.6, lw=0)
-            ax.text(0.995, np.sqrt(bands[grade] * min(bands[grade + 1], top)),
-                    f"grade {grade}", transform=ax.get_yaxis_transform(), ha="right",
-                    va="center", fontsize=7, color="dimgrey")
+    draw_il6_bands(ax, top)
     ax.semilogy(d, il6, color=IL6, lw=1.5)
     ax.set_ylim(5.0, top)
-    ax.set_ylabel("plasma IL-6\n(pg/mL)")
+    ax.set_ylabel("plasma IL-6\n(pg/mL, log)")
 
 
-def _cr_blast_count(ts: pd.DataFrame, scenario: Scenario) -> float:
-    """Blasts at which the marrow blast percentage is the CR threshold (end-of-run T cells)."""
-    others = normal_marrow_cells(scenario) + float(ts["t_cells"].iloc[-1])
-    f = CR_BLAST_PERCENT / 100.0
-    return f / (1.0 - f) * others
+def _t_cell_panel(ax: Axes, d: np.ndarray, ts: pd.DataFrame) -> None:
+    """All T cells on the left axis; the few in a synapse on a right axis of their own, so
+    a line of tens is not flattened against hundreds."""
+    ax.plot(d, ts["t_cells"], color=TCELLS, label="T cells (left axis)")
+    ax.set_ylabel("T cells", color=TCELLS)
+    ax.set_ylim(bottom=0)
+    right = ax.twinx()
+    right.plot(d, ts["t_cells_engaged"], color=ENGAGED, lw=1, label="in synapse (right axis)")
+    right.set_ylabel("in synapse", color=ENGAGED)
+    right.set_ylim(bottom=0, top=max(1.0, float(ts["t_cells_engaged"].max()) * 1.15))
+    lines = ax.get_lines() + right.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)

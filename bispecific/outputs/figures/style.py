@@ -11,13 +11,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ...pharmacology.dosing import total_rate_steps
+from ...readouts.crs import GRADE_BANDS_PG_PER_ML
+from ...readouts.response import CR_BLAST_PERCENT
 from ...scenario import Scenario
+from ...simulation.summary import normal_marrow_cells
 
 CD19_POS = "#6a3d9a"
 CD19_NEG = "#ff7f00"
 DRUG = "#1f78b4"
 IL6 = "#e31a1c"
 TCELLS = "#33a02c"
+ENGAGED = "#b2182b"  # T cells in a synapse, as on the grid pictures
 GRADE_COLOURS = ("#ffffff", "#fff7bc", "#fec44f", "#fc8d59", "#d7301f")
 
 
@@ -33,26 +37,59 @@ def save(fig: Figure, path: Path, formats: Sequence[str]) -> list[Path]:
     return written
 
 
-def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG, label: str | None = None,
-                  offset: float = 0.0) -> None:
-    """The dosing schedule: infusion rate (ug/day) as steps, boluses as stems (ug)."""
+def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG,
+                  label: str | None = None) -> Axes | None:
+    """The dosing schedule: infusion rate as steps (ug/day, left axis) and boluses as stems
+    (ug, on a right-hand axis of their own when there are infusions too). Returns the bolus
+    axis if one was added."""
     segments, boluses = scenario.schedule.expand(scenario.days, scenario.patient.bsa_m2)
     steps = total_rate_steps(segments)
+    bolus_ax = None
     if steps:
         t = [s[0] / 24.0 for s in steps] + [scenario.days]
         r = [s[1] * 24.0 for s in steps] + [steps[-1][1] * 24.0]
         ax.step(t, r, where="post", color=colour, lw=1.6, label=label)
         ax.fill_between(t, r, step="post", color=colour, alpha=0.15)
+        ax.set_ylabel("infusion\n(ug/day)")
     if boluses:
-        days = [e.time_h / 24.0 + offset for e in boluses]
-        ax.vlines(days, 0, [e.dose_ug for e in boluses], color=colour, lw=1.6,
-                  label=None if steps else label)
-        ax.plot(days, [e.dose_ug for e in boluses], "v", color=colour, ms=4)
+        bolus_ax = ax.twinx() if steps else ax
+        days = [e.time_h / 24.0 for e in boluses]
+        doses = [e.dose_ug for e in boluses]
+        bolus_ax.vlines(days, 0, doses, color=colour, lw=1.6, label=None if steps else label)
+        bolus_ax.plot(days, doses, "v", color=colour, ms=4)
+        bolus_ax.set_ylabel("bolus\n(ug)")
+        bolus_ax.set_ylim(bottom=0, top=max(doses) * 1.15)
     if not steps and not boluses:
         ax.text(0.5, 0.5, "no drug", transform=ax.transAxes, ha="center", va="center",
                 color="grey")
-    ax.set_ylabel("dose\n(ug/day; bolus ug)")
+        ax.set_ylabel("dose")
     ax.set_ylim(bottom=0)
+    return bolus_ax
+
+
+def cr_blast_count(ts: pd.DataFrame, scenario: Scenario) -> float:
+    """Blasts in the patch at which marrow blasts are at the CR threshold (end-of-run cells)."""
+    others = normal_marrow_cells(scenario) + float(ts["t_cells"].iloc[-1])
+    f = CR_BLAST_PERCENT / 100.0
+    return f / (1.0 - f) * others
+
+
+def draw_cr_line(ax: Axes, count: float, x_end: float) -> None:
+    ax.axhline(count, color="grey", ls="--", lw=1)
+    ax.text(x_end, count, f"CR: marrow blasts < {CR_BLAST_PERCENT:g}%", ha="right",
+            va="bottom", fontsize=8, color="grey")
+
+
+def draw_il6_bands(ax: Axes, top: float) -> None:
+    """The CRS grade bands of plasma IL-6 as shaded, labelled bands (readouts.crs)."""
+    bands = (1.0, *GRADE_BANDS_PG_PER_ML, max(top, GRADE_BANDS_PG_PER_ML[-1] * 2))
+    for grade in range(5):
+        if bands[grade] < top:
+            ax.axhspan(bands[grade], min(bands[grade + 1], top), color=GRADE_COLOURS[grade],
+                       alpha=0.6, lw=0)
+            ax.text(0.995, np.sqrt(bands[grade] * min(bands[grade + 1], top)),
+                    f"CRS grade {grade} band", transform=ax.get_yaxis_transform(),
+                    ha="right", va="center", fontsize=7, color="dimgrey")
 
 
 def days_axis(ts: pd.DataFrame) -> np.ndarray:
