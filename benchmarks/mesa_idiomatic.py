@@ -1,9 +1,10 @@
 """The rules of docs/model.md written as an idiomatic Mesa 3 model, for the benchmark.
 
 This is how the Mesa documentation teaches a model: `CellAgent` subclasses on an
-`OrthogonalMooreGrid` (a torus), one Python object per blast, T cell and molecule, and
-`agents_by_type[...].shuffle_do("step")` each step. It follows the same rules and per-step
-probabilities as the Numba kernels (from `kernel_constants`); it is not used for results.
+`OrthogonalMooreGrid` (a torus), one Python object per blast, T cell, normal marrow cell
+and bound drug molecule, and `agents_by_type[...].shuffle_do("step")` each step. The free
+drug is the same well-mixed pool as in the kernels (docs/model.md s.3.1). It follows the
+kernels' per-step probabilities (from `kernel_constants`); it is not used for results.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from bispecific import units
 from bispecific.engine.kernels import constants as k
-from bispecific.engine.kernels.constants import displacement_sigma_voxels, kernel_constants
+from bispecific.engine.kernels.constants import kernel_constants, receptor_step
 from bispecific.engine.parameters import ModelParameters
+from bispecific.engine.step import normal_attempts_per_step
+
+SIDES = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 
 class Blast(CellAgent):
@@ -25,13 +29,12 @@ class Blast(CellAgent):
         super().__init__(model)
         self.cell = cell
         self.cd19 = cd19
-        self.bound = 0
-        self.engaged = False
+        self.molecules: set[Molecule] = set()
+        self.partner = None
         self.alive = True
 
     def die(self):
         self.alive = False
-        self.engaged = False
         self.remove()
         self.cell = None
 
@@ -43,165 +46,229 @@ class Blast(CellAgent):
             self.die()
             return
         if m.random.random() < m.c[k.P_DIVIDE]:
-            target = self.cell.neighborhood.select_random_cell()
-            if m.holds_no_cell(target):
+            cells = list(self.cell.neighborhood)
+            m.random.shuffle(cells)
+            target = next((c for c in cells if c.is_empty), None)
+            if target is None:
+                target = next((c for c in cells if any(
+                    isinstance(a, NormalCell) for a in c.agents)), None)
+                if target is not None:
+                    for a in list(target.agents):
+                        a.remove()
+            if target is not None:
                 Blast(m, target, self.cd19)
+
+
+class NormalCell(CellAgent):
+    def __init__(self, model, cell):
+        super().__init__(model)
+        self.cell = cell
+
+    def step(self):
+        if self.model.random.random() < self.model.c[k.P_NORMAL_TURNOVER]:
+            self.remove()
 
 
 class TCell(CellAgent):
     def __init__(self, model, cell, activation=0.0, exhaustion=0.0):
         super().__init__(model)
         self.cell = cell
+        self.engagement = "scanning"
         self.partner = None
         self.timer = 0.0
-        self.will_kill = False
         self.activation = activation
         self.exhaustion = exhaustion
-        self.bound = 0
+        self.molecules: set[Molecule] = set()
+        self.bridge_blast = 0.0
+        self.bridge_tcell = 0.0
         self.kills = 0
         self.alive = True
+
+    def trimers(self):
+        return sum(1 for mol in self.molecules if mol.blast is not None)
+
+    def let_go(self):
+        if self.partner is not None:
+            self.partner.partner = None
+        self.partner, self.engagement = None, "scanning"
 
     def step(self):
         m, c = self.model, self.model.c
         self.activation *= c[k.ACTIVATION_DECAY]
         self.exhaustion *= c[k.EXHAUSTION_DECAY]
-        if self.partner is not None:
-            if not self.partner.alive:
-                self.partner = None
+        if self.engagement != "scanning" and not self.partner.alive:
+            self.let_go()
+        if self.engagement == "contact":
+            if m.random.random() < 1 - math.exp(-c[k.ADHESION_PER_TRIMER] * self.trimers()):
+                self.engagement, self.timer = "lytic", c[k.KILL_TIME_MIN]
+                self.activation = min(1.0, self.activation + c[k.ACTIVATION_PER_SYNAPSE])
+                self.exhaustion = min(1.0, self.exhaustion + c[k.EXHAUSTION_PER_SYNAPSE])
             else:
-                self.timer -= c[k.DT_MIN]
-                if self.timer <= 1e-9:
-                    if self.will_kill:
-                        self.partner.die()
-                        m.kills += 1
-                        self.kills += 1
-                    self.partner.engaged = False
-                    self.partner = None
-        else:
+                self.let_go()
+        if self.engagement in ("lytic", "failed"):
+            self.timer -= c[k.DT_MIN]
+            if self.timer <= 1e-9:
+                n = self.trimers()
+                p_kill = c[k.KILL_PROBABILITY] * (1 - self.exhaustion) * n / (
+                    n + c[k.TRIMERS_FOR_HALF_KILL])
+                if self.engagement == "lytic" and m.random.random() < p_kill:
+                    self.partner.die()
+                    m.kills += 1
+                    self.kills += 1
+                    self.let_go()
+                elif self.engagement == "lytic":
+                    self.engagement = "failed"
+                    self.timer = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
+                else:
+                    self.let_go()
+        elif self.engagement == "scanning":
             target = self.cell.neighborhood.select_random_cell()
-            blast = m.blast_in(target)
-            formed = False
-            if blast is not None and not blast.engaged and blast.cd19 > 0:
-                bonds = blast.bound + self.bound
-                p = 1.0 - math.exp(-c[k.ADHESION_PER_BOND_STEP] * bonds)
-                if bonds > 0 and m.random.random() < p:
-                    formed = True
-                    blast.engaged = True
-                    self.partner = blast
-                    self.will_kill = m.random.random() < c[k.KILL_PROBABILITY] * (
-                        1 - self.exhaustion)
-                    self.timer = c[k.KILL_TIME_MIN] if self.will_kill else c[
-                        k.FAILED_SYNAPSE_MIN]
-                    self.activation = min(1.0, self.activation + c[k.ACTIVATION_PER_SYNAPSE])
-                    self.exhaustion = min(1.0, self.exhaustion + c[k.EXHAUSTION_PER_SYNAPSE])
-            if not formed and m.random.random() < c[k.P_MOVE]:
+            blast = next((a for a in target.agents if isinstance(a, Blast)), None)
+            if blast is not None and blast.partner is None and blast.cd19 > 0:
+                self.partner, blast.partner, self.engagement = blast, self, "contact"
+            elif m.random.random() < c[k.P_MOVE]:
                 x, y = self.cell.coordinate
-                dx, dy = m.random.choice(((1, 0), (-1, 0), (0, 1), (0, -1)))
+                dx, dy = m.random.choice(SIDES)
                 target = m.grid[((x + dx) % m.width, (y + dy) % m.height)]
-                if m.holds_no_cell(target):
+                if target.is_empty:
                     self.cell = target
-        if self.partner is None and self.activation > 0:
+        if self.engagement != "scanning":
+            m.bridging_chances(self)
+        if self.engagement == "scanning" and self.activation > 0:
             rate = c[k.PROLIFERATION_PER_STEP] * self.activation * (1 - self.exhaustion)
             if m.random.random() < 1 - math.exp(-rate):
-                target = self.cell.neighborhood.select_random_cell()
-                if m.holds_no_cell(target):
-                    TCell(m, target, self.activation, self.exhaustion)
+                empty = [cell for cell in self.cell.neighborhood if cell.is_empty]
+                if empty:
+                    TCell(m, m.random.choice(empty), self.activation, self.exhaustion)
         rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * self.activation
         if m.random.random() < 1 - math.exp(-rate):
             self.alive = False
-            if self.partner is not None:
-                self.partner.engaged = False
+            self.let_go()
             self.remove()
             self.cell = None
 
 
-class Molecule(CellAgent):
-    def __init__(self, model, cell):
+class Molecule(mesa.Agent):
+    """A drug molecule held by a cell: by its CD19 arm (`blast`), its CD3 arm (`tcell`), or
+    both (a trimer)."""
+
+    def __init__(self, model, blast=None, tcell=None):
         super().__init__(model)
-        self.cell = cell
-        self.on = None
+        self.blast, self.tcell = blast, tcell
+        for cell in (blast, tcell):
+            if cell is not None:
+                cell.molecules.add(self)
+
+    def leave(self, cell):
+        cell.molecules.discard(self)
 
     def step(self):
         m, c = self.model, self.model.c
-        if self.on is None:
-            if m.random.random() < c[k.P_EXIT]:
-                self.remove()
-                self.cell = None
+        b, t = self.blast, self.tcell
+        if b is not None and t is not None:
+            if b.alive and t.alive and t.partner is b:
                 return
-            x, y = self.cell.coordinate
-            dx = round(m.random.gauss(0.0, m.sigma))
-            dy = round(m.random.gauss(0.0, m.sigma))
-            self.cell = m.grid[((x + dx) % m.width, (y + dy) % m.height)]
-            for agent in self.cell.agents:
-                if isinstance(agent, Blast):
-                    free, per = agent.cd19 - agent.bound, c[k.BIND_CD19_PER_RECEPTOR]
-                elif isinstance(agent, TCell):
-                    free, per = m.cd3 - agent.bound, c[k.BIND_CD3_PER_RECEPTOR]
-                else:
-                    continue
-                if free > 0 and m.random.random() < 1 - math.exp(-per * free):
-                    self.on = agent
-                    agent.bound += 1
-                break
-        elif not self.on.alive:
+            if b.alive and (not t.alive or m.random.random() < c[k.P_TRIMER_KEEPS_BLAST]):
+                self.leave(t)
+                self.tcell = None
+            else:
+                self.leave(b)
+                self.blast = None
+            if self.blast is None and self.tcell is None:
+                self.remove()
+            return
+        cell = b if b is not None else t
+        if not cell.alive:
             self.remove()
-            self.cell = None
-        else:
-            on_blast = isinstance(self.on, Blast)
-            p = c[k.P_BLAST_RELEASE] if on_blast else c[k.P_TCELL_UNBIND]
-            u = m.random.random()
-            if u < p:
-                self.on.bound -= 1
-                self.cell = self.on.cell
-                if on_blast and u >= p * c[k.FRACTION_UNBIND]:
-                    self.remove()
-                    self.cell = None
-                    return
-                self.on = None
+            return
+        if m.random.random() < (m.release_blast if b is not None else m.release_tcell):
+            self.leave(cell)
+            if b is None or m.random.random() < c[k.FRACTION_UNBIND]:
+                m.free += 1
+            self.remove()
+            return
+        partner = cell.partner
+        if partner is None or not partner.alive:
+            return
+        chance = partner.bridge_blast if b is not None else cell.bridge_tcell
+        if m.random.random() < chance:
+            if b is not None:
+                self.tcell = partner
+            else:
+                self.blast = partner
+            partner.molecules.add(self)
 
 
 class IdiomaticMesaModel(mesa.Model):
     """The patch as the Mesa docs would write it (a benchmark baseline)."""
 
     def __init__(self, width=32, height=32, plasma_pg_per_ml=525.0, marrow_blast_fraction=0.5,
-                 t_cells_per_blast=0.1, seed=None):
+                 t_cell_fraction=0.06, seed=None):
         super().__init__(seed=seed)
         p = ModelParameters()
         self.width, self.height = width, height
         self.c = kernel_constants(p, 1.0, 10.0)
-        self.sigma = displacement_sigma_voxels(p, 1.0, 10.0)
+        self.patch_um3 = width * height * 1000.0
+        self.normal_attempts = normal_attempts_per_step(p, 1.0, width * height, t_cell_fraction)
         self.cd3 = p.cd3_copies
         self.kills = 0
+        self.free = 0
         self.grid = OrthogonalMooreGrid((width, height), torus=True, random=self.random)
         self.params = p
         self.set_plasma(plasma_pg_per_ml)
-        n_blasts = round(width * height * p.marrow_cellularity * marrow_blast_fraction)
-        cells = self.random.sample(list(self.grid.all_cells.cells),
-                                   n_blasts + round(n_blasts * t_cells_per_blast))
-        for cell in cells[:n_blasts]:
+        cells = round(width * height * p.marrow_cellularity)
+        n_blasts = round(cells * marrow_blast_fraction)
+        n_tcells = round(cells * t_cell_fraction)
+        where = self.random.sample(list(self.grid.all_cells.cells), cells)
+        for cell in where[:n_blasts]:
             Blast(self, cell, p.cd19_median_copies * math.exp(
                 p.cd19_sigma_log * self.random.gauss(0, 1)))
-        for cell in cells[n_blasts:]:
+        for cell in where[n_blasts:n_blasts + n_tcells]:
             TCell(self, cell)
+        for cell in where[n_blasts + n_tcells:]:
+            NormalCell(self, cell)
 
     def set_plasma(self, pg_per_ml: float) -> None:
         tissue = self.params.tissue_plasma_partition * units.pg_per_ml_to_molecules_per_um3(
             pg_per_ml)
-        self.influx_mean = self.c[k.P_EXIT] * tissue * self.width * self.height * 1000.0
+        self.entry_mean = self.c[k.P_EXIT] * tissue * self.patch_um3
 
-    def blast_in(self, cell):
-        for agent in cell.agents:
-            if isinstance(agent, Blast):
-                return agent
-        return None
+    def bridging_chances(self, t: TCell) -> None:
+        c, b = self.c, t.partner
+        zone = 0 if t.engagement == "contact" else 1
+        trimers = t.trimers()
+        single_b, single_t = len(b.molecules) - trimers, len(t.molecules) - trimers
+        free_cd3 = c[k.ZONE_SHARE_TCELL + zone] * max(self.cd3 - len(t.molecules), 0)
+        free_cd19 = c[k.ZONE_SHARE_BLAST + zone] * max(b.cd19 - len(b.molecules), 0)
 
-    def holds_no_cell(self, cell):
-        return not any(isinstance(a, Blast | TCell) for a in cell.agents)
+        def formed(n, m, k2d):
+            s = n + m + k2d
+            return 0.0 if n <= 0 or m <= 0 else (s - math.sqrt(s * s - 4 * n * m)) / 2
+
+        x_b = formed(c[k.GATHER_BLAST + zone] * single_b, free_cd3, c[k.K2D_CD3_ZONE + zone])
+        x_t = formed(c[k.GATHER_TCELL + zone] * single_t, free_cd19, c[k.K2D_CD19_ZONE + zone])
+        t.bridge_blast = x_b / single_b if single_b else 0.0
+        t.bridge_tcell = x_t / single_t if single_t else 0.0
 
     def step(self):
-        for kind in (TCell, Blast, Molecule):
+        on_dt = self.c[k.KON_DT_UM3] * self.free / self.patch_um3
+        bind_blast, self.release_blast = receptor_step(on_dt, self.c[k.BLAST_OFF_DT])
+        bind_tcell, self.release_tcell = receptor_step(on_dt, self.c[k.TCELL_OFF_DT])
+        for kind in (TCell, Blast, NormalCell, Molecule):
             if kind in self.agents_by_type:
                 self.agents_by_type[kind].shuffle_do("step")
-        for _ in range(np.random.default_rng(self.random.getrandbits(32)).poisson(
-                self.influx_mean)):
-            Molecule(self, self.grid.all_cells.select_random_cell())
+        rng = np.random.default_rng(self.random.getrandbits(32))
+        for kind, receptors, p_bind in ((Blast, None, bind_blast), (TCell, self.cd3, bind_tcell)):
+            for cell in list(self.agents_by_type.get(kind, [])):
+                free = math.floor(receptors or cell.cd19) - len(cell.molecules)
+                if free > 0 and self.free > 0:
+                    got = min(int(rng.binomial(free, p_bind)), self.free)
+                    self.free -= got
+                    for _ in range(got):
+                        Molecule(self, blast=cell) if kind is Blast else Molecule(self, tcell=cell)
+        self.free += int(rng.poisson(self.entry_mean)) - int(rng.binomial(self.free,
+                                                                          self.c[k.P_EXIT]))
+        for _ in range(int(rng.poisson(self.normal_attempts))):
+            cell = self.grid.all_cells.select_random_cell()
+            if cell.is_empty:
+                NormalCell(self, cell)

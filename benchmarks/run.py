@@ -51,15 +51,17 @@ def warm_plasma(step: int) -> float:
 
 
 def live_agents(m: BispecificModel) -> int:
-    """Blasts + T cells + molecules alive now, from the O(1) counters."""
+    """Agents processed one by one in a step: blasts, T cells, normal cells and bound
+    molecules, from the O(1) counters. Free drug is a pool, updated in O(1), not counted."""
     s = m.state
-    return s.blasts_alive_count() + s.tcells_alive_count() + s.n_live_molecules
+    return (s.blasts_alive_count() + s.tcells_alive_count() + s.normal_alive_count()
+            + s.n_live_molecules)
 
 
 def realistic_model(size: int, parallel: bool, seed: int = 1) -> BispecificModel:
     """A patch under 28 ug/day with bound drug built up: 2 h at twice the steady-state
-    concentration, then 30 min at it. This gives ~2 agents per voxel, ~5 bound molecules per
-    blast, as a full run shows at 28 ug/day, without simulating a day first."""
+    concentration, then 30 min at it, so that blasts carry the few bound molecules each that
+    a full run shows at 28 ug/day, without simulating a day first."""
     def plasma(t_h: float) -> float:
         return warm_plasma(int(t_h * 60.0))
 
@@ -91,14 +93,17 @@ def state_bytes(m: BispecificModel) -> int:
     grid and event buffer included, per live agent."""
     s = m.state
     per_blast = sum(a.itemsize for a in (s.b_voxel, s.b_alive, s.b_cd19, s.b_bound,
-                                         s.b_engaged, s.b_pbind))
-    per_t = sum(a.itemsize for a in (s.t_voxel, s.t_alive, s.t_partner, s.t_timer_min,
-                                     s.t_will_kill, s.t_activation, s.t_exhaustion,
-                                     s.t_kills, s.t_bound, s.t_pbind))
-    per_m = (s.m_voxel.itemsize + s.m_state.itemsize + s.m_cell.itemsize
+                                         s.b_trimers, s.b_partner))
+    per_t = sum(a.itemsize for a in (s.t_voxel, s.t_alive, s.t_engaged, s.t_partner,
+                                     s.t_timer_min, s.t_activation, s.t_exhaustion,
+                                     s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
+                                     s.t_bridge_blast, s.t_bridge_tcell))
+    per_normal = s.c_voxel.itemsize + s.c_alive.itemsize
+    per_m = (s.m_state.itemsize + s.m_blast.itemsize + s.m_tcell.itemsize
              + s.m_release.itemsize + s.events.itemsize)
     grid = s.occ_kind.nbytes + s.occ_idx.nbytes
-    return s.n_blasts * per_blast + s.n_tcells * per_t + s.n_molecules * per_m + grid
+    return (s.n_blasts * per_blast + s.n_tcells * per_t + s.n_normal * per_normal
+            + s.n_molecules * per_m + grid)
 
 
 def mesa_throughput(size: int, steps: int) -> dict:
@@ -121,11 +126,11 @@ def mesa_throughput(size: int, steps: int) -> dict:
 
 
 def reference_throughput(size: int, steps: int) -> dict:
-    """The plain reference implementation (bispecific/reference.py)."""
+    """The plain reference implementation (bispecific/engine/reference.py)."""
     from bispecific.engine.reference import ReferencePatch
 
     m = BispecificModel(width=size, height=size, seed=1)
-    ref = ReferencePatch.from_state(m.state, m.params, m.dt_minutes, m.voxel_um, seed=1)
+    ref = ReferencePatch.from_state(m.state, m.params, m.dt_minutes, m.voxel_um, 0.06, seed=1)
 
     def tissue(pg: float) -> float:
         return m.params.tissue_plasma_partition * units.pg_per_ml_to_molecules_per_um3(pg)
@@ -135,7 +140,8 @@ def reference_throughput(size: int, steps: int) -> dict:
     updates = 0
     start = time.perf_counter()
     for _ in range(steps):
-        updates += ref.blasts_alive() + ref.tcells_alive() + len(ref.molecules)
+        updates += (ref.blasts_alive() + ref.tcells_alive() + ref.normal_alive()
+                    + len(ref.molecules))
         ref.step(tissue(STEADY_28_UG_PER_DAY_PG_PER_ML))
     wall = time.perf_counter() - start
     return {"implementation": "reference", "grid": size, "steps": steps,

@@ -36,6 +36,20 @@ def pg_per_ml_to_molecules_per_um3(
     return mol_per_ml * AVOGADRO_PER_MOL / UM3_PER_ML
 
 
+def pM_to_pg_per_ml(conc_pM: float, mw_g_per_mol: float = BLINATUMOMAB_MW_G_PER_MOL) -> float:
+    """Molar (pM) to mass concentration (pg/mL): 1 pM of a 55 kDa protein is 55 pg/mL."""
+    return conc_pM * 1e-12 * mw_g_per_mol * 1e12 / 1e3
+
+
+def nM_to_molecules_per_um3(conc_nM: float) -> float:
+    """Molar concentration (nM) to number density: 1 nM = 1e-9 mol/L x N_A / 1e15 um^3/L."""
+    return conc_nM * 1e-9 * AVOGADRO_PER_MOL / 1e15
+
+
+def nm_to_um(length_nm: float) -> float:
+    return length_nm * 1e-3
+
+
 def kon_per_molar_s_to_um3_per_min(kon_per_M_per_s: float) -> float:
     """Second-order rate constant: /M/s to um^3 per molecule per minute.
 

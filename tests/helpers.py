@@ -9,9 +9,9 @@ from bispecific.engine.parameters import ModelParameters
 def small_model(
     size: int = 24, plasma_pg_per_ml: float = 525.0, seed: int = 1, **kwargs
 ) -> BispecificModel:
-    """A small patch with a dense tumour, so a few simulated hours show killing."""
+    """A small patch with a dense tumour and many T cells, so a few hours show killing."""
     kwargs.setdefault("marrow_blast_fraction", 0.6)
-    kwargs.setdefault("t_cells_per_blast", 0.2)
+    kwargs.setdefault("t_cell_fraction", 0.15)
     return BispecificModel(
         width=size, height=size, plasma_pg_per_ml=plasma_pg_per_ml, seed=seed, **kwargs)
 
@@ -42,42 +42,63 @@ def assert_invariants(m: BispecificModel) -> None:
     states = s.m_state[:nm]
     # Molecules: every one that entered is free, bound or cleared (cleared ones may linger as
     # holes in the arrays until compaction; they count as cleared only).
-    assert set(np.unique(states)) <= {st.FREE, st.ON_BLAST, st.ON_TCELL, st.CLEARED}
+    assert set(np.unique(states)) <= {st.ON_BLAST, st.ON_TCELL, st.TRIMER, st.CLEARED}
     live = int(np.count_nonzero(states != st.CLEARED))
     assert live == s.n_live_molecules
-    assert nm - live <= 0.1 * nm  # holes are compacted once they pass a tenth
+    assert nm - live <= 0.1 * nm + 1  # holes are compacted once they pass a tenth
+    assert s.free_molecules >= 0
     cleared = c[st.N_CLEARED_EXIT] + c[st.N_CLEARED_INTERNALISED] + c[st.N_CLEARED_WITH_CELL]
-    assert c[st.ENTERED] == live + cleared
+    assert c[st.ENTERED] == s.free_molecules + live + cleared
     # Cells: alive = initial + births - losses.
     alive_b = s.blasts_alive()
     assert alive_b == s.initial_blasts + c[st.BLAST_BIRTHS] - c[st.KILLS] - c[st.BLAST_APOPTOSES]
     alive_t = s.tcells_alive()
     assert alive_t == s.initial_tcells + c[st.T_BIRTHS] - c[st.T_DEATHS]
+    alive_n = s.normal_alive()
+    assert alive_n == s.initial_normal + c[st.NORMAL_BIRTHS] - c[st.NORMAL_DEATHS]
     assert (c >= 0).all()
     # Occupancy: one cell per voxel, and grid and cells point at each other.
-    nb, nt = s.n_blasts, s.n_tcells
-    live_b = np.flatnonzero(s.b_alive[:nb])
-    live_t = np.flatnonzero(s.t_alive[:nt])
-    assert (s.occ_kind[s.b_voxel[live_b]] == st.BLAST).all()
-    assert (s.occ_idx[s.b_voxel[live_b]] == live_b).all()
-    assert (s.occ_kind[s.t_voxel[live_t]] == st.TCELL).all()
-    assert (s.occ_idx[s.t_voxel[live_t]] == live_t).all()
-    assert np.count_nonzero(s.occ_kind) == alive_b + alive_t
-    # Bound counts match the molecules, and never exceed receptors.
-    on_b = s.m_cell[:nm][states == st.ON_BLAST]
-    on_t = s.m_cell[:nm][states == st.ON_TCELL]
-    assert s.b_alive[on_b].all() and s.t_alive[on_t].all()
-    assert np.array_equal(np.bincount(on_b, minlength=nb)[:nb], s.b_bound[:nb])
-    assert np.array_equal(np.bincount(on_t, minlength=nt)[:nt], s.t_bound[:nt])
-    assert (s.b_bound[:nb] <= s.b_cd19[:nb]).all()
-    assert (s.b_bound[:nb][s.b_cd19[:nb] == 0] == 0).all()  # CD19-negative blasts bind nothing
-    # Synapses: each live engaged blast has exactly one live T cell holding it.
-    partners = s.t_partner[live_t]
-    held = partners[partners >= 0]
-    held_alive = held[s.b_alive[held] == 1]
-    assert len(np.unique(held_alive)) == len(held_alive)
-    engaged = np.flatnonzero(s.b_alive[:nb] & s.b_engaged[:nb])
-    assert np.array_equal(np.sort(held_alive), engaged)
-    assert (s.b_cd19[engaged] > 0).all()
-    act, exh = s.t_activation[live_t], s.t_exhaustion[live_t]
+    nb, nt, nn = s.n_blasts, s.n_tcells, s.n_normal
+    for alive, voxel, kind in ((s.b_alive[:nb], s.b_voxel, st.BLAST),
+                               (s.t_alive[:nt], s.t_voxel, st.TCELL),
+                               (s.c_alive[:nn], s.c_voxel, st.NORMAL)):
+        slots = np.flatnonzero(alive)
+        assert (s.occ_kind[voxel[slots]] == kind).all()
+        assert (s.occ_idx[voxel[slots]] == slots).all()
+    assert np.count_nonzero(s.occ_kind) == alive_b + alive_t + alive_n
+    # Bound counts match the molecules on live cells, and never exceed receptors. (A cell
+    # that died this step keeps its counts until the next molecule phase clears them.)
+    blast_of = s.m_blast[:nm][(states == st.ON_BLAST) | (states == st.TRIMER)]
+    tcell_of = s.m_tcell[:nm][(states == st.ON_TCELL) | (states == st.TRIMER)]
+    trimer_b = s.m_blast[:nm][states == st.TRIMER]
+    trimer_t = s.m_tcell[:nm][states == st.TRIMER]
+    live_b = s.b_alive[:nb] == 1
+    live_t = s.t_alive[:nt] == 1
+    assert np.array_equal(np.bincount(blast_of, minlength=nb)[:nb][live_b], s.b_bound[:nb][live_b])
+    assert np.array_equal(np.bincount(tcell_of, minlength=nt)[:nt][live_t], s.t_bound[:nt][live_t])
+    assert np.array_equal(np.bincount(trimer_b, minlength=nb)[:nb][live_b],
+                          s.b_trimers[:nb][live_b])
+    assert np.array_equal(np.bincount(trimer_t, minlength=nt)[:nt][live_t],
+                          s.t_trimers[:nt][live_t])
+    assert (s.b_bound[:nb][live_b] <= np.floor(s.b_cd19[:nb][live_b])).all()
+    assert (s.t_bound[:nt][live_t] <= s_cd3(m)).all()
+    assert (s.b_bound[:nb][live_b & (s.b_cd19[:nb] == 0)] == 0).all()  # CD19- bind nothing
+    # Engagement: partners point at each other, and a T cell's trimers are with its partner.
+    engaged_t = np.flatnonzero(live_t & (s.t_engaged[:nt] != st.SCANNING))
+    partners = s.t_partner[engaged_t]
+    assert (partners >= 0).all()
+    live_partner = s.b_alive[partners] == 1
+    assert (s.b_partner[partners[live_partner]] == engaged_t[live_partner]).all()
+    assert len(np.unique(partners)) == len(partners)  # one T cell per blast
+    assert (s.b_cd19[partners] > 0).all()
+    # After a step every trimer bridges a live, engaged pair (others dissolved in the step).
+    assert (s.b_alive[trimer_b] == 1).all() and (s.t_alive[trimer_t] == 1).all()
+    assert (s.t_partner[trimer_t] == trimer_b).all()
+    scanning = np.flatnonzero(live_t & (s.t_engaged[:nt] == st.SCANNING))
+    assert (s.t_partner[scanning] == -1).all()
+    act, exh = s.t_activation[:nt][live_t], s.t_exhaustion[:nt][live_t]
     assert ((act >= 0) & (act <= 1) & (exh >= 0) & (exh <= 1)).all()
+
+
+def s_cd3(m: BispecificModel) -> float:
+    return m.params.cd3_copies

@@ -74,9 +74,11 @@ def test_validate_accepts_a_good_file():
 
 def test_validate_refuses_a_malformed_file(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[scenario]\nname = "x"\ndays = 5\nseed = 1\n[patient]\nt_cells = 3\n')
+    bad.write_text('[scenario]\nname = "x"\ndays = 5\nseed = 1\n[patient]\n'
+                   't_cell_fractoin = 0.1\n')
     line = assert_one_line_error(bispecific("validate", bad))
-    assert str(bad) in line and "t_cells" in line and "did you mean" in line
+    assert str(bad) in line and "t_cell_fractoin" in line
+    assert "did you mean 't_cell_fraction'" in line
 
 
 def test_malformed_scenario_writes_nothing(tmp_path):

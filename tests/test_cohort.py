@@ -113,11 +113,11 @@ def test_interrupted_run_resumes_to_the_same_files(cohort_file, reference_run, t
 
 
 def test_a_failing_patient_is_isolated(tmp_path):
-    text = SMALL.replace('low = 0.2\nhigh = 0.8', 'low = 0.9\nhigh = 1.0') + """
-[covariates.t_cells_per_blast]
+    text = SMALL.replace('low = 0.2\nhigh = 0.8', 'low = 0.5\nhigh = 1.0') + """
+[covariates.t_cell_fraction]
 distribution = "uniform"
-low = 0.1
-high = 4.0
+low = 0.05
+high = 0.5
 """
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -127,14 +127,14 @@ high = 4.0
     results = pd.read_csv(tmp_path / "out" / "results.csv")
     assert len(failures) > 0 and len(results) > 0
     assert len(failures) + len(results) == 12
-    assert failures["error"].str.contains("do not fit|voxels").all()
+    assert failures["error"].str.contains("at most 1").all()
 
 
 def test_a_run_that_raises_comes_back_as_an_error():
     scenario = load_scenario(SCENARIOS / "flat_28.toml")
-    # Built around validation: 80 T cells for 8 blasts cannot fit in 16 voxels.
+    # Built around validation: blasts and T cells together more than all marrow cells.
     broken = dataclasses.replace(scenario, grid=Grid(width=4, height=4), patient=Patient(
-        marrow_blast_fraction=1.0, t_cells_per_blast=10.0))
+        marrow_blast_fraction=1.0, t_cell_fraction=0.5))
     outcome = run_task(broken)
     assert not outcome["ok"] and "ValueError" in outcome["error"]
 

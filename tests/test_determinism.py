@@ -7,10 +7,12 @@ from .helpers import small_model
 
 def _snapshot(m):
     s = m.state
+    n = s.n_molecules
     return (
-        s.m_voxel[: s.n_molecules].copy(), s.m_state[: s.n_molecules].copy(),
-        s.b_alive[: s.n_blasts].copy(), s.t_voxel[: s.n_tcells].copy(),
-        s.counters.copy(), m.datacollector.get_model_vars_dataframe(),
+        s.m_state[:n].copy(), s.m_blast[:n].copy(), s.m_tcell[:n].copy(),
+        s.m_release[:n].copy(), s.b_alive[: s.n_blasts].copy(), s.t_voxel[: s.n_tcells].copy(),
+        s.c_voxel[: s.n_normal].copy(), s.counters.copy(), np.array([s.free_molecules]),
+        m.datacollector.get_model_vars_dataframe(),
     )
 
 

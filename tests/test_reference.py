@@ -1,56 +1,75 @@
 """The Numba kernels and the plain reference implementation agree in distribution.
 
-Both start from the same initial cells; each uses its own random stream. Over many seeds
-the means of the outcomes must agree within sampling error, and a deliberately different
-rule in the reference must be detected (so the comparison has power).
+Both start from the same initial cells; each uses its own random stream, and the reference
+computes its rates from the specification, not from the kernels' constant table. Over many
+seeds the means of the outcomes must agree within sampling error, and a deliberately
+different rule, or a unit slip in the kernels' table, must be detected (so the comparison
+has power).
 """
 
 import numpy as np
 
 from bispecific import units
+from bispecific.engine.kernels import constants as kc
 from bispecific.engine.reference import ReferencePatch
 
 from .helpers import params, small_model
 
 SEEDS = range(24)
-STEPS = 300
+STEPS = 240
 PLASMA = 3000.0
-METRICS = ("kills", "synapses", "entered", "exit", "internalised", "bound", "blasts",
-           "stimulation")
+T_FRACTION = 0.15
+METRICS = ("kills", "synapses", "contacts", "entered", "exit", "internalised", "bound",
+           "trimers_formed", "blasts", "normal", "free", "stimulation")
 
 
-def _kernel_outcome(seed):
-    m = small_model(size=16, plasma_pg_per_ml=PLASMA, seed=seed)
+def _model(seed):
+    return small_model(size=16, plasma_pg_per_ml=PLASMA, seed=seed, t_cell_fraction=T_FRACTION)
+
+
+def _kernel_outcome(seed, tamper=None):
+    m = _model(seed)
+    if tamper is not None:
+        tamper(m.config.constants)
     for _ in range(STEPS):
         m.step()
     s = m.state
     return {
         "kills": m.counter("kills_total"),
         "synapses": m.counter("synapses_total"),
+        "contacts": m.counter("contacts_total"),
         "entered": m.counter("molecules_entered"),
         "exit": m.counter("molecules_cleared_exit"),
         "internalised": m.counter("molecules_cleared_internalised"),
-        "bound": s.n_molecules - s.molecules_in_state(0),
+        "bound": s.n_live_molecules,
+        "trimers_formed": m.counter("trimers_formed_total"),
         "blasts": s.blasts_alive(),
+        "normal": s.normal_alive(),
+        "free": s.free_molecules,
         "stimulation": float(s.stimulation[1]),
     }
 
 
 def _reference_outcome(seed, parameters=None):
-    m = small_model(size=16, plasma_pg_per_ml=PLASMA, seed=seed)
+    m = _model(seed)
     p = parameters or m.params
-    ref = ReferencePatch.from_state(m.state, p, m.dt_minutes, m.voxel_um, seed=10_000 + seed)
+    ref = ReferencePatch.from_state(m.state, p, m.dt_minutes, m.voxel_um, T_FRACTION,
+                                    seed=10_000 + seed)
     tissue = p.tissue_plasma_partition * units.pg_per_ml_to_molecules_per_um3(PLASMA)
     for _ in range(STEPS):
         ref.step(tissue)
     return {
         "kills": ref.counts["kills"],
         "synapses": ref.counts["synapses"],
+        "contacts": ref.counts["contacts"],
         "entered": ref.counts["entered"],
         "exit": ref.counts["exit"],
         "internalised": ref.counts["internalised"],
         "bound": ref.bound_molecules(),
+        "trimers_formed": ref.counts["trimers_formed"],
         "blasts": ref.blasts_alive(),
+        "normal": ref.normal_alive(),
+        "free": ref.free_molecules(),
         "stimulation": ref.stimulation,
     }
 
@@ -61,13 +80,25 @@ def _z(a, b):
     return abs(a.mean() - b.mean()) / max(se, 1e-9)
 
 
+_REFERENCE = {}
+
+
+def _reference(seeds):
+    key = tuple(seeds)
+    if key not in _REFERENCE:
+        _REFERENCE[key] = [_reference_outcome(s) for s in seeds]
+    return _REFERENCE[key]
+
+
 def test_kernel_and_reference_agree_in_distribution():
     kern = [_kernel_outcome(s) for s in SEEDS]
-    ref = [_reference_outcome(s) for s in SEEDS]
+    ref = _reference(SEEDS)
     for metric in METRICS:
         z = _z([k[metric] for k in kern], [r[metric] for r in ref])
         assert z < 4.0, f"{metric}: kernel and reference differ (z = {z:.1f})"
-    assert np.mean([k["kills"] for k in kern]) > 5  # the comparison covers killing
+    # The comparison covers killing and bridging, not just binding.
+    assert np.mean([k["kills"] for k in kern]) > 5
+    assert np.mean([k["trimers_formed"] for k in kern]) > 50
 
 
 def test_comparison_detects_a_changed_rule():
@@ -75,3 +106,38 @@ def test_comparison_detects_a_changed_rule():
     slower = params(kill_probability=0.2)
     ref = [_reference_outcome(s, slower)["kills"] for s in SEEDS[:12]]
     assert _z(kern, ref) > 4.0
+
+
+def test_comparison_detects_a_unit_slip_in_the_kernel_table():
+    """kon read per second where the table wants per minute: a 60-fold error in binding."""
+    def slip(constants):
+        constants[kc.KON_DT_UM3] /= 60.0
+
+    kern = [_kernel_outcome(s, tamper=slip)["bound"] for s in SEEDS[:12]]
+    ref = [r["bound"] for r in _reference(SEEDS)[:12]]
+    assert _z(kern, ref) > 4.0
+
+
+def test_the_benchmarks_idiomatic_mesa_model_follows_the_same_rules():
+    """benchmarks/mesa_idiomatic.py (Mesa objects, the same spec) against the kernels."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from mesa_idiomatic import IdiomaticMesaModel, Molecule
+
+    seeds = range(8)
+    kern, mesa_runs = [], []
+    for seed in seeds:
+        k = small_model(size=16, plasma_pg_per_ml=PLASMA, seed=seed, t_cell_fraction=T_FRACTION)
+        m = IdiomaticMesaModel(width=16, height=16, plasma_pg_per_ml=PLASMA,
+                               marrow_blast_fraction=0.6, t_cell_fraction=T_FRACTION, seed=seed)
+        for _ in range(STEPS):
+            k.step()
+            m.step()
+        kern.append((k.counter("kills_total"), k.state.n_live_molecules))
+        mesa_runs.append((m.kills, len(m.agents_by_type[Molecule])))
+    kern, mesa_runs = np.array(kern), np.array(mesa_runs)
+    for column, name in enumerate(("kills", "bound molecules")):
+        z = _z(kern[:, column], mesa_runs[:, column])
+        assert z < 4.0, f"{name}: kernel and idiomatic Mesa differ (z = {z:.1f})"

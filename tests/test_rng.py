@@ -21,19 +21,15 @@ def _uniforms(key, n, purpose):
 def _poissons(key, n, lam):
     out = np.empty(n, np.int64)
     for i in range(n):
-        out[i] = rng.poisson(key, i, rng.INFLUX_COUNT, lam)
+        out[i] = rng.poisson(key, i, rng.POOL_ENTRY, lam)
     return out
 
 
 @njit(cache=True)
-def _alias_draws(key, n, values, threshold, alias):
-    out = np.empty((n, 2), np.int64)
-    n_columns = values.shape[0]
+def _binomials(key, n, trials, p):
+    out = np.empty(n, np.int64)
     for i in range(n):
-        bits = rng.draw_bits(key, i, 3)
-        for axis, word in enumerate((bits >> np.uint64(32), bits & np.uint64(0xFFFFFFFF))):
-            col, coin = rng.alias_column(word, n_columns)
-            out[i, axis] = values[col] if coin < threshold[col] else alias[col]
+        out[i] = rng.binomial(key, i, rng.POOL_EXIT, trials, p)
     return out
 
 
@@ -74,28 +70,36 @@ def test_poisson_mean_and_variance(lam):
     assert abs(x.var() / lam - 1.0) < 0.06
 
 
-@pytest.mark.parametrize("sigma", [0.4, 2.3, 7.7])
-def test_alias_table_reproduces_rounded_normal_on_both_axes(sigma):
-    values, threshold, alias = rng.rounded_normal_alias_table(sigma)
-    assert len(values) & (len(values) - 1) == 0  # padded to a power of two
-    xy = _alias_draws(np.uint64(rng.step_key(9, 9)), 200_000, values, threshold, alias)
-    def cdf(z):
-        return 0.5 * (1 + math.erf(z / (sigma * math.sqrt(2))))
+@pytest.mark.parametrize("trials,p", [(30, 0.1), (4000, 0.095), (1000, 0.5), (200, 0.9),
+                                      (10**9, 0.095), (10**6, 1e-6)])
+def test_binomial_matches_the_exact_distribution(trials, p):
+    """Both algorithms (inversion below a mean of 10, BTRD above) against the exact pmf, by
+    a chi-square test on the central bins (scipy's binomial pmf is the independent number)."""
+    from scipy import stats
 
-    ks = np.arange(-60, 61)
-    pk = np.array([cdf(k + 0.5) - cdf(k - 0.5) for k in ks])
-    exact_var = float((ks**2 * pk).sum())  # exact variance of round(sigma Z)
-    for x in (xy[:, 0], xy[:, 1]):
-        assert abs(x.mean()) < 0.03 * max(sigma, 1)
-        assert abs(x.var() / exact_var - 1) < 0.03
-        assert abs((x == 0).mean() - pk[60]) < 0.005
-    assert abs(np.corrcoef(xy[:, 0], xy[:, 1])[0, 1]) < 0.01
+    x = _binomials(np.uint64(rng.step_key(3, 4)), 60_000, trials, p)
+    assert x.min() >= 0 and x.max() <= trials
+    mean, sd = trials * p, math.sqrt(trials * p * (1 - p))
+    assert abs(x.mean() - mean) < 5 * sd / math.sqrt(len(x))
+    assert abs(x.var() / sd**2 - 1.0) < 0.05
+    if sd > 1e3:  # far too many outcomes to bin one by one: check the tails instead
+        z = (x - mean) / sd
+        assert abs((np.abs(z) > 1.96).mean() - 0.05) < 0.006
+        return
+    lo, hi = int(max(0, mean - 6 * sd)), int(min(trials, mean + 6 * sd))
+    support = np.arange(lo, hi + 1)
+    expected = stats.binom.pmf(support, trials, p) * len(x)
+    observed = np.bincount(np.clip(x, lo, hi) - lo, minlength=len(support))
+    keep = expected > 5
+    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 1e-4
 
 
-def test_zero_diffusion_never_moves():
-    values, threshold, alias = rng.rounded_normal_alias_table(0.0)
-    xy = _alias_draws(np.uint64(1), 1000, values, threshold, alias)
-    assert not xy.any()
+def test_binomial_edge_cases():
+    key = np.uint64(rng.step_key(1, 2))
+    assert (_binomials(key, 100, 0, 0.5) == 0).all()
+    assert (_binomials(key, 100, 50, 0.0) == 0).all()
+    assert (_binomials(key, 100, 50, 1.0) == 50).all()
 
 
 @pytest.mark.parametrize("p", [0.0073, 0.3, 0.62, 1.0])

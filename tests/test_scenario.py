@@ -117,10 +117,11 @@ def test_toml_syntax_error(tmp_path):
     assert "TOML syntax error" in msg and "line" in msg
 
 
-def test_too_many_cells_for_the_grid(tmp_path):
-    msg = _error(tmp_path, BASE + "\n[patient]\nmarrow_blast_fraction = 1\n"
-                 "t_cells_per_blast = 5\n")
-    assert "t_cells_per_blast = 5: " in msg and "30000 voxels of 10000" in msg
+def test_blast_and_t_cell_fractions_cannot_exceed_the_marrow(tmp_path):
+    msg = _error(tmp_path, BASE + "\n[patient]\nmarrow_blast_fraction = 0.8\n"
+                 "t_cell_fraction = 0.3\n")
+    assert "t_cell_fraction = 0.3: " in msg and "marrow_blast_fraction = 0.8" in msg
+    assert "at most 1" in msg
 
 
 def test_missing_file(tmp_path):

@@ -1,8 +1,11 @@
-"""Mesa agent classes for blasts, T cells and blinatumomab molecules.
+"""Mesa agent classes for blasts, T cells, normal marrow cells and bound blinatumomab.
 
 The state lives in the arrays of `PatchState`; an agent object is a *view* of one slot, made
 on demand by `BispecificModel.agents_by_type`. Millions of molecules therefore cost no Python
 objects until someone asks to look at them, and a view always reads the current state.
+
+A `Molecule` is a molecule held by a cell: by one arm, or bridging a blast and a T cell (a
+trimer). Free drug is a well-mixed pool (docs/model.md s.3.1), `model.free_molecules`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 
 import mesa
 
-from .state import FREE, ON_BLAST, ON_TCELL
+from .state import ENGAGEMENT_NAMES, ON_BLAST, ON_TCELL, TRIMER
 
 
 class ArrayAgent(mesa.Agent):
@@ -63,7 +66,20 @@ class Blast(ArrayAgent):
 
     @property
     def engaged(self) -> bool:
-        return bool(self.model.state.b_engaged[self.index])
+        """In contact or in a synapse with a T cell."""
+        return bool(self.model.state.b_partner[self.index] >= 0)
+
+
+class NormalCell(ArrayAgent):
+    """A normal nucleated marrow cell (haematopoiesis): it holds space and turns over."""
+
+    @property
+    def pos(self) -> tuple[int, int]:
+        return self._xy(self.model.state.c_voxel[self.index])
+
+    @property
+    def alive(self) -> bool:
+        return bool(self.model.state.c_alive[self.index])
 
 
 class TCell(ArrayAgent):
@@ -78,8 +94,18 @@ class TCell(ArrayAgent):
         return bool(self.model.state.t_alive[self.index])
 
     @property
+    def engagement(self) -> str:
+        """'scanning', 'contact', 'lytic synapse' or 'failed synapse'."""
+        return ENGAGEMENT_NAMES[int(self.model.state.t_engaged[self.index])]
+
+    @property
     def in_synapse(self) -> bool:
-        return bool(self.model.state.t_partner[self.index] >= 0)
+        return self.engagement.endswith("synapse")
+
+    @property
+    def trimers(self) -> int:
+        """Drug bridges between this T cell and its partner blast."""
+        return int(self.model.state.t_trimers[self.index])
 
     @property
     def partner(self) -> Blast | None:
@@ -103,29 +129,36 @@ class TCell(ArrayAgent):
         return int(self.model.state.t_bound[self.index])
 
 
-_STATE_NAMES = {FREE: "free", ON_BLAST: "bound_cd19", ON_TCELL: "bound_cd3"}
+_STATE_NAMES = {ON_BLAST: "on_blast", ON_TCELL: "on_t_cell", TRIMER: "trimer"}
 
 
 class Molecule(ArrayAgent):
-    """One blinatumomab molecule: free, bound to a blast's CD19, or bound to a T cell's CD3."""
+    """A blinatumomab molecule held by a cell: its CD19 arm on a blast ('on_blast'), its CD3
+    arm on a T cell ('on_t_cell'), or both, bridging the two ('trimer')."""
 
     @property
     def state(self) -> str:
         return _STATE_NAMES[int(self.model.state.m_state[self.index])]
 
     @property
-    def cell(self) -> Blast | TCell | None:
-        s = int(self.model.state.m_state[self.index])
-        slot = int(self.model.state.m_cell[self.index])
-        if s == ON_BLAST:
-            return Blast.view(self.model, slot)
-        if s == ON_TCELL:
-            return TCell.view(self.model, slot)
-        return None
+    def blast(self) -> Blast | None:
+        b = int(self.model.state.m_blast[self.index])
+        return Blast.view(self.model, b) if b >= 0 else None
+
+    @property
+    def t_cell(self) -> TCell | None:
+        t = int(self.model.state.m_tcell[self.index])
+        return TCell.view(self.model, t) if t >= 0 else None
+
+    @property
+    def cell(self) -> Blast | TCell:
+        """The cell it sits on: the blast for a trimer (its CD19 arm's cell)."""
+        blast = self.blast
+        return blast if blast is not None else self.t_cell
 
     @property
     def pos(self) -> tuple[int, int]:
-        cell = self.cell
-        if cell is not None:
-            return cell.pos
-        return self._xy(self.model.state.m_voxel[self.index])
+        return self.cell.pos
+
+
+AGENT_TYPES = (Blast, TCell, NormalCell, Molecule)

@@ -1,9 +1,9 @@
 """The Mesa model of a bone-marrow patch under blinatumomab (docs/model.md).
 
 Mesa is the public API: `BispecificModel(..., seed=)`, `model.step()`,
-`model.agents_by_type[Blast | TCell | Molecule]` and a `DataCollector`. The state every step
-touches lives in the NumPy arrays of `model.state`, advanced by Numba kernels
-(`bispecific.step.advance`); agent objects are views made on demand.
+`model.agents_by_type[Blast | TCell | NormalCell | Molecule]` and a `DataCollector`. The
+state every step touches lives in the NumPy arrays of `model.state`, advanced by Numba
+kernels (`bispecific.engine.step.advance`); agent objects are views made on demand.
 """
 
 from __future__ import annotations
@@ -16,18 +16,9 @@ import numpy as np
 from mesa.agent import AgentSet
 
 from .. import units
-from .agents import ArrayAgent, Blast, Molecule, TCell
+from .agents import AGENT_TYPES, ArrayAgent, Blast, NormalCell, TCell
 from .parameters import ModelParameters
-from .state import (
-    CLEARED,
-    COUNTER_NAMES,
-    FREE,
-    KILLS,
-    ON_BLAST,
-    ON_TCELL,
-    SYNAPSES,
-    new_patch_state,
-)
+from .state import CLEARED, COUNTER_NAMES, KILLS, SYNAPSES, TRIMER, new_patch_state
 from .step import StepConfig, advance
 
 PlasmaInput = Callable[[float], float] | float
@@ -64,7 +55,7 @@ class _ViewsByType(Mapping):
         self._cache: dict[type, AgentViews] = {}
 
     def __getitem__(self, agent_type: type) -> AgentViews:
-        if agent_type not in (Blast, TCell, Molecule):
+        if agent_type not in AGENT_TYPES:
             raise KeyError(agent_type)
         if agent_type not in self._cache:
             self._cache[agent_type] = AgentViews(
@@ -74,10 +65,10 @@ class _ViewsByType(Mapping):
         return self._cache[agent_type]
 
     def __iter__(self) -> Iterator[type]:
-        return iter((Blast, TCell, Molecule))
+        return iter(AGENT_TYPES)
 
     def __len__(self) -> int:
-        return 3
+        return len(AGENT_TYPES)
 
 
 def _plasma_function(plasma: PlasmaInput) -> Callable[[float], float]:
@@ -88,7 +79,7 @@ def _plasma_function(plasma: PlasmaInput) -> Callable[[float], float]:
 
 
 class BispecificModel(mesa.Model):
-    """A 2-D marrow patch with leukaemic blasts, T cells and blinatumomab molecules."""
+    """A 2-D marrow patch: leukaemic blasts, T cells, normal marrow cells and blinatumomab."""
 
     def __init__(
         self,
@@ -97,7 +88,7 @@ class BispecificModel(mesa.Model):
         voxel_um: float = 10.0,
         dt_minutes: float = 1.0,
         marrow_blast_fraction: float = 0.5,
-        t_cells_per_blast: float = 0.1,
+        t_cell_fraction: float = 0.06,
         cd19_negative_fraction: float = 0.002,
         plasma_pg_per_ml: PlasmaInput = 0.0,
         parameters: ModelParameters | None = None,
@@ -113,8 +104,9 @@ class BispecificModel(mesa.Model):
             height: patch height in voxels.
             voxel_um: voxel side in um (10 um, about one lymphocyte).
             dt_minutes: time step in minutes.
-            marrow_blast_fraction: fraction of marrow cells that are blasts (0-1).
-            t_cells_per_blast: T cells per blast at the start (effector:target ratio).
+            marrow_blast_fraction: blasts as a fraction of nucleated marrow cells (0-1).
+            t_cell_fraction: T cells as a fraction of nucleated marrow cells (0-1), independent
+                of the blasts; E:T is their ratio. The rest are normal marrow cells.
             cd19_negative_fraction: fraction of blasts without CD19 (never engaged), 0-1.
             plasma_pg_per_ml: plasma drug concentration in pg/mL, a constant or a function of
                 time in hours since the start of treatment (see `bispecific.pk`).
@@ -136,15 +128,20 @@ class BispecificModel(mesa.Model):
         self.plasma = _plasma_function(plasma_pg_per_ml)
         self._steps_per_record = max(1, round(self.record_every_minutes / self.dt_minutes))
 
+        if marrow_blast_fraction + t_cell_fraction > 1.0 + 1e-12:
+            raise ValueError(
+                f"marrow_blast_fraction ({marrow_blast_fraction:g}) + t_cell_fraction "
+                f"({t_cell_fraction:g}) exceed 1: they are fractions of the same marrow cells")
         voxels = width * height
-        n_blasts = round(voxels * self.params.marrow_cellularity * marrow_blast_fraction)
-        n_tcells = round(n_blasts * t_cells_per_blast)
+        cells = round(voxels * self.params.marrow_cellularity)
+        n_blasts = round(cells * marrow_blast_fraction)
+        n_tcells = min(round(cells * t_cell_fraction), cells - n_blasts)
         self.state = new_patch_state(
-            self.rng, width, height, n_blasts, n_tcells, cd19_negative_fraction,
-            self.params.cd19_median_copies, self.params.cd19_sigma_log,
+            self.rng, width, height, n_blasts, n_tcells, cells - n_blasts - n_tcells,
+            cd19_negative_fraction, self.params.cd19_median_copies, self.params.cd19_sigma_log,
         )
-        self.config = StepConfig.build(self.params, self.dt_minutes, self.voxel_um,
-                                       self.seed, parallel=parallel)
+        self.config = StepConfig.build(self.params, self.dt_minutes, self.voxel_um, voxels,
+                                       t_cell_fraction, self.seed, parallel=parallel)
         self._mw = self.params.molecular_weight_da
         self.free_molecules = 0
         self.bound_molecules = 0
@@ -202,13 +199,13 @@ class BispecificModel(mesa.Model):
     @property
     def agents(self) -> AgentViews:
         views: list[ArrayAgent] = []
-        for agent_type in (Blast, TCell, Molecule):
+        for agent_type in AGENT_TYPES:
             views.extend(self._views[agent_type])
         return AgentViews(views, random=self.random)
 
     @property
     def agent_types(self) -> list[type]:
-        return [Blast, TCell, Molecule]
+        return list(AGENT_TYPES)
 
     def _live_slots(self, agent_type: type) -> np.ndarray:
         s = self.state
@@ -216,12 +213,14 @@ class BispecificModel(mesa.Model):
             return np.flatnonzero(s.b_alive[: s.n_blasts])
         if agent_type is TCell:
             return np.flatnonzero(s.t_alive[: s.n_tcells])
+        if agent_type is NormalCell:
+            return np.flatnonzero(s.c_alive[: s.n_normal])
         return np.flatnonzero(s.m_state[: s.n_molecules] != CLEARED)
 
     # -- readouts -------------------------------------------------------------------------
     @property
     def step_stimulation(self) -> float:
-        """Cytokine release of the last step, in killing-synapse-minutes (docs/model.md s.5)."""
+        """Cytokine release of the last step, in synapse-minutes (docs/model.md s.5)."""
         return float(self.state.stimulation[0])
 
     def counter(self, name: str) -> int:
@@ -235,12 +234,13 @@ class BispecificModel(mesa.Model):
             "blasts": lambda m: m.state.blasts_alive(),
             "blasts_cd19_negative": lambda m: m.state.blasts_cd19_negative(),
             "t_cells": lambda m: m.state.tcells_alive(),
-            "t_cells_engaged": lambda m: m.state.tcells_engaged(),
+            "t_cells_engaged": lambda m: m.state.tcells_in_synapse(),
+            "normal_cells": lambda m: m.state.normal_alive(),
             "kills_total": lambda m: int(m.state.counters[KILLS]),
             "synapses_total": lambda m: int(m.state.counters[SYNAPSES]),
-            "free_molecules": lambda m: m.state.molecules_in_state(FREE),
-            "bound_molecules": lambda m: m.state.molecules_in_state(ON_BLAST)
-            + m.state.molecules_in_state(ON_TCELL),
+            "trimers": lambda m: m.state.molecules_in_state(TRIMER),
+            "free_molecules": lambda m: int(m.state.free_molecules),
+            "bound_molecules": lambda m: int(m.state.n_live_molecules),
             "drug_plasma_pg_per_ml": lambda m: m.drug_plasma_pg_per_ml,
             "mean_t_cell_exhaustion": lambda m: _mean_alive(
                 m.state.t_exhaustion, m.state.t_alive, m.state.n_tcells),

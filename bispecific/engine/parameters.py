@@ -28,90 +28,110 @@ def _p(default: float, unit: str, source: str, lo: float, hi: float) -> Any:
 class ModelParameters:
     """Biological and numerical parameters of the patch model (see docs/model.md)."""
 
-    # --- the patch ---------------------------------------------------------------------
+    # --- the marrow (docs/model.md s.2, s.6) ---------------------------------------------
     marrow_cellularity: float = _p(
-        0.5, "fraction of voxels holding a cell at start",
-        "assumption: normal adult marrow is 40-60% cellular", 0.01, 1.0)
+        0.6, "fraction of voxels holding a cell at start",
+        "red marrow ~60% haematopoietic cells (BioNumbers 117068, R-3p); adults 30-70%",
+        0.01, 1.0)
+    normal_turnover_per_day: float = _p(
+        0.15, "/day", "maturing myeloid and erythroid cells stay ~4-7 days in marrow (U)",
+        0.0, 100.0)
 
-    # --- blinatumomab molecules (science.md 1a, 1b) ------------------------------------
+    # --- blinatumomab: pool and single-arm binding (s.3.1, s.3.2) -----------------------
     molecular_weight_da: float = _p(
-        55_000.0, "g/mol", "Zhu ASCO 2013; Liu 2023 code (R)", 1e3, 1e6)
-    diffusion_um2_per_s: float = _p(
-        50.0, "um^2/s", "Liu 2023 code (R); 2-10x lower in interstitium (U)", 0.0, 1000.0)
+        55_000.0, "g/mol", "[Zhu2013]; [Liu2023] code (R)", 1e3, 1e6)
     kon_per_M_per_s: float = _p(
-        6.0e4, "/M/s", "Liu 2023 code, an assumption there (R)", 0.0, 1e9)
+        6.0e4, "/M/s", "[Liu2023] code, an assumption there (R)", 0.0, 1e9)
     kd_cd19_nM: float = _p(
-        1.49, "nM", "Liu 2023 code, credited to Dreier 2002 (R-3p)", 1e-6, 1e6)
+        1.49, "nM", "[Dreier2002] via [Liu2023] (R-3p)", 1e-6, 1e6)
     kd_cd3_nM: float = _p(
-        260.0, "nM", "Liu 2023 code, credited to Dreier 2002 (R-3p)", 1e-6, 1e6)
+        260.0, "nM", "[Dreier2002] via [Liu2023] (R-3p)", 1e-6, 1e6)
     cd19_internalisation_per_min: float = _p(
-        0.002, "/min", "Liu 2023 code (R)", 0.0, 10.0)
+        0.002, "/min", "[Liu2023] code (R)", 0.0, 10.0)
     tissue_plasma_partition: float = _p(
-        0.07, "tissue:plasma ratio", "bone marrow, Hosseini 2020 (R-3p)", 0.0, 10.0)
+        0.07, "tissue:plasma ratio", "bone marrow, [Hosseini2020] (R-3p)", 0.0, 10.0)
     exchange_per_min: float = _p(
         0.1, "/min", "assumption: marrow interstitium equilibrates with plasma in ~10 min",
         1e-6, 100.0)
 
-    # --- blasts (science.md 1b, 1c) ------------------------------------------------------
-    cd19_median_copies: float = _p(
-        20_000.0, "molecules/cell", "B-ALL blasts ~10,000-30,000 (U)", 0.0, 1e7)
-    cd19_sigma_log: float = _p(
-        0.32, "log-normal sigma", "D: CV 7,000/22,000 on normal B cells, Ginaldi 1998 (R)",
-        0.0, 3.0)
-    blast_doubling_time_days: float = _p(
-        5.0, "day", "relapsed ALL in vivo ~3-7 days (U)", 0.1, 1e4)
-    blast_apoptosis_per_day: float = _p(
-        0.02, "/day", "assumption", 0.0, 100.0)
+    # --- trimers in the contact zone (s.3.3) ---------------------------------------------
+    contact_area_um2: float = _p(
+        5.0, "um^2", "probing contact, [Liu2023] (R, an assumption there)", 0.01, 1000.0)
+    synapse_area_um2: float = _p(
+        65.0, "um^2", "immunological synapse, [Liu2023] (R, an assumption there)",
+        0.01, 1000.0)
+    blast_radius_um: float = _p(
+        6.0, "um", "target cell radius, [Liu2023] (R)", 0.5, 50.0)
+    t_cell_radius_um: float = _p(
+        5.0, "um", "T-cell radius, [Liu2023] (R)", 0.5, 50.0)
+    membrane_folding: float = _p(
+        1.8, "surface / sphere area", "microvilli, [Liu2023] (R)", 1.0, 10.0)
+    zone_gathering_half_life_min: float = _p(
+        15.0, "min", "LFA-3 accumulates at T-cell contacts with t1/2 ~15 min [Dustin1996] "
+        "(R); assumption: the same for drug-receptor complexes", 0.01, 1e5)
+    confinement_length_nm: float = _p(
+        6.7, "nm", "2-D K = KD x h; [Liu2023]'s 2-D constants imply 6.7 nm (D); CD2-CD58 "
+        "gives 2.2 nm [Dustin1996] (D)", 0.01, 1000.0)
 
-    # --- T cells (science.md 1b, 1c, 1d) ------------------------------------------------
-    cd3_copies: float = _p(
-        30_000.0, "molecules/cell", "BioNumbers 103567 (R)", 0.0, 1e7)
-    t_cell_speed_um_per_min: float = _p(
-        5.0, "um/min", "marrow parenchyma 3-10 um/min (U); lymph node 18 (Textor 2011, R)",
+    # --- blasts (s.4) ------------------------------------------------------------------
+    cd19_median_copies: float = _p(
+        20_000.0, "molecules/cell",
+        "B cells 22,000 [Ginaldi1998] (R); B-ALL blasts not found (U)", 0.0, 1e7)
+    cd19_sigma_log: float = _p(
+        0.32, "log-normal sigma", "D: CV 7,000/22,000 on normal B cells [Ginaldi1998] (R)",
+        0.0, 3.0)
+    blast_division_per_day: float = _p(
+        0.105, "/day", "birth 10-11%/day in untreated precursor-B ALL [BJH1997] (R)",
         0.0, 100.0)
+    blast_apoptosis_per_day: float = _p(
+        0.04, "/day", "apoptosis ~4%/day in untreated precursor-B ALL [BJH1997] (R)",
+        0.0, 100.0)
+
+    # --- T cells (s.5) -----------------------------------------------------------------
+    cd3_copies: float = _p(
+        30_000.0, "molecules/cell", "[BioNumbers] 103567 (R)", 0.0, 1e7)
+    t_cell_speed_um_per_min: float = _p(
+        5.0, "um/min", "marrow 3-10 um/min (U); lymph node 18 [Textor2011] (R)", 0.0, 100.0)
+    adhesion_per_trimer: float = _p(
+        0.033, "per trimer, per contact",
+        "adhesion 1 - exp(-0.033 bonds), fitted to imaging in [Liu2023] (R)", 0.0, 100.0)
+    kill_probability: float = _p(
+        0.7, "lethal hit per synapse with ample trimers, unexhausted",
+        "assumption; B-lymphoma targets die by a yes/no hit [Weigelin2021] (R), and not every "
+        "marrow contact kills [Cazaux2019] (R)", 0.0, 1.0)
+    trimers_for_half_kill: float = _p(
+        3.0, "trimers", "~3 engaged pMHC suffice to kill [Purbhoo2004], [Sykulev1996] (R); "
+        "assumption: the same for drug bridges", 0.0, 1e6)
+    kill_time_min: float = _p(
+        8.5, "min", "Ca2+ flux to detachment after a kill, [Jenkins2015] (R)", 0.1, 1e4)
+    failed_synapse_min: float = _p(
+        40.0, "min", "synapse lifetime when killing fails, [Jenkins2015] (R)", 0.1, 1e4)
     t_cell_proliferation_per_day: float = _p(
         0.3, "/day at full activation",
-        "calibrated to ~2-fold expansion by the end of cycle 1 (Nagele 2017 / Klinger 2012, U);"
-        " Hosseini 2020's 2.11 /day (R-3p) gives ~18-fold in 4 days here", 0.0, 100.0)
+        "calibrated: T cells a little more than double within 2-3 weeks [Klinger2012] (R)",
+        0.0, 100.0)
     t_cell_death_per_day: float = _p(
         0.01, "/day", "assumption", 0.0, 100.0)
     aicd_per_day: float = _p(
-        0.06, "/day at full activation", "Hosseini 2020 (R-3p)", 0.0, 100.0)
+        0.06, "/day at full activation", "[Hosseini2020] (R-3p)", 0.0, 100.0)
     activation_per_synapse: float = _p(
         0.5, "activation units", "assumption", 0.0, 1.0)
     activation_half_life_h: float = _p(
         24.0, "h", "assumption", 0.01, 1e5)
     exhaustion_per_synapse: float = _p(
-        0.03, "exhaustion units", "assumption", 0.0, 1.0)
+        0.03, "exhaustion units", "assumption (no CTL number found; docs/model.md s.5)",
+        0.0, 1.0)
     exhaustion_half_life_days: float = _p(
         7.0, "day", "assumption", 0.01, 1e4)
 
-    # --- cytokine release by T cells (science.md section 3; docs/model.md s.5) -----------
+    # --- cytokine release by T cells (s.5, s.9) ---------------------------------------
     desensitisation_per_synapse_h: float = _p(
         1.5, "/h of synapse time",
-        "calibrated to V8/V9 (first-dose peak, smaller step-up peaks); the mechanism follows "
-        "Chen 2019 / Lefevre 2024 (U)", 0.0, 100.0)
+        "calibrated to V8/V9 (first-dose peak, smaller step-up peaks); mechanism after "
+        "[Chen2019] / [Lefevre2024] (U)", 0.0, 100.0)
     desensitisation_half_life_days: float = _p(
         21.0, "day", "calibrated to V9 (step-up peaks at days 7 and 14 smaller than day 0)",
         0.01, 1e4)
-    failed_synapse_release_factor: float = _p(
-        2.0, "x release rate of a killing synapse",
-        "assumption; prolonged synapses hypersecrete (Jenkins 2015, U)", 0.0, 100.0)
-
-    # --- synapse and killing (science.md 1b, 1c) ------------------------------------------
-    adhesion_per_bond: float = _p(
-        0.033, "/bond/min of contact",
-        "Liu 2023 adhesion 1-exp(-0.033 bonds) (R), per minute of contact (assumption)",
-        0.0, 100.0)
-    contact_bond_fraction: float = _p(
-        0.08, "fraction of bound molecules in the contact",
-        "D: 65 um^2 synapse / (4 pi 6^2 um^2 x 1.8), Liu 2023 (R)", 0.0, 1.0)
-    kill_probability: float = _p(
-        0.7, "per synapse, unexhausted T cell", "assumption", 0.0, 1.0)
-    kill_time_min: float = _p(
-        8.5, "min", "Ca2+ flux to detachment after a kill, Jenkins 2015 JEM (R)", 0.1, 1e4)
-    failed_synapse_min: float = _p(
-        40.0, "min", "synapse lifetime when killing fails, Jenkins 2015 JEM (R)", 0.1, 1e4)
 
     def with_overrides(self, overrides: dict[str, Any]) -> ModelParameters:
         """A copy with some fields replaced; unknown names or bad values raise ParameterError."""

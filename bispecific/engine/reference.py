@@ -1,8 +1,16 @@
 """A plain, slow reference implementation of the step rules of docs/model.md.
 
 Written for clarity, not speed: Python objects per agent, NumPy's `Generator` for randomness
-(an independent stream from the kernels' counter-based hash). Tests run it beside the Numba
-kernels and check that the two agree in distribution over seeds.
+(an independent stream from the kernels' counter-based hash), per-step probabilities where
+the kernels draw waiting times, and every rate computed here from the specification's
+formulas and the parameters' units. It shares no code with the kernels or their constant
+table, so a unit error there shows up as a disagreement: tests run the two side by side and
+check that they agree in distribution over seeds.
+
+`transport="brownian"` replaces the well-mixed pool of free drug (docs/model.md s.3.1) by
+free molecules that are agents of their own, moved by Brownian motion of coefficient
+`diffusion_um2_per_s` and binding only the cell in their voxel: the explicit process that
+the pool stands in for, used to test that the pool is exact at this scale.
 """
 
 from __future__ import annotations
@@ -12,45 +20,115 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .kernels import constants as k
-from .kernels.constants import displacement_sigma_voxels, kernel_constants
 from .parameters import ModelParameters
 from .state import PatchState
 
-# Moore neighbourhood; the first four are the side (von Neumann) neighbours.
+# Moore neighbourhood, in the kernels' direction order; the first four are the sides.
 _OFFSETS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
+_AVOGADRO = 6.02214076e23
+_UM3_PER_LITRE = 1e15
 
 
-@dataclass
+@dataclass(eq=False)
 class RefBlast:
     x: int
     y: int
     cd19: float
     alive: bool = True
-    engaged: bool = False
-    bound: int = 0
+    partner: RefTCell | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class RefTCell:
     x: int
     y: int
     alive: bool = True
+    engagement: str = "scanning"  # scanning, contact, lytic, failed
     partner: RefBlast | None = None
     timer_min: float = 0.0
-    will_kill: bool = False
     activation: float = 0.0
     exhaustion: float = 0.0
-    kills: int = 0
-    bound: int = 0
     desens: float = 0.0
+    kills: int = 0
+    bridge_blast: float = 0.0  # this step's bridging chances (s.3.3)
+    bridge_tcell: float = 0.0
+
+
+@dataclass(eq=False)
+class RefNormal:
+    x: int
+    y: int
+    alive: bool = True
+
+
+@dataclass(eq=False)
+class RefMolecule:
+    blast: RefBlast | None = None
+    tcell: RefTCell | None = None
 
 
 @dataclass
-class RefMolecule:
-    x: int
-    y: int
-    on: RefBlast | RefTCell | None = None
+class Rates:
+    """The specification's rates, per minute or per step, computed from the parameters."""
+
+    dt: float
+    kon_um3_per_min: float
+    koff19: float
+    koff3: float
+    kint: float
+    p_exit: float
+    gather_blast: tuple[float, float]  # (contact, synapse)
+    gather_tcell: tuple[float, float]
+    share_blast: tuple[float, float]
+    share_tcell: tuple[float, float]
+    k2d_cd3_zone: tuple[float, float]
+    k2d_cd19_zone: tuple[float, float]
+
+    @classmethod
+    def from_spec(cls, p: ModelParameters, dt: float) -> Rates:
+        # kon: /M/s -> um^3 per molecule per minute (1 M = N_A molecules per litre).
+        kon = p.kon_per_M_per_s * _UM3_PER_LITRE / _AVOGADRO * 60.0
+        # koff = kon * KD, in /min, with KD in mol/L.
+        koff19 = p.kon_per_M_per_s * p.kd_cd19_nM * 1e-9 * 60.0
+        koff3 = p.kon_per_M_per_s * p.kd_cd3_nM * 1e-9 * 60.0
+        area_b = 4.0 * math.pi * p.blast_radius_um**2 * p.membrane_folding
+        area_t = 4.0 * math.pi * p.t_cell_radius_um**2 * p.membrane_folding
+        k_acc = math.log(2.0) / p.zone_gathering_half_life_min
+        h_um = p.confinement_length_nm / 1000.0
+
+        def per_um3(kd_nM: float) -> float:
+            return kd_nM * 1e-9 * _AVOGADRO / _UM3_PER_LITRE
+
+        zones = (p.contact_area_um2, p.synapse_area_um2)
+        share_b = tuple(min(1.0, a / area_b) for a in zones)
+        share_t = tuple(min(1.0, a / area_t) for a in zones)
+        return cls(
+            dt=dt, kon_um3_per_min=kon, koff19=koff19, koff3=koff3,
+            kint=p.cd19_internalisation_per_min,
+            p_exit=1.0 - math.exp(-p.exchange_per_min * dt),
+            gather_blast=tuple(1.0 - (1.0 - s) * math.exp(-k_acc * dt) for s in share_b),
+            gather_tcell=tuple(1.0 - (1.0 - s) * math.exp(-k_acc * dt) for s in share_t),
+            share_blast=share_b, share_tcell=share_t,
+            k2d_cd3_zone=tuple(per_um3(p.kd_cd3_nM) * h_um * a for a in zones),
+            k2d_cd19_zone=tuple(per_um3(p.kd_cd19_nM) * h_um * a for a in zones),
+        )
+
+
+def _two_state(on_rate: float, off_rate: float, dt: float) -> tuple[float, float]:
+    """A receptor's exact per-step chances free -> bound and bound -> free (s.3.1)."""
+    total = on_rate + off_rate
+    if total <= 0.0:
+        return 0.0, 0.0
+    moved = 1.0 - math.exp(-total * dt)
+    return on_rate / total * moved, off_rate / total * moved
+
+
+def _zone_trimers(n: float, m: float, k_zone: float) -> float:
+    """The root below min(n, m) of x = (n - x)(m - x) / K (s.3.3)."""
+    if n <= 0.0 or m <= 0.0:
+        return 0.0
+    s = n + m + k_zone
+    return (s - math.sqrt(max(s * s - 4.0 * n * m, 0.0))) / 2.0
 
 
 @dataclass
@@ -62,61 +140,101 @@ class ReferencePatch:
     params: ModelParameters
     dt_min: float
     voxel_um: float
+    t_cell_fraction: float
     rng: np.random.Generator
+    transport: str = "pool"
+    diffusion_um2_per_s: float = 50.0
     blasts: list[RefBlast] = field(default_factory=list)
     tcells: list[RefTCell] = field(default_factory=list)
+    normals: list[RefNormal] = field(default_factory=list)
     molecules: list[RefMolecule] = field(default_factory=list)
-    cells_at: dict[tuple[int, int], RefBlast | RefTCell] = field(default_factory=dict)
+    free: int = 0  # the pool (transport "pool")
+    free_xy: list[tuple[int, int]] = field(default_factory=list)  # (transport "brownian")
+    cells_at: dict[tuple[int, int], object] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    stimulation: float = 0.0  # cumulative release, killing-synapse-minutes
-    c: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per-step constants
-    sigma: float = 0.0  # molecule step, voxels per axis
+    stimulation: float = 0.0  # cumulative release, synapse-minutes
+    rates: Rates | None = None
+    _bound: dict[int, int] = field(default_factory=dict)
+    _trimers: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def from_state(
-        cls, s: PatchState, params: ModelParameters, dt_min: float, voxel_um: float, seed: int
+        cls, s: PatchState, params: ModelParameters, dt_min: float, voxel_um: float,
+        t_cell_fraction: float, seed: int, transport: str = "pool",
+        diffusion_um2_per_s: float = 50.0,
     ) -> ReferencePatch:
         """Start from the same initial cells as a kernel-driven state."""
-        ref = cls(s.width, s.height, params, dt_min, voxel_um, np.random.default_rng(seed))
-        ref.c = kernel_constants(params, dt_min, voxel_um)
-        ref.sigma = displacement_sigma_voxels(params, dt_min, voxel_um)
+        ref = cls(s.width, s.height, params, dt_min, voxel_um, t_cell_fraction,
+                  np.random.default_rng(seed), transport, diffusion_um2_per_s)
+        ref.rates = Rates.from_spec(params, dt_min)
         for b in range(s.n_blasts):
             v = int(s.b_voxel[b])
-            blast = RefBlast(v % s.width, v // s.width, float(s.b_cd19[b]))
-            ref.blasts.append(blast)
-            ref.cells_at[(blast.x, blast.y)] = blast
+            ref._add(ref.blasts, RefBlast(v % s.width, v // s.width, float(s.b_cd19[b])))
         for t in range(s.n_tcells):
             v = int(s.t_voxel[t])
-            cell = RefTCell(v % s.width, v // s.width)
-            ref.tcells.append(cell)
-            ref.cells_at[(cell.x, cell.y)] = cell
+            ref._add(ref.tcells, RefTCell(v % s.width, v // s.width))
+        for i in range(s.n_normal):
+            v = int(s.c_voxel[i])
+            ref._add(ref.normals, RefNormal(v % s.width, v // s.width))
         for name in ("entered", "exit", "internalised", "with_cell", "kills", "blast_births",
-                     "apoptoses", "t_births", "t_deaths", "synapses"):
+                     "apoptoses", "t_births", "t_deaths", "synapses", "contacts",
+                     "normal_births", "normal_deaths", "trimers_formed", "bindings"):
             ref.counts[name] = 0
         return ref
 
     # -- helpers ---------------------------------------------------------------------------
+    def _add(self, population: list, cell) -> None:
+        population.append(cell)
+        self.cells_at[(cell.x, cell.y)] = cell
+
     def _wrap(self, x: int, y: int) -> tuple[int, int]:
         return x % self.width, y % self.height
 
     def _chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def _free_neighbour(self, x: int, y: int) -> tuple[int, int] | None:
-        dx, dy = _OFFSETS[self.rng.integers(8)]
-        spot = self._wrap(x + dx, y + dy)
-        return None if spot in self.cells_at else spot
+    def _neighbour_holding(self, x: int, y: int, wanted) -> tuple[int, int] | None:
+        """The first Moore neighbour, from a random one onwards, that `wanted(occupant)`."""
+        start = int(self.rng.integers(8))
+        for i in range(8):
+            dx, dy = _OFFSETS[(start + i) % 8]
+            spot = self._wrap(x + dx, y + dy)
+            if wanted(self.cells_at.get(spot)):
+                return spot
+        return None
+
+    def _census(self) -> None:
+        """Molecules holding each cell, and trimers, counted from the agents themselves."""
+        bound: dict[int, int] = {}
+        trimers: dict[int, int] = {}
+        for m in self.molecules:
+            for cell in (m.blast, m.tcell):
+                if cell is not None:
+                    bound[id(cell)] = bound.get(id(cell), 0) + 1
+            if m.blast is not None and m.tcell is not None:
+                trimers[id(m.tcell)] = trimers.get(id(m.tcell), 0) + 1
+                trimers[id(m.blast)] = trimers.get(id(m.blast), 0) + 1
+        self._bound, self._trimers = bound, trimers
+
+    def bound_on(self, cell) -> int:
+        """Molecules holding a cell (by one arm or in a trimer), as of the last census."""
+        return self._bound.get(id(cell), 0)
+
+    def trimers_of(self, cell) -> int:
+        return self._trimers.get(id(cell), 0)
 
     # -- the step ------------------------------------------------------------------------
     def step(self, tissue_molecules_per_um3: float) -> None:
         self._tcells_step()
         self._blasts_step()
+        self._normal_turnover()
         self._molecules_step()
-        self._entry(tissue_molecules_per_um3)
+        self._pool_step(tissue_molecules_per_um3)
+        self._normal_production()
 
     def _tcells_step(self) -> None:
-        p = self.params
-        dt = self.dt_min
+        self._census()
+        p, dt = self.params, self.dt_min
         act_decay = 2.0 ** (-dt / (p.activation_half_life_h * 60.0))
         exh_decay = 2.0 ** (-dt / (p.exhaustion_half_life_days * 1440.0))
         des_decay = 2.0 ** (-dt / (p.desensitisation_half_life_days * 1440.0))
@@ -127,59 +245,77 @@ class ReferencePatch:
             t.activation *= act_decay
             t.exhaustion *= exh_decay
             t.desens *= des_decay
-            if t.partner is not None:
-                if not t.partner.alive:
-                    t.partner = None
+            if t.engagement != "scanning" and not t.partner.alive:
+                self._let_go(t)
+            if t.engagement == "contact":
+                n = self.trimers_of(t)
+                if self._chance(1.0 - math.exp(-p.adhesion_per_trimer * n)):
+                    t.engagement, t.timer_min = "lytic", p.kill_time_min
+                    self.counts["synapses"] += 1
+                    t.activation = min(1.0, t.activation + p.activation_per_synapse)
+                    t.exhaustion = min(1.0, t.exhaustion + p.exhaustion_per_synapse)
                 else:
-                    weight = 1.0 if t.will_kill else p.failed_synapse_release_factor
-                    self.stimulation += weight * (1.0 - t.desens) * dt
-                    t.desens += (1.0 - t.desens) * des_gain
-                    t.timer_min -= dt
-                    if t.timer_min <= 1e-9:
-                        if t.will_kill:
-                            self._remove_blast(t.partner)
-                            self.counts["kills"] += 1
+                    self._let_go(t)
+            if t.engagement in ("lytic", "failed"):
+                self.stimulation += (1.0 - t.desens) * dt
+                t.desens += (1.0 - t.desens) * des_gain
+                t.timer_min -= dt
+                if t.timer_min <= 1e-9:
+                    if t.engagement == "lytic":
+                        n = self.trimers_of(t)
+                        p_kill = p.kill_probability * (1.0 - t.exhaustion) * n / (
+                            n + p.trimers_for_half_kill)
+                        if self._chance(p_kill):
+                            self._kill(t.partner)
                             t.kills += 1
-                        t.partner.engaged = False
-                        t.partner = None
-            else:
-                self._try_synapse_or_move(t)
-            if t.partner is None and t.activation > 0.0:
-                rate = p.t_cell_proliferation_per_day / 1440.0 * dt * t.activation * (
+                            self._let_go(t)
+                        else:
+                            t.engagement = "failed"
+                            t.timer_min = p.failed_synapse_min - p.kill_time_min
+                            if t.timer_min <= 1e-9:
+                                self._let_go(t)
+                    else:
+                        self._let_go(t)
+            elif t.engagement == "scanning":
+                self._scan_or_move(t)
+            if t.engagement != "scanning":
+                self._bridging_chances(t)
+            if t.engagement == "scanning" and t.activation > 0.0:
+                rate = p.t_cell_proliferation_per_day / 1440.0 * t.activation * (
                     1.0 - t.exhaustion)
-                if self._chance(1.0 - math.exp(-rate)):
-                    spot = self._free_neighbour(t.x, t.y)
+                if self._chance(1.0 - math.exp(-rate * dt)):
+                    spot = self._neighbour_holding(t.x, t.y, lambda c: c is None)
                     if spot is not None:
-                        d = RefTCell(*spot, activation=t.activation, exhaustion=t.exhaustion,
-                                     desens=t.desens)
-                        self.tcells.append(d)
-                        self.cells_at[spot] = d
+                        self._add(self.tcells, RefTCell(
+                            *spot, activation=t.activation, exhaustion=t.exhaustion,
+                            desens=t.desens))
                         self.counts["t_births"] += 1
-            rate = (p.t_cell_death_per_day + p.aicd_per_day * t.activation) / 1440.0 * dt
-            if self._chance(1.0 - math.exp(-rate)):
+            rate = (p.t_cell_death_per_day + p.aicd_per_day * t.activation) / 1440.0
+            if self._chance(1.0 - math.exp(-rate * dt)):
                 t.alive = False
                 del self.cells_at[(t.x, t.y)]
                 if t.partner is not None:
-                    t.partner.engaged = False
-                    t.partner = None
+                    self._let_go(t)
                 self.counts["t_deaths"] += 1
 
-    def _try_synapse_or_move(self, t: RefTCell) -> None:
+    def _let_go(self, t: RefTCell) -> None:
+        if t.partner is not None and t.partner.partner is t:
+            t.partner.partner = None
+        t.partner, t.engagement = None, "scanning"
+
+    def _kill(self, b: RefBlast) -> None:
+        b.alive = False
+        del self.cells_at[(b.x, b.y)]
+        self.counts["kills"] += 1
+
+    def _scan_or_move(self, t: RefTCell) -> None:
         p = self.params
         dx, dy = _OFFSETS[self.rng.integers(8)]
         other = self.cells_at.get(self._wrap(t.x + dx, t.y + dy))
-        if isinstance(other, RefBlast) and not other.engaged and other.cd19 > 0.0:
-            bonds = other.bound + t.bound
-            rate = p.adhesion_per_bond * p.contact_bond_fraction * bonds * self.dt_min
-            if bonds > 0 and self._chance(1.0 - math.exp(-rate)):
-                other.engaged = True
-                t.partner = other
-                self.counts["synapses"] += 1
-                t.will_kill = self._chance(p.kill_probability * (1.0 - t.exhaustion))
-                t.timer_min = p.kill_time_min if t.will_kill else p.failed_synapse_min
-                t.activation = min(1.0, t.activation + p.activation_per_synapse)
-                t.exhaustion = min(1.0, t.exhaustion + p.exhaustion_per_synapse)
-                return
+        if isinstance(other, RefBlast) and other.partner is None and other.cd19 > 0.0:
+            t.partner, other.partner, t.engagement = other, t, "contact"
+            self.counts["contacts"] += 1
+            return
         if self._chance(min(1.0, p.t_cell_speed_um_per_min * self.dt_min / self.voxel_um)):
             dx, dy = _OFFSETS[self.rng.integers(4)]
             spot = self._wrap(t.x + dx, t.y + dy)
@@ -188,80 +324,197 @@ class ReferencePatch:
                 t.x, t.y = spot
                 self.cells_at[spot] = t
 
-    def _remove_blast(self, b: RefBlast) -> None:
-        b.alive = False
-        del self.cells_at[(b.x, b.y)]
+    def _bridging_chances(self, t: RefTCell) -> None:
+        r, b = self.rates, t.partner
+        zone = 0 if t.engagement == "contact" else 1
+        bound_b, bound_t = self.bound_on(b), self.bound_on(t)
+        trimers = self.trimers_of(t)
+        single_b, single_t = bound_b - trimers, bound_t - trimers
+        free_cd3 = r.share_tcell[zone] * max(self.params.cd3_copies - bound_t, 0.0)
+        free_cd19 = r.share_blast[zone] * max(b.cd19 - bound_b, 0.0)
+        x_b = _zone_trimers(r.gather_blast[zone] * single_b, free_cd3, r.k2d_cd3_zone[zone])
+        x_t = _zone_trimers(r.gather_tcell[zone] * single_t, free_cd19,
+                            r.k2d_cd19_zone[zone])
+        t.bridge_blast = min(1.0, x_b / single_b) if single_b > 0 else 0.0
+        t.bridge_tcell = min(1.0, x_t / single_t) if single_t > 0 else 0.0
 
     def _blasts_step(self) -> None:
         p = self.params
         p_apoptosis = 1.0 - math.exp(-p.blast_apoptosis_per_day / 1440.0 * self.dt_min)
-        p_divide = 1.0 - math.exp(
-            -math.log(2.0) / (p.blast_doubling_time_days * 1440.0) * self.dt_min)
+        p_divide = 1.0 - math.exp(-p.blast_division_per_day / 1440.0 * self.dt_min)
         for b in list(self.blasts):
             if not b.alive:
                 continue
             if self._chance(p_apoptosis):
-                self._remove_blast(b)
-                b.engaged = False
+                b.alive = False
+                del self.cells_at[(b.x, b.y)]
                 self.counts["apoptoses"] += 1
                 continue
             if self._chance(p_divide):
-                spot = self._free_neighbour(b.x, b.y)
+                start = self.rng.integers(8)
+                spot = None
+                for wanted in (lambda c: c is None, lambda c: isinstance(c, RefNormal)):
+                    for i in range(8):
+                        dx, dy = _OFFSETS[(start + i) % 8]
+                        candidate = self._wrap(b.x + dx, b.y + dy)
+                        if wanted(self.cells_at.get(candidate)):
+                            spot = candidate
+                            break
+                    if spot is not None:
+                        break
                 if spot is not None:
-                    d = RefBlast(*spot, cd19=b.cd19)
-                    self.blasts.append(d)
-                    self.cells_at[spot] = d
+                    crowded = self.cells_at.get(spot)
+                    if crowded is not None:
+                        crowded.alive = False
+                        self.counts["normal_deaths"] += 1
+                    self._add(self.blasts, RefBlast(*spot, cd19=b.cd19))
                     self.counts["blast_births"] += 1
 
+    def _normal_turnover(self) -> None:
+        p_turnover = 1.0 - math.exp(-self.params.normal_turnover_per_day / 1440.0 * self.dt_min)
+        for c in self.normals:
+            if c.alive and self._chance(p_turnover):
+                c.alive = False
+                del self.cells_at[(c.x, c.y)]
+                self.counts["normal_deaths"] += 1
+
+    def _normal_production(self) -> None:
+        p = self.params
+        voxels = self.width * self.height
+        healthy = voxels * p.marrow_cellularity * (1.0 - self.t_cell_fraction)
+        per_day = p.normal_turnover_per_day * healthy / max(1.0 - p.marrow_cellularity, 1e-9)
+        for _ in range(self.rng.poisson(per_day / 1440.0 * self.dt_min)):
+            v = int(self.rng.integers(voxels))
+            spot = (v % self.width, v // self.width)
+            if spot not in self.cells_at:
+                self._add(self.normals, RefNormal(*spot))
+                self.counts["normal_births"] += 1
+
+    def _free_concentration(self) -> float:
+        volume = self.width * self.height * self.voxel_um**3
+        return self.free / volume
+
     def _molecules_step(self) -> None:
-        c, sigma = self.c, self.sigma
+        r = self.rates
+        on = r.kon_um3_per_min * self._free_concentration()
+        _, off_blast = _two_state(on, r.koff19 + r.kint, r.dt)
+        _, off_tcell = _two_state(on, r.koff3, r.dt)
+        keeps_blast = r.koff3 / (r.koff3 + r.koff19)
         kept: list[RefMolecule] = []
         for m in self.molecules:
-            if m.on is None:
-                if self._chance(c[k.P_EXIT]):
-                    self.counts["exit"] += 1
+            b, t = m.blast, m.tcell
+            if b is not None and t is not None:  # a trimer
+                if b.alive and t.alive and t.partner is b:
+                    kept.append(m)
                     continue
-                m.x, m.y = self._wrap(m.x + round(self.rng.normal(0.0, sigma)),
-                                      m.y + round(self.rng.normal(0.0, sigma)))
-                cell = self.cells_at.get((m.x, m.y))
-                if isinstance(cell, RefBlast):
-                    free = cell.cd19 - cell.bound
-                    if free > 0 and self._chance(
-                            1.0 - math.exp(-c[k.BIND_CD19_PER_RECEPTOR] * free)):
-                        m.on = cell
-                elif isinstance(cell, RefTCell):
-                    free = self.params.cd3_copies - cell.bound
-                    if free > 0 and self._chance(
-                            1.0 - math.exp(-c[k.BIND_CD3_PER_RECEPTOR] * free)):
-                        m.on = cell
-            elif not m.on.alive:
-                self.counts["with_cell"] += 1
-                continue
-            elif isinstance(m.on, RefBlast):
-                u = self.rng.random()
-                if u < c[k.P_BLAST_RELEASE] * c[k.FRACTION_UNBIND]:
-                    m.x, m.y, m.on = m.on.x, m.on.y, None
-                elif u < c[k.P_BLAST_RELEASE]:
-                    self.counts["internalised"] += 1
+                if not b.alive and not t.alive:
+                    self.counts["with_cell"] += 1
                     continue
-            elif self._chance(c[k.P_TCELL_UNBIND]):
-                m.x, m.y, m.on = m.on.x, m.on.y, None
-            kept.append(m)
+                if b.alive and (not t.alive or self._chance(keeps_blast)):
+                    m.tcell = None
+                else:
+                    m.blast = None
+                kept.append(m)
+            elif b is not None:
+                if not b.alive:
+                    self.counts["with_cell"] += 1
+                elif self._chance(off_blast):
+                    if self._chance(r.koff19 / (r.koff19 + r.kint)):
+                        self._return_free(b)
+                    else:
+                        self.counts["internalised"] += 1
+                else:
+                    if (b.partner is not None and b.partner.alive
+                            and self._chance(b.partner.bridge_blast)):
+                        m.tcell = b.partner
+                        self.counts["trimers_formed"] += 1
+                    kept.append(m)
+            else:
+                if not t.alive:
+                    self.counts["with_cell"] += 1
+                elif self._chance(off_tcell):
+                    self._return_free(t)
+                else:
+                    if (t.partner is not None and t.partner.alive
+                            and self._chance(t.bridge_tcell)):
+                        m.blast = t.partner
+                        self.counts["trimers_formed"] += 1
+                    kept.append(m)
         self.molecules = kept
-        for cell in self.blasts + self.tcells:
-            cell.bound = 0
-        for m in self.molecules:
-            if m.on is not None:
-                m.on.bound += 1
 
-    def _entry(self, tissue_molecules_per_um3: float) -> None:
-        c = kernel_constants(self.params, self.dt_min, self.voxel_um)
+    def _return_free(self, cell) -> None:
+        if self.transport == "pool":
+            self.free += 1
+        else:
+            self.free_xy.append((cell.x, cell.y))
+
+    def _pool_step(self, tissue_molecules_per_um3: float) -> None:
+        if self.transport == "brownian":
+            self._brownian_step(tissue_molecules_per_um3)
+            return
+        self._census()
+        r = self.rates
+        on = r.kon_um3_per_min * self._free_concentration()
+        on_blast, _ = _two_state(on, r.koff19 + r.kint, r.dt)
+        on_tcell, _ = _two_state(on, r.koff3, r.dt)
+        for cell, receptors, p_on in (
+                [(b, math.floor(b.cd19), on_blast) for b in self.blasts]
+                + [(t, math.floor(self.params.cd3_copies), on_tcell) for t in self.tcells]):
+            free_receptors = receptors - self.bound_on(cell)
+            if not cell.alive or free_receptors <= 0 or self.free <= 0:
+                continue
+            got = min(int(self.rng.binomial(free_receptors, p_on)), self.free)
+            self.free -= got
+            self.counts["bindings"] += got
+            for _ in range(got):
+                if isinstance(cell, RefBlast):
+                    self.molecules.append(RefMolecule(blast=cell))
+                else:
+                    self.molecules.append(RefMolecule(tcell=cell))
+        exits = int(self.rng.binomial(self.free, r.p_exit))
+        self.free -= exits
+        self.counts["exit"] += exits
         volume = self.width * self.height * self.voxel_um**3
-        n_new = self.rng.poisson(c[k.P_EXIT] * tissue_molecules_per_um3 * volume)
-        for _ in range(n_new):
-            v = self.rng.integers(self.width * self.height)
-            self.molecules.append(RefMolecule(int(v % self.width), int(v // self.width)))
-        self.counts["entered"] += n_new
+        entering = int(self.rng.poisson(r.p_exit * tissue_molecules_per_um3 * volume))
+        self.free += entering
+        self.counts["entered"] += entering
+
+    def _brownian_step(self, tissue_molecules_per_um3: float) -> None:
+        """Free molecules one by one: move by Brownian motion, bind the cell in the voxel they
+        reach (rate kon x its free receptors / voxel volume) or else leave, then entry at
+        random voxels."""
+        self._census()
+        r = self.rates
+        sigma = math.sqrt(2.0 * self.diffusion_um2_per_s * r.dt * 60.0) / self.voxel_um
+        voxel_um3 = self.voxel_um**3
+        still_free = []
+        bound_now: dict[int, int] = {}
+        for x, y in self.free_xy:
+            x, y = self._wrap(x + round(self.rng.normal(0.0, sigma)),
+                              y + round(self.rng.normal(0.0, sigma)))
+            cell = self.cells_at.get((x, y))
+            if isinstance(cell, RefBlast | RefTCell):
+                receptors = (cell.cd19 if isinstance(cell, RefBlast)
+                             else self.params.cd3_copies)
+                free_receptors = receptors - self.bound_on(cell) - bound_now.get(id(cell), 0)
+                rate = r.kon_um3_per_min * free_receptors / voxel_um3
+                if free_receptors > 0 and self._chance(1.0 - math.exp(-rate * r.dt)):
+                    bound_now[id(cell)] = bound_now.get(id(cell), 0) + 1
+                    self.counts["bindings"] += 1
+                    self.molecules.append(RefMolecule(blast=cell) if isinstance(
+                        cell, RefBlast) else RefMolecule(tcell=cell))
+                    continue
+            if self._chance(r.p_exit):  # binding, then exit, then entry, as in s.3.1
+                self.counts["exit"] += 1
+                continue
+            still_free.append((x, y))
+        volume = self.width * self.height * voxel_um3
+        entering = int(self.rng.poisson(r.p_exit * tissue_molecules_per_um3 * volume))
+        for _ in range(entering):
+            v = int(self.rng.integers(self.width * self.height))
+            still_free.append((v % self.width, v // self.width))
+        self.counts["entered"] += entering
+        self.free_xy = still_free
 
     # -- readouts ------------------------------------------------------------------------
     def blasts_alive(self) -> int:
@@ -270,5 +523,14 @@ class ReferencePatch:
     def tcells_alive(self) -> int:
         return sum(t.alive for t in self.tcells)
 
+    def normal_alive(self) -> int:
+        return sum(c.alive for c in self.normals)
+
     def bound_molecules(self) -> int:
-        return sum(m.on is not None for m in self.molecules)
+        return len(self.molecules)
+
+    def trimers(self) -> int:
+        return sum(m.blast is not None and m.tcell is not None for m in self.molecules)
+
+    def free_molecules(self) -> int:
+        return self.free if self.transport == "pool" else len(self.free_xy)

@@ -30,7 +30,7 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M32 = 1.0 / 4294967296.0
 
 # Purposes: one code per kind of decision, < 32. Populations use disjoint codes, so a blast,
-# a T cell and a molecule with the same index never share a draw.
+# a T cell, a normal cell and a molecule with the same index never share a draw.
 T_NEIGHBOUR = 0
 T_SYNAPSE = 1
 T_KILL = 2
@@ -39,11 +39,17 @@ T_PROLIFERATE = 4  # one draw: proliferation (high 32 bits) and death (low 32 bi
 T_DAUGHTER = 5
 B_APOPTOSIS = 8  # one draw: apoptosis (high 32 bits) and division (low 32 bits)
 B_DAUGHTER = 10
+N_TURNOVER = 12
 M_EVENT = 16
-M_MOVE = 17
-M_BIND = 19
-INFLUX_COUNT = 24
-INFLUX_VOXEL = 25
+M_RELEASE = 17
+M_BRIDGE = 18
+M_BIND = 19  # molecules a blast binds from the pool this step
+M_BIND_T = 20  # molecules a T cell binds from the pool this step
+M_NEW = 21  # a newly bound molecule's release step
+POOL_EXIT = 24
+POOL_ENTRY = 25
+NORMAL_PRODUCTION = 26
+NORMAL_VOXEL = 27
 
 
 @njit(cache=True, inline="always")
@@ -123,58 +129,6 @@ def poisson(key: np.uint64, agent: int, purpose: int, lam: float) -> int:
             return k
 
 
-def rounded_normal_alias_table(sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walker/Vose alias table for round(sigma * Z), Z standard normal.
-
-    The table is padded with empty columns to a power of two, 2^c columns, so that one
-    32-bit word gives an exact column (its top c bits) and a coin (the other 32 - c bits):
-    one 64-bit draw moves a molecule along both axes. Returns (values int32, acceptance
-    threshold uint64 on a 2^32 scale, alias value int32).
-    """
-    if sigma <= 0.0:
-        values = np.zeros(2, np.int32)
-        return values, np.full(2, 2**32, np.uint64), values.copy()
-    kmax = int(math.ceil(8.0 * sigma)) + 1
-    support = np.arange(-kmax, kmax + 1, dtype=np.int32)
-
-    def cdf(x: float) -> float:
-        return 0.5 * (1.0 + math.erf(x / (sigma * math.sqrt(2.0))))
-
-    probs = np.array([cdf(k + 0.5) - cdf(k - 0.5) for k in support])
-    probs /= probs.sum()
-    n = 1 << int(math.ceil(math.log2(len(probs))))
-    values = np.zeros(n, np.int32)
-    values[: len(support)] = support
-    padded = np.zeros(n)
-    padded[: len(probs)] = probs
-    scaled = padded * n
-    accept = np.ones(n)
-    alias = np.arange(n)
-    small = [i for i in range(n) if scaled[i] < 1.0]
-    large = [i for i in range(n) if scaled[i] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        accept[s] = scaled[s]
-        alias[s] = g
-        scaled[g] = scaled[g] + scaled[s] - 1.0
-        (small if scaled[g] < 1.0 else large).append(g)
-    threshold = np.minimum(np.round(accept * 2.0**32), 2.0**32).astype(np.uint64)
-    return values, threshold, values[alias].astype(np.int32)
-
-
-@njit(cache=True, inline="always")
-def alias_column(word: np.uint64, n_columns: int) -> tuple[int, np.uint64]:
-    """Column and coin for a power-of-two alias table of `n_columns`, from a 32-bit word.
-
-    With n = 2^c columns, word * n splits exactly into the column (the bits above bit 32)
-    and a coin (the low 32 bits). Take the value as `values[col]` if `coin < threshold[col]`,
-    else `alias_values[col]`. Scalars only: hot-loop helpers that take arrays pay Numba's
-    reference counting per call (measured 39 ns against 0.7 ns written out).
-    """
-    scaled = word * np.uint64(n_columns)
-    return int(scaled >> _S32), scaled & _LOW32
-
-
 @njit(cache=True, inline="always")
 def event_probability(rate: float) -> float:
     """1 - exp(-rate), by its series below 1e-3 (error < rate^4/24, under 1e-13 relative),
@@ -192,3 +146,98 @@ def geometric_steps(u: float, p: float) -> int:
     if p <= 0.0:
         return 2**30
     return 1 + int(min(math.log(u) / math.log1p(-p), 2.0**30))
+
+
+@njit(cache=True)
+def _stirling_tail(k: float) -> float:
+    """ln k! minus its Stirling approximation (k + 1/2) ln(k + 1) - (k + 1) + ln sqrt(2 pi)."""
+    return math.lgamma(k + 1.0) - ((k + 0.5) * math.log(k + 1.0) - (k + 1.0)
+                                   + 0.9189385332046727)
+
+
+@njit(cache=True)
+def binomial(key: np.uint64, agent: int, purpose: int, n: int, p: float) -> int:
+    """A Binomial(n, p) variate from counter-based uniforms, exact.
+
+    Inversion (a sequential search of the CDF) when n min(p, 1-p) < 10; otherwise
+    Hormann's BTRD transformed rejection (J Stat Comput Simul 1993;46:101). Successive
+    uniforms are keyed by agent * 4096 + index, like `poisson`.
+    """
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if p > 0.5:
+        return n - binomial(key, agent, purpose, n, 1.0 - p)
+    base = agent * 4096
+    if n * p < 10.0:
+        q = 1.0 - p
+        ratio = p / q
+        f = math.exp(n * math.log1p(-p))
+        u = uniform(key, base, purpose)
+        k = 0
+        while u > f and k < n:
+            u -= f
+            k += 1
+            f *= (n + 1 - k) / k * ratio
+        return k
+    # BTRD set-up (step 0 of the paper).
+    m = int(math.floor((n + 1) * p))
+    r = p / (1.0 - p)
+    nr = (n + 1) * r
+    npq = n * p * (1.0 - p)
+    sqrt_npq = math.sqrt(npq)
+    b = 1.15 + 2.53 * sqrt_npq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    alpha = (2.83 + 5.1 / b) * sqrt_npq
+    vr = 0.92 - 4.2 / b
+    urvr = 0.86 * vr
+    draw = 1
+    while True:
+        v = uniform(key, base + draw, purpose)
+        draw += 1
+        if v <= urvr:  # the box in the middle: accept at once
+            u = v / vr - 0.43
+            return int(math.floor((2.0 * a / (0.5 - abs(u)) + b) * u + c))
+        if v >= vr:
+            u = uniform(key, base + draw, purpose) - 0.5
+            draw += 1
+        else:
+            u = v / vr - 0.93
+            u = (0.5 if u >= 0.0 else -0.5) - u
+            v = vr * uniform(key, base + draw, purpose)
+            draw += 1
+        us = 0.5 - abs(u)
+        k = int(math.floor((2.0 * a / us + b) * u + c))
+        if k < 0 or k > n:
+            continue
+        v = v * alpha / (a / (us * us) + b)
+        km = abs(k - m)
+        if km <= 15:
+            # Recursive evaluation of f(k) / f(m).
+            f = 1.0
+            if m < k:
+                for i in range(m + 1, k + 1):
+                    f *= nr / i - r
+            elif m > k:
+                for i in range(k + 1, m + 1):
+                    v *= nr / i - r
+            if v <= f:
+                return k
+            continue
+        # Squeeze on log scale, then the exact log-ratio with Stirling tails.
+        v = math.log(v)
+        rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5)
+        t = -km * km / (2.0 * npq)
+        if v < t - rho:
+            return k
+        if v > t + rho:
+            continue
+        nm = n - m + 1
+        h = ((m + 0.5) * math.log((m + 1) / (r * nm)) + _stirling_tail(m)
+             + _stirling_tail(n - m))
+        nk = n - k + 1
+        if v <= (h + (n + 1) * math.log(nm / nk) + (k + 0.5) * math.log(nk * r / (k + 1))
+                 - _stirling_tail(k) - _stirling_tail(n - k)):
+            return k

@@ -1,8 +1,9 @@
 """The patch's state as contiguous arrays (struct of arrays), plus grids indexed by voxel.
 
-Cells keep their slot for life: a dead cell's slot is marked dead, births append. Molecules
-are compacted every step (cleared ones removed, order kept). Capacity grows geometrically, so
-Python work per step is O(1) except for rare reallocations.
+Cells keep their slot for life: a dead cell's slot is marked dead, births append. Bound
+molecules (agents) are compacted when cleared ones pass a tenth of the slots. Free drug is a
+well-mixed pool, one count (docs/model.md s.3.1). Capacity grows geometrically, so Python
+work per step is O(1) except for rare reallocations.
 """
 
 from __future__ import annotations
@@ -15,13 +16,21 @@ import numpy as np
 EMPTY = 0
 BLAST = 1
 TCELL = 2
+NORMAL = 3
 
-# Molecule states. A cleared molecule stays as a hole, skipped by the kernels, until the
-# array is compacted (when holes pass a tenth of the slots).
-FREE = 0
-ON_BLAST = 1
-ON_TCELL = 2
-CLEARED = 3
+# Bound-molecule states. A cleared molecule stays as a hole, skipped by the kernels, until the
+# array is compacted.
+ON_BLAST = 1  # CD19 arm on a blast
+ON_TCELL = 2  # CD3 arm on a T cell
+TRIMER = 3  # bridging a blast and a T cell
+CLEARED = 4
+
+# T-cell engagement.
+SCANNING = 0
+CONTACT = 1
+LYTIC = 2  # synapse before the lethal-hit decision
+FAILED = 3  # synapse after a failed hit, until it detaches
+ENGAGEMENT_NAMES = ("scanning", "contact", "lytic synapse", "failed synapse")
 
 # Indices into the cumulative event counters.
 ENTERED = 0
@@ -34,8 +43,13 @@ BLAST_APOPTOSES = 6
 T_BIRTHS = 7
 T_DEATHS = 8
 SYNAPSES = 9
-KILLING_SYNAPSES = 10
-N_COUNTERS = 11
+CONTACTS = 10
+NORMAL_BIRTHS = 11
+NORMAL_DEATHS = 12
+BINDINGS = 13
+UNBINDINGS = 14
+TRIMERS_FORMED = 15
+N_COUNTERS = 16
 
 COUNTER_NAMES = (
     "molecules_entered",
@@ -48,9 +62,13 @@ COUNTER_NAMES = (
     "t_cell_births",
     "t_cell_deaths",
     "synapses_total",
-    "killing_synapses_total",
+    "contacts_total",
+    "normal_births",
+    "normal_deaths",
+    "bindings_total",
+    "unbindings_total",
+    "trimers_formed_total",
 )
-
 
 # The molecule array is cut into this many chunks for parallel work. Fixed, so results do not
 # depend on the number of threads.
@@ -69,42 +87,53 @@ class PatchState:
 
     width: int
     height: int
-    occ_kind: np.ndarray  # int8 [voxels]: EMPTY, BLAST or TCELL
+    occ_kind: np.ndarray  # int8 [voxels]: EMPTY, BLAST, TCELL or NORMAL
     occ_idx: np.ndarray  # int32 [voxels]: slot of the cell in the voxel, -1 if empty
     # blasts
     n_blasts: int
     b_voxel: np.ndarray  # int32
     b_alive: np.ndarray  # uint8
     b_cd19: np.ndarray  # float64, CD19 copies (0 for CD19-negative)
-    b_bound: np.ndarray  # int32, molecules bound (recounted each step)
-    b_engaged: np.ndarray  # uint8, in a synapse
-    b_pbind: np.ndarray  # float64, per-step binding probability for a molecule in its voxel
+    b_bound: np.ndarray  # int32, molecules holding it by CD19 (single arm and trimers)
+    b_trimers: np.ndarray  # int32, trimers among them
+    b_partner: np.ndarray  # int32, T cell engaged with it, or -1
     # T cells
     n_tcells: int
     t_voxel: np.ndarray  # int32
     t_alive: np.ndarray  # uint8
-    t_partner: np.ndarray  # int32, blast slot in synapse or -1
-    t_timer_min: np.ndarray  # float64, minutes left in the synapse
-    t_will_kill: np.ndarray  # uint8
+    t_engaged: np.ndarray  # int8: SCANNING, CONTACT, LYTIC or FAILED
+    t_partner: np.ndarray  # int32, blast slot engaged, or -1
+    t_timer_min: np.ndarray  # float64, minutes left in the current synapse phase
     t_activation: np.ndarray  # float64 in [0, 1]
     t_exhaustion: np.ndarray  # float64 in [0, 1]
-    t_kills: np.ndarray  # int32, kills delivered
-    t_bound: np.ndarray  # int32
-    t_pbind: np.ndarray  # float64
     t_desens: np.ndarray  # float64 in [0, 1], cytokine desensitisation
-    # molecules: slots [0, n_molecules) in use, holes included; n_live of them not cleared
+    t_kills: np.ndarray  # int32, kills delivered
+    t_bound: np.ndarray  # int32, molecules holding it by CD3 (single arm and trimers)
+    t_trimers: np.ndarray  # int32, trimers among them (all with its partner)
+    t_bridge_blast: np.ndarray  # float64, this step's chance that a molecule on the partner
+    #   blast becomes a trimer (docs/model.md s.3.3)
+    t_bridge_tcell: np.ndarray  # float64, same for a molecule on the T cell
+    # normal marrow cells
+    n_normal: int
+    c_voxel: np.ndarray  # int32
+    c_alive: np.ndarray  # uint8
+    # bound molecules: slots [0, n_molecules) in use, holes included; n_live of them not
+    # cleared. Free molecules are the pool `free_molecules`.
     n_molecules: int
-    m_voxel: np.ndarray  # int32
-    m_state: np.ndarray  # int8
-    m_cell: np.ndarray  # int32, slot of the cell it is bound to
-    m_release: np.ndarray  # int32, step at which a bound molecule lets go (drawn on binding)
+    m_state: np.ndarray  # int8: ON_BLAST, ON_TCELL, TRIMER or CLEARED
+    m_blast: np.ndarray  # int32, blast slot (ON_BLAST, TRIMER) or -1
+    m_tcell: np.ndarray  # int32, T-cell slot (ON_TCELL, TRIMER) or -1
+    m_release: np.ndarray  # int32, step at which a single-arm bond lets go (drawn on binding)
     n_live_molecules: int
+    free_molecules: int
     counters: np.ndarray  # int64 [N_COUNTERS], cumulative
     stimulation: np.ndarray  # float64 [2]: this step's, and cumulative, release (synapse-min)
-    events: np.ndarray  # int64 [molecule capacity]: binding events of a step, by chunk
-    chunk_stats: np.ndarray  # int64 [chunks, 5]: events, free, exits, internalised, with cell
+    events: np.ndarray  # int64 [molecule capacity]: count changes of a step, by chunk
+    chunk_stats: np.ndarray  # int64 [chunks, 6]: events, unbound, exits... (kernels/molecules)
+    new_bindings: np.ndarray  # int64 [cells]: molecules each cell binds from the pool
     initial_blasts: int
     initial_tcells: int
+    initial_normal: int
 
     @property
     def voxels(self) -> int:
@@ -119,8 +148,13 @@ class PatchState:
         c = self.counters
         return int(self.initial_tcells + c[T_BIRTHS] - c[T_DEATHS])
 
-    def ensure_cell_capacity(self) -> None:
-        """Room for every live cell to divide once in the coming step."""
+    def normal_alive_count(self) -> int:
+        c = self.counters
+        return int(self.initial_normal + c[NORMAL_BIRTHS] - c[NORMAL_DEATHS])
+
+    def ensure_cell_capacity(self, extra_normal: int) -> None:
+        """Room for every live cell to divide once in the coming step, and for the normal
+        cells about to be produced."""
         need_b = self.n_blasts + self.blasts_alive_count() + 1
         if need_b > self.b_voxel.shape[0]:
             cap = max(need_b, 2 * self.b_voxel.shape[0])
@@ -128,33 +162,43 @@ class PatchState:
             self.b_alive = _grow(self.b_alive, cap)
             self.b_cd19 = _grow(self.b_cd19, cap)
             self.b_bound = _grow(self.b_bound, cap)
-            self.b_engaged = _grow(self.b_engaged, cap)
-            self.b_pbind = _grow(self.b_pbind, cap)
+            self.b_trimers = _grow(self.b_trimers, cap)
+            self.b_partner = _grow(self.b_partner, cap, -1)
         need_t = self.n_tcells + self.tcells_alive_count() + 1
         if need_t > self.t_voxel.shape[0]:
             cap = max(need_t, 2 * self.t_voxel.shape[0])
             self.t_voxel = _grow(self.t_voxel, cap, -1)
             self.t_alive = _grow(self.t_alive, cap)
+            self.t_engaged = _grow(self.t_engaged, cap)
             self.t_partner = _grow(self.t_partner, cap, -1)
             self.t_timer_min = _grow(self.t_timer_min, cap)
-            self.t_will_kill = _grow(self.t_will_kill, cap)
             self.t_activation = _grow(self.t_activation, cap)
             self.t_exhaustion = _grow(self.t_exhaustion, cap)
+            self.t_desens = _grow(self.t_desens, cap)
             self.t_kills = _grow(self.t_kills, cap)
             self.t_bound = _grow(self.t_bound, cap)
-            self.t_pbind = _grow(self.t_pbind, cap)
-            self.t_desens = _grow(self.t_desens, cap)
+            self.t_trimers = _grow(self.t_trimers, cap)
+            self.t_bridge_blast = _grow(self.t_bridge_blast, cap)
+            self.t_bridge_tcell = _grow(self.t_bridge_tcell, cap)
+        need_c = self.n_normal + extra_normal + 1
+        if need_c > self.c_voxel.shape[0]:
+            cap = max(need_c, 2 * self.c_voxel.shape[0])
+            self.c_voxel = _grow(self.c_voxel, cap, -1)
+            self.c_alive = _grow(self.c_alive, cap)
+        cells = self.b_voxel.shape[0] + self.t_voxel.shape[0]
+        if self.new_bindings.shape[0] < cells:
+            self.new_bindings = np.zeros(max(cells, 2 * self.new_bindings.shape[0]), np.int64)
 
     def ensure_molecule_capacity(self, extra: int) -> None:
         need = self.n_molecules + extra
-        if need > self.m_voxel.shape[0] or self.events.shape[0] < self.m_voxel.shape[0]:
-            cap = max(need, 2 * self.m_voxel.shape[0])
-            self.m_voxel = _grow(self.m_voxel, cap)
+        if need > self.m_state.shape[0]:
+            cap = max(need, 2 * self.m_state.shape[0])
             self.m_state = _grow(self.m_state, cap)
-            self.m_cell = _grow(self.m_cell, cap, -1)
+            self.m_blast = _grow(self.m_blast, cap, -1)
+            self.m_tcell = _grow(self.m_tcell, cap, -1)
             self.m_release = _grow(self.m_release, cap)
-        if self.events.shape[0] < self.m_voxel.shape[0]:
-            self.events = np.zeros(self.m_voxel.shape[0], np.int64)
+        if self.events.shape[0] < self.m_state.shape[0]:
+            self.events = np.zeros(self.m_state.shape[0], np.int64)
 
     # Read-only summaries (O(agents) numpy work; called at record times, not every step).
     def blasts_alive(self) -> int:
@@ -167,12 +211,15 @@ class PatchState:
     def tcells_alive(self) -> int:
         return int(np.count_nonzero(self.t_alive[: self.n_tcells]))
 
-    def tcells_engaged(self) -> int:
+    def tcells_in_synapse(self) -> int:
         n = self.n_tcells
-        return int(np.count_nonzero(self.t_alive[:n] & (self.t_partner[:n] >= 0)))
+        return int(np.count_nonzero(self.t_alive[:n] & (self.t_engaged[:n] >= LYTIC)))
+
+    def normal_alive(self) -> int:
+        return int(np.count_nonzero(self.c_alive[: self.n_normal]))
 
     def molecules_in_state(self, state: int) -> int:
-        """Molecules now in a state (FREE, ON_BLAST, ON_TCELL), holes excluded."""
+        """Bound molecules now in a state (ON_BLAST, ON_TCELL, TRIMER), holes excluded."""
         return int(np.count_nonzero(self.m_state[: self.n_molecules] == state))
 
     def counter(self, index: int) -> int:
@@ -185,38 +232,39 @@ def new_patch_state(
     height: int,
     n_blasts: int,
     n_tcells: int,
+    n_normal: int,
     cd19_negative_fraction: float,
     cd19_median_copies: float,
     cd19_sigma_log: float,
 ) -> PatchState:
     """Place cells on distinct random voxels and draw each blast's CD19 (docs/model.md s.2)."""
     voxels = width * height
-    if n_blasts + n_tcells > voxels:
-        raise ValueError(
-            f"{n_blasts} blasts and {n_tcells} T cells do not fit in {voxels} voxels")
-    where = rng.choice(voxels, size=n_blasts + n_tcells, replace=False).astype(np.int32)
+    cells = n_blasts + n_tcells + n_normal
+    if cells > voxels:
+        raise ValueError(f"{cells} cells do not fit in {voxels} voxels")
+    where = rng.choice(voxels, size=cells, replace=False).astype(np.int32)
     occ_kind = np.zeros(voxels, np.int8)
     occ_idx = np.full(voxels, -1, np.int32)
 
+    def place(slots: np.ndarray, capacity: int, kind: int) -> tuple[np.ndarray, np.ndarray]:
+        voxel = np.full(capacity, -1, np.int32)
+        voxel[: len(slots)] = slots
+        alive = np.zeros(capacity, np.uint8)
+        alive[: len(slots)] = 1
+        occ_kind[slots] = kind
+        occ_idx[slots] = np.arange(len(slots), dtype=np.int32)
+        return voxel, alive
+
     cap_b = max(16, 2 * n_blasts)
-    b_voxel = np.full(cap_b, -1, np.int32)
-    b_voxel[:n_blasts] = where[:n_blasts]
-    b_alive = np.zeros(cap_b, np.uint8)
-    b_alive[:n_blasts] = 1
+    b_voxel, b_alive = place(where[:n_blasts], cap_b, BLAST)
     b_cd19 = np.zeros(cap_b)
     negative = rng.random(n_blasts) < cd19_negative_fraction
     copies = cd19_median_copies * np.exp(cd19_sigma_log * rng.standard_normal(n_blasts))
     b_cd19[:n_blasts] = np.where(negative, 0.0, copies)
-    occ_kind[b_voxel[:n_blasts]] = BLAST
-    occ_idx[b_voxel[:n_blasts]] = np.arange(n_blasts, dtype=np.int32)
-
     cap_t = max(16, 2 * n_tcells)
-    t_voxel = np.full(cap_t, -1, np.int32)
-    t_voxel[:n_tcells] = where[n_blasts:]
-    t_alive = np.zeros(cap_t, np.uint8)
-    t_alive[:n_tcells] = 1
-    occ_kind[t_voxel[:n_tcells]] = TCELL
-    occ_idx[t_voxel[:n_tcells]] = np.arange(n_tcells, dtype=np.int32)
+    t_voxel, t_alive = place(where[n_blasts:n_blasts + n_tcells], cap_t, TCELL)
+    cap_c = max(16, 2 * n_normal)
+    c_voxel, c_alive = place(where[n_blasts + n_tcells:], cap_c, NORMAL)
 
     cap_m = 1024
     return PatchState(
@@ -229,30 +277,38 @@ def new_patch_state(
         b_alive=b_alive,
         b_cd19=b_cd19,
         b_bound=np.zeros(cap_b, np.int32),
-        b_engaged=np.zeros(cap_b, np.uint8),
-        b_pbind=np.zeros(cap_b),
+        b_trimers=np.zeros(cap_b, np.int32),
+        b_partner=np.full(cap_b, -1, np.int32),
         n_tcells=n_tcells,
         t_voxel=t_voxel,
         t_alive=t_alive,
+        t_engaged=np.zeros(cap_t, np.int8),
         t_partner=np.full(cap_t, -1, np.int32),
         t_timer_min=np.zeros(cap_t),
-        t_will_kill=np.zeros(cap_t, np.uint8),
         t_activation=np.zeros(cap_t),
         t_exhaustion=np.zeros(cap_t),
+        t_desens=np.zeros(cap_t),
         t_kills=np.zeros(cap_t, np.int32),
         t_bound=np.zeros(cap_t, np.int32),
-        t_pbind=np.zeros(cap_t),
-        t_desens=np.zeros(cap_t),
+        t_trimers=np.zeros(cap_t, np.int32),
+        t_bridge_blast=np.zeros(cap_t),
+        t_bridge_tcell=np.zeros(cap_t),
+        n_normal=n_normal,
+        c_voxel=c_voxel,
+        c_alive=c_alive,
         n_molecules=0,
-        n_live_molecules=0,
-        m_voxel=np.zeros(cap_m, np.int32),
         m_state=np.zeros(cap_m, np.int8),
-        m_cell=np.full(cap_m, -1, np.int32),
+        m_blast=np.full(cap_m, -1, np.int32),
+        m_tcell=np.full(cap_m, -1, np.int32),
         m_release=np.zeros(cap_m, np.int32),
+        n_live_molecules=0,
+        free_molecules=0,
         counters=np.zeros(N_COUNTERS, np.int64),
         stimulation=np.zeros(2),
         events=np.zeros(cap_m, np.int64),
-        chunk_stats=np.zeros((N_CHUNKS, 5), np.int64),
+        chunk_stats=np.zeros((N_CHUNKS, 6), np.int64),
+        new_bindings=np.zeros(cap_b + cap_t, np.int64),
         initial_blasts=n_blasts,
         initial_tcells=n_tcells,
+        initial_normal=n_normal,
     )

@@ -1,4 +1,4 @@
-"""One step of the patch, in the order of docs/model.md s.6, over the arrays of `PatchState`.
+"""One step of the patch, in the order of docs/model.md s.7, over the arrays of `PatchState`.
 
 Python work here is O(1) per step (plus rare array growth); all per-agent work is in the
 Numba kernels.
@@ -10,18 +10,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import units
 from . import rng
 from .kernels import constants as kc
 from .kernels.blasts import blast_step
 from .kernels.molecules import (
     apply_events,
-    binding_probabilities_parallel,
-    binding_probabilities_serial,
+    bind_and_exchange,
+    binding_counts,
     compact,
-    influx,
     molecule_update_parallel,
     molecule_update_serial,
 )
+from .kernels.normal import normal_production, normal_turnover
 from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
 from .state import PatchState
@@ -32,34 +33,37 @@ COMPACT_FRACTION = 0.1
 
 @dataclass(frozen=True)
 class StepConfig:
-    """Everything a step needs besides the state: constants, the move table and the seed."""
+    """Everything a step needs besides the state: constants, the patch and the seed."""
 
     seed: int
     constants: np.ndarray
-    move_values: np.ndarray
-    move_accept: np.ndarray
-    move_alias: np.ndarray
-    voxel_um3: float
-    cd3_copies: float
+    patch_um3: float
+    normal_attempts_per_step: float
     parallel: bool = False
 
     @classmethod
     def build(
-        cls, params: ModelParameters, dt_min: float, voxel_um: float, seed: int,
-        parallel: bool = False,
+        cls, params: ModelParameters, dt_min: float, voxel_um: float, voxels: int,
+        t_cell_fraction: float, seed: int, parallel: bool = False,
     ) -> StepConfig:
-        sigma = kc.displacement_sigma_voxels(params, dt_min, voxel_um)
-        values, accept, alias = rng.rounded_normal_alias_table(sigma)
         return cls(
             seed=int(seed),
             constants=kc.kernel_constants(params, dt_min, voxel_um),
-            move_values=values,
-            move_accept=accept,
-            move_alias=alias,
-            voxel_um3=voxel_um**3,
-            cd3_copies=params.cd3_copies,
+            patch_um3=voxels * voxel_um**3,
+            normal_attempts_per_step=normal_attempts_per_step(
+                params, dt_min, voxels, t_cell_fraction),
             parallel=parallel,
         )
+
+
+def normal_attempts_per_step(p: ModelParameters, dt_min: float, voxels: int,
+                             t_cell_fraction: float) -> float:
+    """Mean new normal cells attempted per step (docs/model.md s.6): the production that
+    keeps a leukaemia-free marrow of this cellularity at its composition."""
+    healthy = voxels * p.marrow_cellularity * (1.0 - t_cell_fraction)
+    space = max(1.0 - p.marrow_cellularity, 1e-9)
+    per_day = p.normal_turnover_per_day * healthy / space
+    return units.per_day_to_per_min(per_day) * dt_min
 
 
 @dataclass
@@ -75,48 +79,48 @@ def advance(
     equilibrium with plasma at the middle of the step (partition already applied)."""
     c = cfg.constants
     key = np.uint64(rng.step_key(cfg.seed, step))
-    s.ensure_cell_capacity()
+    on_dt = c[kc.KON_DT_UM3] * s.free_molecules / cfg.patch_um3
+    bind_blast, release_blast = kc.receptor_step(on_dt, c[kc.BLAST_OFF_DT])
+    bind_tcell, release_tcell = kc.receptor_step(on_dt, c[kc.TCELL_OFF_DT])
+    s.ensure_cell_capacity(extra_normal=int(4 * cfg.normal_attempts_per_step + 64))
     s.n_tcells = tcell_step(
         key, c, s.width, s.height, s.occ_kind, s.occ_idx,
-        s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_engaged,
-        s.n_tcells, s.t_voxel, s.t_alive, s.t_partner, s.t_timer_min, s.t_will_kill,
-        s.t_activation, s.t_exhaustion, s.t_kills, s.t_bound, s.t_desens, s.counters,
-        s.stimulation,
+        s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner,
+        s.n_tcells, s.t_voxel, s.t_alive, s.t_engaged, s.t_partner, s.t_timer_min,
+        s.t_activation, s.t_exhaustion, s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
+        s.t_bridge_blast, s.t_bridge_tcell, s.counters, s.stimulation,
     )
     s.n_blasts = blast_step(
-        key, c, s.width, s.height, s.occ_kind, s.occ_idx,
-        s.n_blasts, s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_engaged, s.counters,
+        key, c, s.width, s.height, s.occ_kind, s.occ_idx, s.n_blasts, s.b_voxel, s.b_alive,
+        s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.counters,
     )
+    normal_turnover(key, c, s.occ_kind, s.occ_idx, s.n_normal, s.c_voxel, s.c_alive,
+                    s.counters)
     update = molecule_update_parallel if cfg.parallel else molecule_update_serial
     update(
-        key, step, c, s.width, s.height, s.occ_kind, s.occ_idx, s.b_voxel, s.b_alive,
-        s.b_pbind, s.t_voxel, s.t_alive, s.t_pbind, s.n_molecules, s.m_voxel, s.m_state,
-        s.m_cell, s.m_release, cfg.move_values, cfg.move_accept, cfg.move_alias,
+        key, step, c, release_blast, release_tcell, s.b_alive, s.b_partner, s.t_alive,
+        s.t_partner, s.t_bridge_blast,
+        s.t_bridge_tcell, s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release,
         s.events, s.chunk_stats,
     )
-    n_free, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
-                                   s.t_bound, s.counters)
-    s.n_live_molecules -= cleared
-    probabilities = (binding_probabilities_parallel if cfg.parallel
-                     else binding_probabilities_serial)
-    probabilities(c, s.n_blasts, s.b_alive, s.b_cd19, s.b_bound, s.b_pbind,
-                  s.n_tcells, s.t_alive, s.t_bound, s.t_pbind, cfg.cd3_copies)
+    unbound, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
+                                    s.b_trimers, s.t_bound, s.t_trimers, s.counters)
+    s.n_live_molecules -= unbound + cleared
+    s.free_molecules += unbound
     if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
-        s.n_molecules = compact(s.n_molecules, s.m_voxel, s.m_state, s.m_cell, s.m_release)
-    lam = _influx_mean(c, tissue_molecules_per_um3, s.voxels * cfg.voxel_um3)
-    n_new = rng.poisson(key, 0, rng.INFLUX_COUNT, lam)
-    s.ensure_molecule_capacity(n_new)
-    s.n_molecules = influx(
-        key, n_new, s.voxels, s.n_molecules, s.m_voxel, s.m_state, s.m_cell, s.counters)
-    s.n_live_molecules += n_new
-    return StepResult(free_molecules=n_free + n_new,
-                      bound_molecules=s.n_live_molecules - n_free - n_new)
-
-
-def _influx_mean(c: np.ndarray, molecules_per_um3: float, patch_um3: float) -> float:
-    """Expected entries in a step: k_ex * dt * c_tissue * V_patch.
-
-    The exit probability per step is 1 - exp(-k_ex dt); entry uses the same per-step
-    fraction so that, with no cells, the free count relaxes exactly to c_tissue * V_patch.
-    """
-    return c[kc.P_EXIT] * molecules_per_um3 * patch_um3
+        s.n_molecules = compact(s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
+    new = binding_counts(key, c, s.free_molecules, bind_blast, bind_tcell, s.n_blasts,
+                         s.b_alive, s.b_cd19, s.b_bound, s.n_tcells, s.t_alive, s.t_bound,
+                         s.new_bindings)
+    s.ensure_molecule_capacity(new)
+    entry_mean = c[kc.P_EXIT] * tissue_molecules_per_um3 * cfg.patch_um3
+    s.n_molecules, s.free_molecules = bind_and_exchange(
+        key, step, c, entry_mean, release_blast, release_tcell, s.free_molecules,
+        s.n_blasts, s.b_bound, s.n_tcells, s.t_bound, s.new_bindings, s.n_molecules,
+        s.m_state, s.m_blast, s.m_tcell, s.m_release, s.counters)
+    s.n_live_molecules += new
+    s.n_normal = normal_production(
+        key, cfg.normal_attempts_per_step, s.voxels, s.occ_kind, s.occ_idx, s.n_normal,
+        s.c_voxel, s.c_alive, s.counters)
+    return StepResult(free_molecules=int(s.free_molecules),
+                      bound_molecules=int(s.n_live_molecules))

@@ -1,11 +1,12 @@
 """Plasma cytokines driven by the patch's T-cell synapses (docs/model.md s.9).
 
-Chain: T cells in synapse release IFN-g and TNF, more in failed, prolonged synapses and less
-as they desensitise (the kernel sums this per step as "stimulation", in killing-synapse-
-minutes). The patch samples the patient's marrow: its release is scaled up by the ratio of
-the patient's marrow cells to the patch's. IFN-g and TNF in plasma drive IL-6 production by
-monocytes and macrophages, the amplification step (Leclercq-Cohen 2023). Each cytokine clears
-first-order with its half-life. Dexamethasone premedication damps release.
+Chain: T cells in synapse release IFN-g and TNF for as long as the synapse lasts (a failed,
+prolonged synapse releases ~5x a killing one), less as they desensitise (the kernel sums
+this per step as "stimulation", in synapse-minutes). The patch samples the patient's
+marrow: its release is scaled up by the ratio of the patient's marrow cells to the patch's.
+IFN-g and TNF in plasma drive IL-6 production by monocytes and macrophages, the
+amplification step (Leclercq-Cohen 2023). Each cytokine clears first-order with its
+half-life. Dexamethasone premedication damps release.
 
 Each step solves the linear ODEs exactly for inputs held constant over the step:
     dX/dt = k_X (X_baseline - X) + input_X(t)
@@ -44,9 +45,10 @@ class CytokineParameters:
     ifng_baseline_pg_per_ml: float = 2.0  # assumption
     tnf_baseline_pg_per_ml: float = 2.0  # assumption
     plasma_l_per_kg: float = 0.043  # plasma volume, ~3 L for 70 kg (U)
-    # Nucleated marrow cells per kg: ~1e12 in a 70 kg adult (U); with marrow_blast_fraction
-    # it sets the patient's blast burden, and with the patch's cells the scale-up.
-    marrow_cells_per_kg: float = 1.4e10
+    # Nucleated marrow cells per kg: 10.4-11.1e9 [Harrison1962] (R); with
+    # marrow_blast_fraction it sets the patient's blast burden, with the patch's cells the
+    # scale-up.
+    marrow_cells_per_kg: float = 1.1e10
     dexamethasone_damping: float = 0.5  # fraction of release removed at full effect
     dexamethasone_half_life_h: float = 36.0  # effect decays with dex's biological t1/2 (U)
     premedication_lead_h: float = 1.0  # given 1 h before the dose (label, R)

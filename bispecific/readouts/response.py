@@ -1,9 +1,7 @@
 """Tumour response: marrow blast percentage, complete response and depth of response.
 
 Complete response (CR) follows the clinical definition, marrow blasts below 5% of nucleated
-marrow cells. The patch represents blasts and T cells; the other nucleated marrow cells
-(normal haematopoiesis) are not simulated and are taken as constant at their initial number
-(assumption; the caller supplies it).
+marrow cells, counted among the patch's blasts, T cells and normal marrow cells.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Pictures of the grid at chosen times, captured during a run (a `StepReadout`).
 
 Each snapshot stores, per voxel: what it holds (empty, CD19+ blast, CD19- blast, T cell, T
-cell in synapse), the blast's CD19 copies, and the molecules there. Memory is a few bytes per
+cell in synapse, normal marrow cell), the blast's CD19 copies, and the drug molecules held
+by the cell there (free drug is a well-mixed pool, the same everywhere). Memory is a few bytes per
 voxel per snapshot; `save`/`load` keep them in a compressed .npz beside the run's outputs.
 """
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.state import BLAST, CLEARED, ON_BLAST, ON_TCELL, TCELL
+from ..engine.state import BLAST, LYTIC, NORMAL, ON_BLAST, ON_TCELL, TCELL, TRIMER
 
 if TYPE_CHECKING:
     from ..engine.model import BispecificModel
@@ -24,6 +25,7 @@ BLAST_CD19_POSITIVE = 1
 BLAST_CD19_NEGATIVE = 2
 T_CELL = 3
 T_CELL_IN_SYNAPSE = 4
+NORMAL_CELL = 5
 
 
 def capture(model: BispecificModel) -> dict[str, np.ndarray]:
@@ -37,15 +39,15 @@ def capture(model: BispecificModel) -> dict[str, np.ndarray]:
     cd19[blast_voxels] = s.b_cd19[slots]
     code[blast_voxels] = np.where(s.b_cd19[slots] > 0, BLAST_CD19_POSITIVE, BLAST_CD19_NEGATIVE)
     t_voxels = s.occ_kind == TCELL
-    engaged = s.t_partner[s.occ_idx[t_voxels]] >= 0
+    engaged = s.t_engaged[s.occ_idx[t_voxels]] >= LYTIC
     code[t_voxels] = np.where(engaged, T_CELL_IN_SYNAPSE, T_CELL)
+    code[s.occ_kind == NORMAL] = NORMAL_CELL
     nm = s.n_molecules
-    where = s.m_voxel[:nm].copy()  # a free molecule's voxel; a bound one sits on its cell
-    states, cells = s.m_state[:nm], s.m_cell[:nm]
-    on_blast, on_tcell = states == ON_BLAST, states == ON_TCELL
-    where[on_blast] = s.b_voxel[cells[on_blast]]
-    where[on_tcell] = s.t_voxel[cells[on_tcell]]
-    where = where[states != CLEARED]
+    states = s.m_state[:nm]
+    # A molecule sits on its blast (single arm or trimer) or, held by CD3 alone, its T cell.
+    on_blast = s.m_blast[:nm][(states == ON_BLAST) | (states == TRIMER)]
+    on_tcell = s.m_tcell[:nm][states == ON_TCELL]
+    where = np.concatenate([s.b_voxel[on_blast], s.t_voxel[on_tcell]])
     molecules = np.minimum(np.bincount(where, minlength=s.voxels), 65535).astype(np.uint16)
     return {"code": code.reshape(shape), "cd19": cd19.reshape(shape),
             "molecules": molecules.reshape(shape)}

@@ -36,7 +36,7 @@ def premedication_times_h(scenario: Scenario) -> list[float]:
 def cytokine_readout(scenario: Scenario, tracker: CrsTracker | None = None) -> CytokineReadout:
     """Plasma cytokines for the scenario's patient, scaled from the patch."""
     g = scenario.grid
-    patch_cells = g.width * g.height * scenario.parameters.marrow_cellularity
+    patch_cells = round(g.width * g.height * scenario.parameters.marrow_cellularity)
     return CytokineReadout(
         scale=patient_scale(patch_cells, scenario.patient.weight_kg, scenario.cytokines),
         weight_kg=scenario.patient.weight_kg,
@@ -57,7 +57,7 @@ def build_model(
         voxel_um=scenario.grid.voxel_um,
         dt_minutes=scenario.simulation.dt_minutes,
         marrow_blast_fraction=p.marrow_blast_fraction,
-        t_cells_per_blast=p.t_cells_per_blast,
+        t_cell_fraction=p.t_cell_fraction,
         cd19_negative_fraction=p.cd19_negative_fraction,
         plasma_pg_per_ml=plasma_curve(scenario),
         parameters=scenario.parameters,

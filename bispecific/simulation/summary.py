@@ -12,13 +12,6 @@ from ..readouts.response import CR_BLAST_PERCENT, log10_reduction, marrow_blast_
 from ..scenario import Scenario
 
 
-def normal_marrow_cells(scenario: Scenario) -> float:
-    """Nucleated marrow cells in the patch that are neither blasts nor T cells (constant)."""
-    voxels = scenario.grid.width * scenario.grid.height
-    return (voxels * scenario.parameters.marrow_cellularity
-            * (1.0 - scenario.patient.marrow_blast_fraction))
-
-
 def summarise(
     scenario: Scenario, model: BispecificModel, ts: pd.DataFrame, wall_time_s: float,
     extra: dict[str, Any] | None = None,
@@ -26,7 +19,7 @@ def summarise(
     """The run's summary: response, killing, exposure, `extra` readouts, then provenance."""
     blasts = ts["blasts"].to_numpy()
     initial, final, nadir = int(blasts[0]), int(blasts[-1]), int(blasts.min())
-    percent = marrow_blast_percent(final, ts["t_cells"].iloc[-1], normal_marrow_cells(scenario))
+    percent = marrow_blast_percent(final, ts["t_cells"].iloc[-1], ts["normal_cells"].iloc[-1])
     kills = model.state.t_kills[: model.state.n_tcells]
     return {
         "scenario": scenario.name,
@@ -43,8 +36,16 @@ def summarise(
         "max_kills_per_t_cell": int(kills.max()) if kills.size else 0,
         "initial_t_cells": int(ts["t_cells"].iloc[0]),
         "final_t_cells": int(ts["t_cells"].iloc[-1]),
+        "initial_effector_target_ratio": _ratio(ts["t_cells"].iloc[0], initial),
+        "initial_normal_cells": int(ts["normal_cells"].iloc[0]),
+        "final_normal_cells": int(ts["normal_cells"].iloc[-1]),
         "peak_drug_plasma_pg_per_ml": float(ts["drug_plasma_pg_per_ml"].max()),
         **(extra or {}),
         "wall_time_s": round(wall_time_s, 3),
         "bispecific_version": __version__,
     }
+
+
+def _ratio(t_cells: float, blasts: float) -> float | None:
+    """T cells per blast (E:T); None when there are no blasts."""
+    return float(t_cells) / blasts if blasts > 0 else None

@@ -6,9 +6,9 @@ import numpy as np
 from numba import njit
 
 from .. import rng
-from ..state import BLAST, BLAST_APOPTOSES, BLAST_BIRTHS, EMPTY
+from ..state import BLAST, BLAST_APOPTOSES, BLAST_BIRTHS, EMPTY, NORMAL, NORMAL_DEATHS
 from . import constants as k
-from .grid import neighbour
+from .grid import free_neighbour
 
 _S32 = np.uint64(32)
 
@@ -16,9 +16,13 @@ _S32 = np.uint64(32)
 @njit(cache=True)
 def blast_step(
     key, c, width, height, occ_kind, occ_idx,
-    n_blasts, b_voxel, b_alive, b_cd19, b_bound, b_engaged, counters,
+    n_blasts, b_voxel, b_alive, b_cd19, b_bound, b_trimers, b_partner, c_alive, counters,
 ) -> int:
-    """Advance every blast alive at the start of the step; returns the new slot count."""
+    """Advance every blast alive at the start of the step; returns the new slot count.
+
+    A blast that dies keeps its bound counts: its molecules are cleared (or, for trimers,
+    handed to the T cell) in the molecule phase, which brings the counts to zero.
+    """
     n_slots = n_blasts
     p_apoptosis = c[k.P_APOPTOSIS]
     p_divide = c[k.P_DIVIDE]
@@ -28,24 +32,29 @@ def blast_step(
         u_apoptosis, u_divide = rng.split32(rng.draw_bits(key, b, rng.B_APOPTOSIS))
         v = b_voxel[b]
         if u_apoptosis < p_apoptosis:
-            b_alive[b] = 0
-            b_bound[b] = 0  # its molecules are cleared with it
-            b_engaged[b] = 0  # its T cell, if any, lets go on its next step
+            b_alive[b] = 0  # an engaged T cell lets go on its next step
             occ_kind[v] = EMPTY
             occ_idx[v] = -1
             counters[BLAST_APOPTOSES] += 1
             continue
         if u_divide < p_divide:
             bits = rng.draw_bits(key, b, rng.B_DAUGHTER)
-            dv = neighbour(v, int(((bits >> _S32) * np.uint64(8)) >> _S32), width, height)
-            if occ_kind[dv] == EMPTY and n_slots < b_voxel.shape[0]:
+            start = int(((bits >> _S32) * np.uint64(8)) >> _S32)
+            dv = free_neighbour(v, start, occ_kind, width, height, EMPTY)
+            if dv < 0:
+                dv = free_neighbour(v, start, occ_kind, width, height, NORMAL)
+                if dv >= 0:  # the daughter crowds out a normal marrow cell
+                    c_alive[occ_idx[dv]] = 0
+                    counters[NORMAL_DEATHS] += 1
+            if dv >= 0 and n_slots < b_voxel.shape[0]:
                 d = n_slots
                 n_slots += 1
                 b_voxel[d] = dv
                 b_alive[d] = 1
                 b_cd19[d] = b_cd19[b]
                 b_bound[d] = 0
-                b_engaged[d] = 0
+                b_trimers[d] = 0
+                b_partner[d] = -1
                 occ_kind[dv] = BLAST
                 occ_idx[dv] = d
                 counters[BLAST_BIRTHS] += 1

@@ -1,7 +1,9 @@
 """Per-step constants of the kernels, converted once from `ModelParameters`.
 
 The kernels take one float64 array indexed by the names below: per-step probabilities and
-factors for the chosen time step and voxel size (docs/model.md gives the rules).
+factors for the chosen time step, voxel size and patch (docs/model.md gives the rules). The
+reference implementation does not use this table: it computes its rates from the spec
+itself, so a unit error here shows up as a disagreement between the two.
 """
 
 from __future__ import annotations
@@ -13,58 +15,106 @@ import numpy as np
 from ... import units
 from ..parameters import ModelParameters
 
+# Free pool and single-arm binding (docs/model.md s.3.1, s.3.2).
 P_EXIT = 0
-BIND_CD19_PER_RECEPTOR = 1
-BIND_CD3_PER_RECEPTOR = 2
-P_BLAST_RELEASE = 3
-FRACTION_UNBIND = 4
-P_TCELL_UNBIND = 5
-P_APOPTOSIS = 6
-P_DIVIDE = 7
-ACTIVATION_DECAY = 8
-EXHAUSTION_DECAY = 9
-ADHESION_PER_BOND_STEP = 10
-KILL_PROBABILITY = 11
-KILL_TIME_MIN = 12
-FAILED_SYNAPSE_MIN = 13
-ACTIVATION_PER_SYNAPSE = 14
-EXHAUSTION_PER_SYNAPSE = 15
-P_MOVE = 16
-PROLIFERATION_PER_STEP = 17
-DEATH_PER_STEP = 18
-AICD_PER_STEP = 19
-DT_MIN = 20
-DESENSITISATION_GAIN = 21
-DESENSITISATION_DECAY = 22
-FAILED_RELEASE_FACTOR = 23
-N_CONSTANTS = 24
+KON_DT_UM3 = 1  # kon * dt, um^3 per molecule: a cell binds Poisson(KON_DT_UM3 * c_free * R)
+BLAST_OFF_DT = 2  # (koff_19 + kint) * dt: a molecule on a blast leaves it
+FRACTION_UNBIND = 3
+TCELL_OFF_DT = 4  # koff_3 * dt
+P_TRIMER_KEEPS_BLAST = 5
+# Contact zone (s.3.3): index + 0 for a probing contact, + 1 for a synapse.
+GATHER_BLAST = 6
+GATHER_TCELL = 8
+ZONE_SHARE_BLAST = 10  # share of the blast's surface in the zone
+ZONE_SHARE_TCELL = 12
+K2D_CD3_ZONE = 14  # K2D of the CD3 arm times the zone area, molecules
+K2D_CD19_ZONE = 16
+# Blasts (s.4) and normal cells (s.6).
+P_APOPTOSIS = 18
+P_DIVIDE = 19
+P_NORMAL_TURNOVER = 20
+# T cells (s.5).
+ACTIVATION_DECAY = 21
+EXHAUSTION_DECAY = 22
+DESENSITISATION_DECAY = 23
+DESENSITISATION_GAIN = 24
+ADHESION_PER_TRIMER = 25
+KILL_PROBABILITY = 26
+TRIMERS_FOR_HALF_KILL = 27
+KILL_TIME_MIN = 28
+FAILED_SYNAPSE_MIN = 29
+ACTIVATION_PER_SYNAPSE = 30
+EXHAUSTION_PER_SYNAPSE = 31
+P_MOVE = 32
+PROLIFERATION_PER_STEP = 33
+DEATH_PER_STEP = 34
+AICD_PER_STEP = 35
+DT_MIN = 36
+CD3_COPIES = 37
+N_CONSTANTS = 38
+
+
+def receptor_step(on_dt: float, off_dt: float) -> tuple[float, float]:
+    """Per-step transition probabilities of one receptor between free and bound, exact for
+    rates held over the step (docs/model.md s.3.1): (free -> bound, bound -> free), with
+    `on_dt = kon * c * dt` and `off_dt = koff * dt`."""
+    total = on_dt + off_dt
+    if total <= 0.0:
+        return 0.0, 0.0
+    moved = -math.expm1(-total)
+    return on_dt / total * moved, off_dt / total * moved
+
+
+def cell_area_um2(radius_um: float, folding: float) -> float:
+    """Membrane area of a cell: a sphere's area times the folding factor (microvilli)."""
+    return 4.0 * math.pi * radius_um**2 * folding
 
 
 def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.ndarray:
     """The float64 vector of per-step constants for time step `dt_min` and voxel `voxel_um`."""
     c = np.zeros(N_CONSTANTS)
-    voxel_um3 = voxel_um**3
-    kon_um3_per_min = units.kon_per_molar_s_to_um3_per_min(p.kon_per_M_per_s)
     koff19 = units.koff_per_min(p.kon_per_M_per_s, p.kd_cd19_nM)
     koff3 = units.koff_per_min(p.kon_per_M_per_s, p.kd_cd3_nM)
     kint = p.cd19_internalisation_per_min
     c[P_EXIT] = units.rate_to_step_probability(p.exchange_per_min, dt_min)
-    # Per free receptor: rate * dt, so a cell binds with 1 - exp(-x * free receptors).
-    c[BIND_CD19_PER_RECEPTOR] = kon_um3_per_min / voxel_um3 * dt_min
-    c[BIND_CD3_PER_RECEPTOR] = kon_um3_per_min / voxel_um3 * dt_min
-    c[P_BLAST_RELEASE] = units.rate_to_step_probability(koff19 + kint, dt_min)
+    c[KON_DT_UM3] = units.kon_per_molar_s_to_um3_per_min(p.kon_per_M_per_s) * dt_min
+    c[BLAST_OFF_DT] = (koff19 + kint) * dt_min
     c[FRACTION_UNBIND] = koff19 / (koff19 + kint) if koff19 + kint > 0 else 1.0
-    c[P_TCELL_UNBIND] = units.rate_to_step_probability(koff3, dt_min)
+    c[TCELL_OFF_DT] = koff3 * dt_min
+    c[P_TRIMER_KEEPS_BLAST] = koff3 / (koff3 + koff19) if koff3 + koff19 > 0 else 1.0
+
+    blast_area = cell_area_um2(p.blast_radius_um, p.membrane_folding)
+    t_area = cell_area_um2(p.t_cell_radius_um, p.membrane_folding)
+    stay = math.exp(-math.log(2.0) / p.zone_gathering_half_life_min * dt_min)
+    h_um = units.nm_to_um(p.confinement_length_nm)
+    for offset, zone in enumerate((p.contact_area_um2, p.synapse_area_um2)):
+        share_b = min(1.0, zone / blast_area)
+        share_t = min(1.0, zone / t_area)
+        c[GATHER_BLAST + offset] = 1.0 - (1.0 - share_b) * stay
+        c[GATHER_TCELL + offset] = 1.0 - (1.0 - share_t) * stay
+        c[ZONE_SHARE_BLAST + offset] = share_b
+        c[ZONE_SHARE_TCELL + offset] = share_t
+        c[K2D_CD3_ZONE + offset] = units.nM_to_molecules_per_um3(p.kd_cd3_nM) * h_um * zone
+        c[K2D_CD19_ZONE + offset] = units.nM_to_molecules_per_um3(p.kd_cd19_nM) * h_um * zone
+
     c[P_APOPTOSIS] = units.rate_to_step_probability(
         units.per_day_to_per_min(p.blast_apoptosis_per_day), dt_min)
     c[P_DIVIDE] = units.rate_to_step_probability(
-        math.log(2.0) / units.days_to_min(p.blast_doubling_time_days), dt_min)
+        units.per_day_to_per_min(p.blast_division_per_day), dt_min)
+    c[P_NORMAL_TURNOVER] = units.rate_to_step_probability(
+        units.per_day_to_per_min(p.normal_turnover_per_day), dt_min)
+
     c[ACTIVATION_DECAY] = units.half_life_to_step_factor(
         units.hours_to_min(p.activation_half_life_h), dt_min)
     c[EXHAUSTION_DECAY] = units.half_life_to_step_factor(
         units.days_to_min(p.exhaustion_half_life_days), dt_min)
-    c[ADHESION_PER_BOND_STEP] = p.adhesion_per_bond * p.contact_bond_fraction * dt_min
+    c[DESENSITISATION_DECAY] = units.half_life_to_step_factor(
+        units.days_to_min(p.desensitisation_half_life_days), dt_min)
+    c[DESENSITISATION_GAIN] = units.rate_to_step_probability(
+        p.desensitisation_per_synapse_h / units.MINUTES_PER_HOUR, dt_min)
+    c[ADHESION_PER_TRIMER] = p.adhesion_per_trimer
     c[KILL_PROBABILITY] = p.kill_probability
+    c[TRIMERS_FOR_HALF_KILL] = p.trimers_for_half_kill
     c[KILL_TIME_MIN] = p.kill_time_min
     c[FAILED_SYNAPSE_MIN] = p.failed_synapse_min
     c[ACTIVATION_PER_SYNAPSE] = p.activation_per_synapse
@@ -74,14 +124,5 @@ def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.n
     c[DEATH_PER_STEP] = units.per_day_to_per_min(p.t_cell_death_per_day) * dt_min
     c[AICD_PER_STEP] = units.per_day_to_per_min(p.aicd_per_day) * dt_min
     c[DT_MIN] = dt_min
-    c[DESENSITISATION_GAIN] = units.rate_to_step_probability(
-        p.desensitisation_per_synapse_h / units.MINUTES_PER_HOUR, dt_min)
-    c[DESENSITISATION_DECAY] = units.half_life_to_step_factor(
-        units.days_to_min(p.desensitisation_half_life_days), dt_min)
-    c[FAILED_RELEASE_FACTOR] = p.failed_synapse_release_factor
+    c[CD3_COPIES] = p.cd3_copies
     return c
-
-
-def displacement_sigma_voxels(p: ModelParameters, dt_min: float, voxel_um: float) -> float:
-    """Standard deviation of a free molecule's step along one axis, in voxels."""
-    return math.sqrt(2.0 * p.diffusion_um2_per_s * dt_min * 60.0) / voxel_um

@@ -31,3 +31,14 @@ def neighbour(voxel: int, direction: int, width: int, height: int) -> int:
         x -= 1
         y -= 1
     return (y % height) * width + (x % width)
+
+
+@njit(cache=True, inline="always")
+def free_neighbour(voxel: int, start: int, occ_kind, width: int, height: int, kind: int) -> int:
+    """The first Moore neighbour holding `kind` (e.g. EMPTY), searching from direction
+    `start` onwards; -1 if there is none."""
+    for i in range(8):
+        v = neighbour(voxel, (start + i) & 7, width, height)
+        if occ_kind[v] == kind:
+            return v
+    return -1

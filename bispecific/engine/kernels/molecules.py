@@ -1,60 +1,71 @@
-"""Blinatumomab molecules: exit, Brownian motion, binding, unbinding, internalisation
-(docs/model.md s.3), then bookkeeping and entry from plasma.
+"""Blinatumomab: bound molecules (agents) and the free pool (docs/model.md s.3).
 
-Data flow of the molecule phase, all deterministic whatever the number of threads:
+Data flow of the molecule phase, deterministic whatever the number of threads:
 
-1. `molecule_update` (parallel over a fixed number of chunks): each molecule's new state
-   is a pure function of the state at the start of the phase and counter-based draws.
-   Changes of a cell's bound count are written as events into the chunk's own slice of
-   `events`; per-chunk tallies go to `chunk_stats`. A cleared molecule becomes a hole.
-2. `apply_events` (serial, over the events only): bound counts and counters.
-3. `binding_probabilities` (parallel over cells): each cell's chance to bind a molecule.
+1. `molecule_update` (parallel over a fixed number of chunks): each bound molecule's new
+   state is a pure function of the state at the start of the phase and counter-based draws:
+   release (to the pool, or internalised), bridging into a trimer with its cell's engaged
+   partner, dissolution of trimers whose pair disengaged, clearance with a dead cell. Every
+   change of a cell's counts is written as one event into the chunk's own slice of `events`;
+   per-chunk tallies go to `chunk_stats`. A cleared molecule becomes a hole.
+2. `apply_events` (serial, over the events only): bound and trimer counts, counters.
+3. `binding_counts` then `bind_and_exchange` (serial, over cells): each cell binds molecules
+   from the pool; the new ones are appended as agents; then the pool's exit and entry.
 4. `compact` (serial, only when holes pass a tenth of the slots): drops holes, stable.
-5. `influx`: new free molecules appended.
-
-A cell that dies zeroes its own bound count (cell kernels); its molecules are cleared in
-step 1 without events.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit, prange
 
 from .. import rng
 from ..state import (
-    BLAST,
+    BINDINGS,
     CLEARED,
     ENTERED,
-    FREE,
     N_CLEARED_EXIT,
     N_CLEARED_INTERNALISED,
     N_CLEARED_WITH_CELL,
     ON_BLAST,
     ON_TCELL,
-    TCELL,
+    TRIMER,
+    TRIMERS_FORMED,
+    UNBINDINGS,
 )
 from . import constants as k
 
-_S32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
+# Event codes (low 3 bits); the blast slot is in bits 3-32, the T-cell slot in bits 33-62.
+BLAST_LOSES = 0  # a molecule held by the blast alone leaves it
+TCELL_LOSES = 1  # a molecule held by the T cell alone leaves it
+BRIDGED_FROM_BLAST = 2  # a molecule on the blast captured the T cell's CD3
+BRIDGED_FROM_TCELL = 3  # a molecule on the T cell captured the blast's CD19
+TRIMER_TO_BLAST = 4  # a trimer let go of the T cell
+TRIMER_TO_TCELL = 5  # a trimer let go of the blast
+TRIMER_CLEARED = 6  # both cells died
 
-# Event codes (low 2 bits of an event; the cell slot is in the bits above).
-BLAST_GAINS = 0
-BLAST_LOSES = 1
-TCELL_GAINS = 2
-TCELL_LOSES = 3
+_B_SHIFT = np.int64(3)
+_T_SHIFT = np.int64(33)
+_SLOT_MASK = np.int64((1 << 30) - 1)
 
 # Columns of chunk_stats.
 EVENTS = 0
-FREE_AFTER = 1
-EXITS = 2
-INTERNALISED = 3
-WITH_CELL = 4
+UNBOUND = 1
+INTERNALISED = 2
+WITH_CELL = 3
+FORMED = 4
+N_STATS = 5
+
+
+@njit(cache=True, inline="always")
+def _event(code: int, b: int, t: int) -> np.int64:
+    return np.int64(code) | (np.int64(max(b, 0)) << _B_SHIFT) | (np.int64(max(t, 0)) << _T_SHIFT)
 
 
 def _make_molecule_update(parallel: bool):
-    """Build the molecule kernel, serial or under `prange`, from one body.
+    """Build the bound-molecule kernel, serial or under `prange`, from one body.
 
     The body is written out inside the loop on purpose: a helper taking arrays costs Numba's
     reference counting per array per call (measured: 145 ns/molecule against 11 ns inline).
@@ -63,99 +74,101 @@ def _make_molecule_update(parallel: bool):
 
     @njit(cache=True, parallel=parallel)
     def molecule_update(
-        key, step, c, width, height, occ_kind, occ_idx, b_voxel, b_alive, b_pbind,
-        t_voxel, t_alive, t_pbind, n_molecules, m_voxel, m_state, m_cell, m_release,
-        move_values, move_threshold, move_alias, events, chunk_stats,
+        key, step, c, p_release_blast, p_release_tcell, b_alive, b_partner, t_alive,
+        t_partner, t_bridge_blast, t_bridge_tcell, n_molecules, m_state, m_blast, m_tcell,
+        m_release, events, chunk_stats,
     ):
-        p_exit = c[k.P_EXIT]
-        p_release_blast = c[k.P_BLAST_RELEASE]
         fraction_unbind = c[k.FRACTION_UNBIND]
-        p_release_tcell = c[k.P_TCELL_UNBIND]
-        n_columns = move_values.shape[0]
+        keeps_blast = c[k.P_TRIMER_KEEPS_BLAST]
         n_chunks = chunk_stats.shape[0]
         size = (n_molecules + n_chunks - 1) // n_chunks
         for ch in prange(n_chunks):
             lo = ch * size
             hi = min(n_molecules, lo + size)
             n_events = 0
-            n_free = 0
-            exits = 0
+            unbound = 0
             internalised = 0
             with_cell = 0
+            formed = 0
             for i in range(lo, hi):
                 s = m_state[i]
-                if s == FREE:
-                    u_exit, u_bind = rng.split32(rng.draw_bits(key, i, rng.M_EVENT))
-                    if u_exit < p_exit:
-                        m_state[i] = CLEARED
-                        exits += 1
-                        continue
-                    v = m_voxel[i]
-                    move = rng.draw_bits(key, i, rng.M_MOVE)  # high 32 bits: x; low: y
-                    col, coin = rng.alias_column(move >> _S32, n_columns)
-                    dx = move_values[col] if coin < move_threshold[col] else move_alias[col]
-                    col, coin = rng.alias_column(move & _LOW32, n_columns)
-                    dy = move_values[col] if coin < move_threshold[col] else move_alias[col]
-                    x = (v % width + dx) % width
-                    y = (v // width + dy) % height
-                    v = y * width + x
-                    m_voxel[i] = v
-                    kind = occ_kind[v]
-                    bound = False
-                    if kind == BLAST:
-                        b = occ_idx[v]
-                        if u_bind < b_pbind[b]:
-                            bound = True
-                            m_state[i] = ON_BLAST
-                            m_cell[i] = b
-                            m_release[i] = step + rng.geometric_steps(
-                                rng.uniform(key, i, rng.M_BIND), p_release_blast)
-                            events[lo + n_events] = b * 4 + BLAST_GAINS
-                            n_events += 1
-                    elif kind == TCELL:
-                        t = occ_idx[v]
-                        if u_bind < t_pbind[t]:
-                            bound = True
-                            m_state[i] = ON_TCELL
-                            m_cell[i] = t
-                            m_release[i] = step + rng.geometric_steps(
-                                rng.uniform(key, i, rng.M_BIND), p_release_tcell)
-                            events[lo + n_events] = t * 4 + TCELL_GAINS
-                            n_events += 1
-                    if not bound:
-                        n_free += 1
-                elif s == ON_BLAST:
-                    b = m_cell[i]
+                if s == ON_BLAST:
+                    b = m_blast[i]
                     if b_alive[b] == 0:
                         m_state[i] = CLEARED
                         with_cell += 1
+                        events[lo + n_events] = _event(BLAST_LOSES, b, 0)
+                        n_events += 1
                     elif step >= m_release[i]:
-                        events[lo + n_events] = b * 4 + BLAST_LOSES
+                        m_state[i] = CLEARED
+                        events[lo + n_events] = _event(BLAST_LOSES, b, 0)
                         n_events += 1
                         # Unbinding and internalisation compete: pick one by their rates.
                         if rng.uniform(key, i, rng.M_EVENT) < fraction_unbind:
-                            m_state[i] = FREE
-                            m_voxel[i] = b_voxel[b]
-                            n_free += 1
+                            unbound += 1
                         else:
-                            m_state[i] = CLEARED
                             internalised += 1
+                    else:
+                        t = b_partner[b]
+                        if t >= 0 and t_alive[t] == 1 and (
+                                rng.uniform(key, i, rng.M_BRIDGE) < t_bridge_blast[t]):
+                            m_state[i] = TRIMER
+                            m_tcell[i] = t
+                            formed += 1
+                            events[lo + n_events] = _event(BRIDGED_FROM_BLAST, b, t)
+                            n_events += 1
                 elif s == ON_TCELL:
-                    t = m_cell[i]
+                    t = m_tcell[i]
                     if t_alive[t] == 0:
                         m_state[i] = CLEARED
                         with_cell += 1
-                    elif step >= m_release[i]:
-                        events[lo + n_events] = t * 4 + TCELL_LOSES
+                        events[lo + n_events] = _event(TCELL_LOSES, 0, t)
                         n_events += 1
-                        m_state[i] = FREE
-                        m_voxel[i] = t_voxel[t]
-                        n_free += 1
+                    elif step >= m_release[i]:
+                        m_state[i] = CLEARED
+                        unbound += 1
+                        events[lo + n_events] = _event(TCELL_LOSES, 0, t)
+                        n_events += 1
+                    else:
+                        b = t_partner[t]
+                        if b >= 0 and b_alive[b] == 1 and (
+                                rng.uniform(key, i, rng.M_BRIDGE) < t_bridge_tcell[t]):
+                            m_state[i] = TRIMER
+                            m_blast[i] = b
+                            formed += 1
+                            events[lo + n_events] = _event(BRIDGED_FROM_TCELL, b, t)
+                            n_events += 1
+                elif s == TRIMER:
+                    b = m_blast[i]
+                    t = m_tcell[i]
+                    blast_lives = b_alive[b] == 1
+                    tcell_lives = t_alive[t] == 1
+                    if blast_lives and tcell_lives and t_partner[t] == b:
+                        continue  # the pair is still engaged: the bridge holds
+                    if not blast_lives and not tcell_lives:
+                        m_state[i] = CLEARED
+                        with_cell += 1
+                        code = TRIMER_CLEARED
+                    elif blast_lives and (not tcell_lives or rng.uniform(
+                            key, i, rng.M_EVENT) < keeps_blast):
+                        m_state[i] = ON_BLAST
+                        m_tcell[i] = -1
+                        m_release[i] = step + rng.geometric_steps(
+                            rng.uniform(key, i, rng.M_RELEASE), p_release_blast)
+                        code = TRIMER_TO_BLAST
+                    else:
+                        m_state[i] = ON_TCELL
+                        m_blast[i] = -1
+                        m_release[i] = step + rng.geometric_steps(
+                            rng.uniform(key, i, rng.M_RELEASE), p_release_tcell)
+                        code = TRIMER_TO_TCELL
+                    events[lo + n_events] = _event(code, b, t)
+                    n_events += 1
             chunk_stats[ch, EVENTS] = n_events
-            chunk_stats[ch, FREE_AFTER] = n_free
-            chunk_stats[ch, EXITS] = exits
+            chunk_stats[ch, UNBOUND] = unbound
             chunk_stats[ch, INTERNALISED] = internalised
             chunk_stats[ch, WITH_CELL] = with_cell
+            chunk_stats[ch, FORMED] = formed
         return parallel  # uses the closure variable, which keys the cache entry
 
     return molecule_update
@@ -166,89 +179,139 @@ molecule_update_parallel = _make_molecule_update(True)
 
 
 @njit(cache=True)
-def apply_events(n_molecules, events, chunk_stats, b_bound, t_bound, counters):
-    """Apply the chunks' binding events to the bound counts; tally clearances.
+def apply_events(n_molecules, events, chunk_stats, b_bound, b_trimers, t_bound, t_trimers,
+                 counters):
+    """Apply the chunks' events to the cells' counts and tally the counters.
 
-    Returns (free molecules, molecules cleared this step). Work is O(events + chunks).
+    Returns (molecules returned to the free pool, molecules cleared this step, bound
+    molecules that left their slot). Work is O(events + chunks).
     """
     n_chunks = chunk_stats.shape[0]
     size = (n_molecules + n_chunks - 1) // n_chunks
-    n_free = 0
+    unbound = 0
     cleared = 0
     for ch in range(n_chunks):
         lo = ch * size
         for e in range(lo, lo + chunk_stats[ch, EVENTS]):
             code = events[e]
-            cell = code >> 2
-            kind = code & 3
-            if kind == BLAST_GAINS:
-                b_bound[cell] += 1
-            elif kind == BLAST_LOSES:
-                b_bound[cell] -= 1
-            elif kind == TCELL_GAINS:
-                t_bound[cell] += 1
+            kind = code & 7
+            b = (code >> _B_SHIFT) & _SLOT_MASK
+            t = (code >> _T_SHIFT) & _SLOT_MASK
+            if kind == BLAST_LOSES:
+                b_bound[b] -= 1
+            elif kind == TCELL_LOSES:
+                t_bound[t] -= 1
+            elif kind == BRIDGED_FROM_BLAST:
+                t_bound[t] += 1
+                t_trimers[t] += 1
+                b_trimers[b] += 1
+            elif kind == BRIDGED_FROM_TCELL:
+                b_bound[b] += 1
+                t_trimers[t] += 1
+                b_trimers[b] += 1
+            elif kind == TRIMER_TO_BLAST:
+                t_bound[t] -= 1
+                t_trimers[t] -= 1
+                b_trimers[b] -= 1
+            elif kind == TRIMER_TO_TCELL:
+                b_bound[b] -= 1
+                t_trimers[t] -= 1
+                b_trimers[b] -= 1
             else:
-                t_bound[cell] -= 1
-        n_free += chunk_stats[ch, FREE_AFTER]
-        counters[N_CLEARED_EXIT] += chunk_stats[ch, EXITS]
+                b_bound[b] -= 1
+                t_bound[t] -= 1
+                t_trimers[t] -= 1
+                b_trimers[b] -= 1
+        unbound += chunk_stats[ch, UNBOUND]
         counters[N_CLEARED_INTERNALISED] += chunk_stats[ch, INTERNALISED]
         counters[N_CLEARED_WITH_CELL] += chunk_stats[ch, WITH_CELL]
-        cleared += chunk_stats[ch, EXITS] + chunk_stats[ch, INTERNALISED] + chunk_stats[
-            ch, WITH_CELL]
-    return n_free, cleared
-
-
-def _make_binding_probabilities(parallel: bool):
-    @njit(cache=True, parallel=parallel)
-    def binding_probabilities(c, n_blasts, b_alive, b_cd19, b_bound, b_pbind,
-                              n_tcells, t_alive, t_bound, t_pbind, cd3_copies):
-        """Each cell's chance to bind a molecule in its voxel next step: 1 - exp(-x R_free)."""
-        per19 = c[k.BIND_CD19_PER_RECEPTOR]
-        per3 = c[k.BIND_CD3_PER_RECEPTOR]
-        for b in prange(n_blasts):
-            free_receptors = b_cd19[b] - b_bound[b]
-            if b_alive[b] == 1 and free_receptors > 0.0:
-                b_pbind[b] = 1.0 - np.exp(-per19 * free_receptors)
-            else:
-                b_pbind[b] = 0.0
-        for t in prange(n_tcells):
-            free_receptors = cd3_copies - t_bound[t]
-            if t_alive[t] == 1 and free_receptors > 0.0:
-                t_pbind[t] = 1.0 - np.exp(-per3 * free_receptors)
-            else:
-                t_pbind[t] = 0.0
-        return parallel
-
-    return binding_probabilities
-
-
-binding_probabilities_serial = _make_binding_probabilities(False)
-binding_probabilities_parallel = _make_binding_probabilities(True)
+        counters[TRIMERS_FORMED] += chunk_stats[ch, FORMED]
+        cleared += chunk_stats[ch, INTERNALISED] + chunk_stats[ch, WITH_CELL]
+    counters[UNBINDINGS] += unbound
+    return unbound, cleared
 
 
 @njit(cache=True)
-def compact(n_molecules, m_voxel, m_state, m_cell, m_release) -> int:
-    """Remove holes, keeping order; returns the new slot count."""
+def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts, b_alive,
+                   b_cd19, b_bound, n_tcells, t_alive, t_bound, new_bindings) -> int:
+    """Molecules each cell binds from the pool this step (docs/model.md s.3.1), into
+    `new_bindings` (blasts, then T cells, by slot); returns their total.
+
+    Each of a cell's R free receptors is bound at the end of the step with its per-step
+    probability: Binomial(R, p). Cells are served in slot order, and the later ones get
+    what is left if the pool runs dry.
+    """
+    cd3 = c[k.CD3_COPIES]
+    left = free_molecules
+    total = 0
+    for b in range(n_blasts):
+        got = 0
+        free = int(math.floor(b_cd19[b])) - b_bound[b]
+        if b_alive[b] == 1 and free > 0 and left > 0:
+            got = min(rng.binomial(key, b, rng.M_BIND, free, p_bind_blast), left)
+        new_bindings[b] = got
+        left -= got
+        total += got
+    for t in range(n_tcells):
+        got = 0
+        free = int(math.floor(cd3)) - t_bound[t]
+        if t_alive[t] == 1 and free > 0 and left > 0:
+            got = min(rng.binomial(key, t, rng.M_BIND_T, free, p_bind_tcell), left)
+        new_bindings[n_blasts + t] = got
+        left -= got
+        total += got
+    return total
+
+
+@njit(cache=True)
+def bind_and_exchange(key, step, c, entry_mean, p_release_blast, p_release_tcell,
+                      free_molecules, n_blasts, b_bound, n_tcells, t_bound, new_bindings,
+                      n_molecules, m_state, m_blast, m_tcell, m_release, counters):
+    """Append the molecules bound this step as agents, then let free molecules leave and
+    enter (docs/model.md s.3.1). Returns (slots in use, free molecules)."""
+    i = n_molecules
+    bound = 0
+    for cell in range(n_blasts + n_tcells):
+        got = new_bindings[cell]
+        if got == 0:
+            continue
+        for _ in range(got):
+            u = rng.uniform(key, i, rng.M_NEW)
+            if cell < n_blasts:
+                m_state[i] = ON_BLAST
+                m_blast[i] = cell
+                m_tcell[i] = -1
+                m_release[i] = step + rng.geometric_steps(u, p_release_blast)
+            else:
+                m_state[i] = ON_TCELL
+                m_blast[i] = -1
+                m_tcell[i] = cell - n_blasts
+                m_release[i] = step + rng.geometric_steps(u, p_release_tcell)
+            i += 1
+        if cell < n_blasts:
+            b_bound[cell] += got
+        else:
+            t_bound[cell - n_blasts] += got
+        bound += got
+    free_molecules -= bound
+    counters[BINDINGS] += bound
+    exits = rng.binomial(key, 0, rng.POOL_EXIT, free_molecules, c[k.P_EXIT])
+    entries = rng.poisson(key, 0, rng.POOL_ENTRY, entry_mean)
+    counters[N_CLEARED_EXIT] += exits
+    counters[ENTERED] += entries
+    return i, free_molecules - exits + entries
+
+
+@njit(cache=True)
+def compact(n_molecules, m_state, m_blast, m_tcell, m_release) -> int:
+    """Drop cleared molecules, keeping the order of the rest; returns the new count."""
     j = 0
     for i in range(n_molecules):
-        if m_state[i] == CLEARED:
-            continue
-        if j != i:
-            m_voxel[j] = m_voxel[i]
-            m_state[j] = m_state[i]
-            m_cell[j] = m_cell[i]
-            m_release[j] = m_release[i]
-        j += 1
+        if m_state[i] != CLEARED:
+            if j != i:
+                m_state[j] = m_state[i]
+                m_blast[j] = m_blast[i]
+                m_tcell[j] = m_tcell[i]
+                m_release[j] = m_release[i]
+            j += 1
     return j
-
-
-@njit(cache=True)
-def influx(key, n_new, voxels, n_molecules, m_voxel, m_state, m_cell, counters) -> int:
-    """Append `n_new` free molecules at uniformly random voxels; returns the new count."""
-    for q in range(n_new):
-        i = n_molecules + q
-        m_voxel[i] = int(rng.uniform(key, q, rng.INFLUX_VOXEL) * voxels)
-        m_state[i] = FREE
-        m_cell[i] = -1
-    counters[ENTERED] += n_new
-    return n_molecules + n_new

@@ -1,18 +1,34 @@
-"""T cells: synapse, serial killing, motility, proliferation and death (docs/model.md s.5).
+"""T cells: contacts, synapses decided by trimers, serial killing, motility, proliferation and
+death (docs/model.md s.5); and each engaged pair's bridging chances (s.3.3).
 
-Serial over T cells in index order: synapses and moves compete for blasts and voxels, and a
+Serial over T cells in slot order: contacts and moves compete for blasts and voxels, and a
 fixed order keeps the outcome deterministic. T cells are few compared with molecules.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from .. import rng
-from ..state import BLAST, EMPTY, KILLING_SYNAPSES, KILLS, SYNAPSES, T_BIRTHS, T_DEATHS, TCELL
+from ..state import (
+    BLAST,
+    CONTACT,
+    CONTACTS,
+    EMPTY,
+    FAILED,
+    KILLS,
+    LYTIC,
+    SCANNING,
+    SYNAPSES,
+    T_BIRTHS,
+    T_DEATHS,
+    TCELL,
+)
 from . import constants as k
-from .grid import neighbour
+from .grid import free_neighbour, neighbour
 
 _S32 = np.uint64(32)
 
@@ -22,72 +38,118 @@ def _direction(bits: np.uint64, n: int) -> int:
     return int(((bits >> _S32) * np.uint64(n)) >> _S32)
 
 
+@njit(cache=True, inline="always")
+def zone_trimers(n: float, m: float, k2d_zone: float) -> float:
+    """New trimers from `n` gathered molecules and `m` free receptors in a zone: the root of
+    x = (n - x)(m - x) / K below min(n, m), in its cancellation-free form."""
+    if n <= 0.0 or m <= 0.0:
+        return 0.0
+    s = n + m + k2d_zone
+    return 2.0 * n * m / (s + math.sqrt(max(s * s - 4.0 * n * m, 0.0)))
+
+
+@njit(cache=True, inline="always")
+def _bridging_chances(c, zone, t, b, b_cd19, b_bound, b_trimers, t_bound, t_trimers,
+                      t_bridge_blast, t_bridge_tcell):
+    """The chance, this step, that a singly-bound molecule on each side becomes a trimer."""
+    cd3 = c[k.CD3_COPIES]
+    on_blast = b_bound[b] - b_trimers[b]
+    on_tcell = t_bound[t] - t_trimers[t]
+    free_cd3 = c[k.ZONE_SHARE_TCELL + zone] * max(cd3 - t_bound[t], 0.0)
+    free_cd19 = c[k.ZONE_SHARE_BLAST + zone] * max(b_cd19[b] - b_bound[b], 0.0)
+    p_blast = 0.0
+    if on_blast > 0:
+        x = zone_trimers(c[k.GATHER_BLAST + zone] * on_blast, free_cd3,
+                         c[k.K2D_CD3_ZONE + zone])
+        p_blast = min(1.0, x / on_blast)
+    p_tcell = 0.0
+    if on_tcell > 0:
+        x = zone_trimers(c[k.GATHER_TCELL + zone] * on_tcell, free_cd19,
+                         c[k.K2D_CD19_ZONE + zone])
+        p_tcell = min(1.0, x / on_tcell)
+    t_bridge_blast[t] = p_blast
+    t_bridge_tcell[t] = p_tcell
+
+
 @njit(cache=True)
 def tcell_step(
     key, c, width, height, occ_kind, occ_idx,
-    b_voxel, b_alive, b_cd19, b_bound, b_engaged,
-    n_tcells, t_voxel, t_alive, t_partner, t_timer_min, t_will_kill,
-    t_activation, t_exhaustion, t_kills, t_bound, t_desens, counters, stimulation,
+    b_voxel, b_alive, b_cd19, b_bound, b_trimers, b_partner,
+    n_tcells, t_voxel, t_alive, t_engaged, t_partner, t_timer_min, t_activation,
+    t_exhaustion, t_desens, t_kills, t_bound, t_trimers, t_bridge_blast, t_bridge_tcell,
+    counters, stimulation,
 ) -> int:
     """Advance every T cell alive at the start of the step; returns the new slot count.
 
-    `stimulation[0]` receives this step's cytokine release in killing-synapse-minutes,
-    weighted by (1 - desensitisation); `stimulation[1]` accumulates it.
+    `stimulation[0]` receives this step's cytokine release in synapse-minutes, weighted by
+    (1 - desensitisation); `stimulation[1]` accumulates it.
     """
     n_slots = n_tcells
     released = 0.0
+    dt = c[k.DT_MIN]
     for t in range(n_tcells):
         if t_alive[t] == 0:
             continue
         a = t_activation[t] * c[k.ACTIVATION_DECAY]
         e = t_exhaustion[t] * c[k.EXHAUSTION_DECAY]
         d = t_desens[t] * c[k.DESENSITISATION_DECAY]
-        partner = t_partner[t]
-        if partner >= 0:
-            if b_alive[partner] == 0:
-                t_partner[t] = -1  # the blast died of something else: let go at once
+        state = t_engaged[t]
+        b = t_partner[t]
+        if state != SCANNING and b_alive[b] == 0:
+            state = SCANNING  # the blast died of something else: let go at once
+            t_partner[t] = -1
+        if state == CONTACT:
+            p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_TRIMER] * t_trimers[t])
+            if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
+                state = LYTIC
+                t_timer_min[t] = c[k.KILL_TIME_MIN]
+                counters[SYNAPSES] += 1
+                a = min(1.0, a + c[k.ACTIVATION_PER_SYNAPSE])
+                e = min(1.0, e + c[k.EXHAUSTION_PER_SYNAPSE])
             else:
-                # Release over this step of synapse, then desensitise with the stimulation.
-                weight = 1.0 if t_will_kill[t] == 1 else c[k.FAILED_RELEASE_FACTOR]
-                released += weight * (1.0 - d) * c[k.DT_MIN]
-                d += (1.0 - d) * c[k.DESENSITISATION_GAIN]
-                t_timer_min[t] -= c[k.DT_MIN]
-                if t_timer_min[t] <= 1e-9:
-                    if t_will_kill[t] == 1:
-                        b_alive[partner] = 0
-                        b_bound[partner] = 0  # its molecules are cleared with it
-                        bv = b_voxel[partner]
+                state = SCANNING
+                b_partner[b] = -1
+                t_partner[t] = -1
+        if state == LYTIC or state == FAILED:
+            # Release over this step of synapse, then desensitise with the stimulation.
+            released += (1.0 - d) * dt
+            d += (1.0 - d) * c[k.DESENSITISATION_GAIN]
+            t_timer_min[t] -= dt
+            if t_timer_min[t] <= 1e-9:
+                detach = True
+                if state == LYTIC:
+                    n = t_trimers[t]
+                    p_kill = c[k.KILL_PROBABILITY] * (1.0 - e) * n / (
+                        n + c[k.TRIMERS_FOR_HALF_KILL])
+                    if rng.uniform(key, t, rng.T_KILL) < p_kill:
+                        b_alive[b] = 0
+                        bv = b_voxel[b]
                         occ_kind[bv] = EMPTY
                         occ_idx[bv] = -1
                         counters[KILLS] += 1
                         t_kills[t] += 1
-                    b_engaged[partner] = 0
+                    else:
+                        state = FAILED
+                        t_timer_min[t] = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
+                        detach = t_timer_min[t] <= 1e-9
+                if detach:
+                    state = SCANNING
+                    b_partner[b] = -1
                     t_partner[t] = -1
-        else:
+        elif state == SCANNING:
             v = t_voxel[t]
             look = rng.draw_bits(key, t, rng.T_NEIGHBOUR)
             nv = neighbour(v, _direction(look, 8), width, height)
-            formed = False
+            contacted = False
             if occ_kind[nv] == BLAST:
-                b = occ_idx[nv]
-                bonds = b_bound[b] + t_bound[t]
-                if b_engaged[b] == 0 and b_cd19[b] > 0.0 and bonds > 0:
-                    p_syn = rng.event_probability(c[k.ADHESION_PER_BOND_STEP] * bonds)
-                    if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
-                        formed = True
-                        b_engaged[b] = 1
-                        t_partner[t] = b
-                        counters[SYNAPSES] += 1
-                        if rng.uniform(key, t, rng.T_KILL) < c[k.KILL_PROBABILITY] * (1.0 - e):
-                            t_will_kill[t] = 1
-                            t_timer_min[t] = c[k.KILL_TIME_MIN]
-                            counters[KILLING_SYNAPSES] += 1
-                        else:
-                            t_will_kill[t] = 0
-                            t_timer_min[t] = c[k.FAILED_SYNAPSE_MIN]
-                        a = min(1.0, a + c[k.ACTIVATION_PER_SYNAPSE])
-                        e = min(1.0, e + c[k.EXHAUSTION_PER_SYNAPSE])
-            if not formed:
+                nb = occ_idx[nv]
+                if b_partner[nb] < 0 and b_cd19[nb] > 0.0:
+                    contacted = True
+                    state = CONTACT
+                    t_partner[t] = nb
+                    b_partner[nb] = t
+                    counters[CONTACTS] += 1
+            if not contacted:
                 u_move, u_dir = rng.split32(rng.draw_bits(key, t, rng.T_MOVE))
                 if u_move < c[k.P_MOVE]:
                     mv = neighbour(v, int(u_dir * 4.0), width, height)
@@ -97,27 +159,35 @@ def tcell_step(
                         occ_kind[mv] = TCELL
                         occ_idx[mv] = t
                         t_voxel[t] = mv
-        # Proliferation (activated cells outside a synapse) and death share one draw.
+        t_engaged[t] = state
+        if state != SCANNING:
+            _bridging_chances(c, 0 if state == CONTACT else 1, t, t_partner[t], b_cd19,
+                              b_bound, b_trimers, t_bound, t_trimers, t_bridge_blast,
+                              t_bridge_tcell)
+        # Proliferation (activated cells that are not engaged) and death share one draw.
         u_proliferate, u_death = rng.split32(rng.draw_bits(key, t, rng.T_PROLIFERATE))
-        if t_partner[t] < 0 and a > 0.0:
+        if state == SCANNING and a > 0.0:
             rate = c[k.PROLIFERATION_PER_STEP] * a * (1.0 - e)
             if u_proliferate < rng.event_probability(rate):
-                v = t_voxel[t]
-                dv = neighbour(v, _direction(rng.draw_bits(key, t, rng.T_DAUGHTER), 8),
-                               width, height)
-                if occ_kind[dv] == EMPTY and n_slots < t_voxel.shape[0]:
+                dv = free_neighbour(t_voxel[t],
+                                    _direction(rng.draw_bits(key, t, rng.T_DAUGHTER), 8),
+                                    occ_kind, width, height, EMPTY)
+                if dv >= 0 and n_slots < t_voxel.shape[0]:
                     child = n_slots
                     n_slots += 1
                     t_voxel[child] = dv
                     t_alive[child] = 1
+                    t_engaged[child] = SCANNING
                     t_partner[child] = -1
                     t_timer_min[child] = 0.0
-                    t_will_kill[child] = 0
                     t_activation[child] = a
                     t_exhaustion[child] = e
+                    t_desens[child] = d  # a daughter inherits its mother's state
                     t_kills[child] = 0
                     t_bound[child] = 0
-                    t_desens[child] = d  # a daughter inherits its mother's state
+                    t_trimers[child] = 0
+                    t_bridge_blast[child] = 0.0
+                    t_bridge_tcell[child] = 0.0
                     occ_kind[dv] = TCELL
                     occ_idx[dv] = child
                     counters[T_BIRTHS] += 1
@@ -125,13 +195,13 @@ def tcell_step(
         rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * a
         if u_death < rng.event_probability(rate):
             t_alive[t] = 0
-            t_bound[t] = 0  # its molecules are cleared with it
             v = t_voxel[t]
             occ_kind[v] = EMPTY
             occ_idx[v] = -1
             if t_partner[t] >= 0:
-                b_engaged[t_partner[t]] = 0
+                b_partner[t_partner[t]] = -1
                 t_partner[t] = -1
+            t_engaged[t] = SCANNING
             counters[T_DEATHS] += 1
         t_activation[t] = a
         t_exhaustion[t] = e

@@ -34,7 +34,7 @@ def comparison(runs: Sequence[tuple[Scenario, pd.DataFrame]], path: Path,
         il6_top = max(il6_top, 2.0 * float(ts["il6_pg_per_ml"].max()))
     end = max(float(days_axis(ts)[-1]) for _, ts in runs)
     # CR line: the same patch for every run in practice; the most stringent if not.
-    draw_cr_line(axes[0], min(cr_blast_count(ts, s) for s, ts in runs), end)
+    draw_cr_line(axes[0], min(cr_blast_count(ts) for _, ts in runs), end)
     axes[0].set_ylabel("blasts in patch\n(log scale)")
     axes[0].legend(fontsize=8, loc="lower left")
     axes[0].set_title("Tumour burden, plasma drug and IL-6 by schedule", loc="left")

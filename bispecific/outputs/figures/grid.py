@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from ...readouts.snapshots import (
     BLAST_CD19_NEGATIVE,
     BLAST_CD19_POSITIVE,
+    NORMAL_CELL,
     T_CELL,
     T_CELL_IN_SYNAPSE,
 )
@@ -23,8 +24,10 @@ ORANGE = (1.0, 0.50, 0.0)
 GREEN = (0.20, 0.63, 0.17)
 RED = (0.85, 0.0, 0.0)
 HAZE = (0.12, 0.47, 0.71)
+GREY = (0.80, 0.80, 0.80)
 LEGEND = ((PURPLE, "CD19+ blast (darker: more CD19)"), (ORANGE, "CD19- blast"),
-          (GREEN, "T cell"), (RED, "T cell in synapse"), ((0.6, 0.78, 0.9), "drug molecules"))
+          (GREEN, "T cell"), (RED, "T cell in synapse"), (GREY, "normal marrow cell"),
+          ((0.6, 0.78, 0.9), "drug held by a cell (haze)"))
 
 
 def snapshot_image(snap: dict[str, np.ndarray]) -> np.ndarray:
@@ -41,6 +44,7 @@ def snapshot_image(snap: dict[str, np.ndarray]) -> np.ndarray:
     img[code == BLAST_CD19_NEGATIVE] = ORANGE
     img[code == T_CELL] = GREEN
     img[code == T_CELL_IN_SYNAPSE] = RED
+    img[code == NORMAL_CELL] = GREY
     return img
 
 
@@ -85,7 +89,7 @@ def snapshots(taken: list[tuple[float, dict[str, np.ndarray]]], scenario: Scenar
     width_um = scenario.grid.width * scenario.grid.voxel_um
     fig.suptitle(f"{scenario.name}: a {width_um / 1000:g} mm patch of marrow, one cell per "
                  f"{scenario.grid.voxel_um:g} um voxel", fontsize=10)
-    _legend(fig, ncol=5)
+    _legend(fig, ncol=6)
     return save(fig, path, formats)
 
 

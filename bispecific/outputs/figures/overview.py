@@ -40,7 +40,7 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
     ax.semilogy(d, ts["blasts"].clip(lower=0.5), color="black", lw=2, label="all blasts")
     ax.semilogy(d, np.clip(positive, 0.5, None), color=CD19_POS, lw=1.3, label="CD19+")
     ax.semilogy(d, np.clip(negative, 0.5, None), color=CD19_NEG, lw=1.3, label="CD19-")
-    draw_cr_line(ax, cr_blast_count(ts, scenario), d[-1])
+    draw_cr_line(ax, cr_blast_count(ts), d[-1])
     ax.set_ylabel("blasts in patch\n(log scale)")
     ax.set_ylim(bottom=0.5)
     ax.legend(loc="lower left", fontsize=8)

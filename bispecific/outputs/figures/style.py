@@ -14,7 +14,6 @@ from ...pharmacology.dosing import total_rate_steps
 from ...readouts.crs import GRADE_BANDS_PG_PER_ML
 from ...readouts.response import CR_BLAST_PERCENT
 from ...scenario import Scenario
-from ...simulation.summary import normal_marrow_cells
 
 CD19_POS = "#6a3d9a"
 CD19_NEG = "#ff7f00"
@@ -67,9 +66,10 @@ def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG,
     return bolus_ax
 
 
-def cr_blast_count(ts: pd.DataFrame, scenario: Scenario) -> float:
-    """Blasts in the patch at which marrow blasts are at the CR threshold (end-of-run cells)."""
-    others = normal_marrow_cells(scenario) + float(ts["t_cells"].iloc[-1])
+def cr_blast_count(ts: pd.DataFrame) -> float:
+    """Blasts in the patch at which marrow blasts are at the CR threshold, against the T
+    cells and normal cells at the end of the run."""
+    others = float(ts["normal_cells"].iloc[-1]) + float(ts["t_cells"].iloc[-1])
     f = CR_BLAST_PERCENT / 100.0
     return f / (1.0 - f) * others
 

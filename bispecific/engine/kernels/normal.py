@@ -1,0 +1,46 @@
+"""Normal marrow cells: turnover, and production into free space (docs/model.md s.6)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import rng
+from ..state import EMPTY, NORMAL, NORMAL_BIRTHS, NORMAL_DEATHS
+from . import constants as k
+
+_S32 = np.uint64(32)
+
+
+@njit(cache=True)
+def normal_turnover(key, c, occ_kind, occ_idx, n_normal, c_voxel, c_alive, counters) -> None:
+    """Each normal cell alive leaves the marrow (matures out or dies) with its per-step
+    probability."""
+    p = c[k.P_NORMAL_TURNOVER]
+    for i in range(n_normal):
+        if c_alive[i] == 1 and rng.uniform(key, i, rng.N_TURNOVER) < p:
+            c_alive[i] = 0
+            v = c_voxel[i]
+            occ_kind[v] = EMPTY
+            occ_idx[v] = -1
+            counters[NORMAL_DEATHS] += 1
+
+
+@njit(cache=True)
+def normal_production(key, mean_attempts, voxels, occ_kind, occ_idx, n_normal, c_voxel,
+                      c_alive, counters) -> int:
+    """Poisson(mean_attempts) new cells at uniformly random voxels, made where the voxel is
+    empty; returns the new slot count."""
+    attempts = rng.poisson(key, 0, rng.NORMAL_PRODUCTION, mean_attempts)
+    n_slots = n_normal
+    for j in range(attempts):
+        bits = rng.draw_bits(key, j, rng.NORMAL_VOXEL)
+        v = int(((bits >> _S32) * np.uint64(voxels)) >> _S32)
+        if occ_kind[v] == EMPTY and n_slots < c_voxel.shape[0]:
+            c_voxel[n_slots] = v
+            c_alive[n_slots] = 1
+            occ_kind[v] = NORMAL
+            occ_idx[v] = n_slots
+            n_slots += 1
+            counters[NORMAL_BIRTHS] += 1
+    return n_slots
