@@ -108,3 +108,30 @@ def test_geometric_waiting_time_matches_a_per_step_chance(p):
     assert w.min() >= 1
     assert abs(w.mean() * p - 1.0) < 0.02  # mean 1/p
     assert abs((w == 1).mean() - p) < 0.005  # P(release on the first step) = p
+
+
+@pytest.mark.parametrize("p", [2e-5, 0.004, 0.3])
+def test_binding_from_the_pool_is_binomial_per_cell(p):
+    """Both ways of drawing bindings (geometric gaps through all receptors for a small
+    chance, a binomial per cell above 1%) give each cell Binomial(free receptors, p)."""
+    from bispecific.engine.kernels.molecules import binding_counts
+
+    n_blasts, copies = 4000, 500
+    alive = np.ones(n_blasts, np.uint8)
+    cd19 = np.full(n_blasts, float(copies))
+    bound = np.zeros(n_blasts, np.int32)
+    bound[::2] = 100  # half the cells have 400 free receptors, half 500
+    constants = np.zeros(40)
+    counts = []
+    for step in range(25):
+        out = np.zeros(n_blasts, np.int64)
+        binding_counts(np.uint64(rng.step_key(7, step)), constants, 10**12, p, 0.0, n_blasts,
+                       alive, cd19, bound, 0, np.zeros(0, np.uint8), np.zeros(0, np.int32),
+                       out)
+        counts.append(out)
+    counts = np.array(counts)
+    for free, cells in ((400, counts[:, ::2]), (500, counts[:, 1::2])):
+        mean, var = free * p, free * p * (1 - p)
+        assert abs(cells.mean() - mean) < 5 * math.sqrt(var / cells.size)
+        # The sample variance's own sampling error: (mu4 - var^2) / n, ~(var + 2 var^2) / n.
+        assert abs(cells.var() - var) < 5 * math.sqrt((var + 2 * var**2) / cells.size)

@@ -231,6 +231,52 @@ def apply_events(n_molecules, events, chunk_stats, b_bound, b_trimers, t_bound, 
     return unbound, cleared
 
 
+# Below this per-receptor chance, binding walks geometric gaps through the receptors of all
+# cells (a cost per bound molecule); above it, each cell draws its own binomial.
+SKIP_BELOW = 0.01
+
+
+@njit(cache=True)
+def _bind_population(key, purpose, p_bind, offset, n_cells, alive, receptors, bound, per_cell,
+                     new_bindings, left):
+    """Molecules each of `n_cells` cells binds, into new_bindings[offset + i]; returns the
+    total. Every free receptor is an independent trial with chance `p_bind`: for a small
+    chance, successes are found by geometric gaps through the cells' receptors laid end to
+    end (the j-th gap keyed by j), which is the same distribution as one binomial per cell
+    and costs nothing for a cell that binds nothing."""
+    total = 0
+    if p_bind <= 0.0 or left <= 0:
+        for i in range(n_cells):
+            new_bindings[offset + i] = 0
+        return 0
+    skip = p_bind < SKIP_BELOW
+    log_miss = math.log1p(-p_bind)
+    j = 0
+    next_hit = 0
+    if skip:
+        next_hit = int(math.log(rng.uniform(key, 0, purpose)) / log_miss)
+        j = 1
+    position = 0  # receptors passed so far
+    for i in range(n_cells):
+        got = 0
+        copies = per_cell if per_cell > 0.0 else receptors[i]
+        free = int(math.floor(copies)) - bound[i]
+        if alive[i] == 1 and free > 0 and left > 0:
+            if skip:
+                while next_hit < position + free:
+                    got += 1
+                    next_hit += 1 + int(math.log(rng.uniform(key, j, purpose)) / log_miss)
+                    j += 1
+                position += free
+            else:
+                got = rng.binomial(key, i, purpose, free, p_bind)
+            got = min(got, left)
+        new_bindings[offset + i] = got
+        left -= got
+        total += got
+    return total
+
+
 @njit(cache=True)
 def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts, b_alive,
                    b_cd19, b_bound, n_tcells, t_alive, t_bound, new_bindings) -> int:
@@ -238,28 +284,14 @@ def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts,
     `new_bindings` (blasts, then T cells, by slot); returns their total.
 
     Each of a cell's R free receptors is bound at the end of the step with its per-step
-    probability: Binomial(R, p). Cells are served in slot order, and the later ones get
-    what is left if the pool runs dry.
+    probability, Binomial(R, p) in all. Cells are served in slot order, and the later ones
+    get what is left if the pool runs dry.
     """
-    cd3 = c[k.CD3_COPIES]
-    left = free_molecules
-    total = 0
-    for b in range(n_blasts):
-        got = 0
-        free = int(math.floor(b_cd19[b])) - b_bound[b]
-        if b_alive[b] == 1 and free > 0 and left > 0:
-            got = min(rng.binomial(key, b, rng.M_BIND, free, p_bind_blast), left)
-        new_bindings[b] = got
-        left -= got
-        total += got
-    for t in range(n_tcells):
-        got = 0
-        free = int(math.floor(cd3)) - t_bound[t]
-        if t_alive[t] == 1 and free > 0 and left > 0:
-            got = min(rng.binomial(key, t, rng.M_BIND_T, free, p_bind_tcell), left)
-        new_bindings[n_blasts + t] = got
-        left -= got
-        total += got
+    total = _bind_population(key, rng.M_BIND, p_bind_blast, 0, n_blasts, b_alive, b_cd19,
+                             b_bound, 0.0, new_bindings, free_molecules)
+    total += _bind_population(key, rng.M_BIND_T, p_bind_tcell, n_blasts, n_tcells, t_alive,
+                              b_cd19, t_bound, c[k.CD3_COPIES], new_bindings,
+                              free_molecules - total)
     return total
 
 
