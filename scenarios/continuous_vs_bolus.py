@@ -32,7 +32,8 @@ def main() -> None:
         result = run_scenario(scenario)
         s = result.summary
         print(f"{name}: log10 blast reduction {s['blast_log10_reduction']:.2f}, "
-              f"peak IL-6 {s['peak_il6_pg_per_ml']:.0f} pg/mL, CRS risk {s['crs_risk']:.2f}")
+              f"peak IL-6 {s['peak_il6_pg_per_ml']:.0f} pg/mL, "
+              f"P(CRS grade >= 2) {s['p_crs_grade2_or_more']:.2f}")
         days = result.timeseries["time_h"] / 24.0
         burden.semilogy(days, result.timeseries["blasts"].clip(lower=0.5), label=name)
         drug.plot(days, result.timeseries["drug_plasma_pg_per_ml"], lw=1)

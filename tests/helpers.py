@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bispecific.engine.model import BispecificModel
 from bispecific.engine.parameters import ModelParameters
+
+ROOT = Path(__file__).parent.parent
 
 
 def small_model(

@@ -141,7 +141,8 @@ def test_compare_writes_a_table_and_a_figure(tmp_path):
     assert r.returncode == 0, r.stderr
     table = pd.read_csv(tmp_path / "comparison.csv")
     assert list(table["scenario"]) == ["continuous_4wk", "bolus_daily"]
-    for column in ("final_blasts", "peak_il6_pg_per_ml", "crs_risk", "complete_response"):
+    for column in ("final_blasts", "peak_il6_pg_per_ml", "p_crs_grade2_or_more",
+                   "p_complete_response"):
         assert column in table
     # Boluses peak far above the infusion's plasma level (science.md V6).
     assert table["peak_drug_plasma_pg_per_ml"].iloc[1] > 5 * table[

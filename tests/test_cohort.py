@@ -78,8 +78,9 @@ def test_outputs_and_virtual_twins(reference_run):
     assert results["initial_blasts"].nunique() == 3
     arms = pd.read_csv(reference_run / "arms.csv")
     for column in ("arm", "patients", "cr_rate", "cr_rate_low", "cr_rate_high",
-                   "median_log10_reduction", "crs_any_rate", "crs_any_rate_low",
-                   "crs_grade3_rate", "crs_grade3_rate_high", "median_peak_il6_pg_per_ml"):
+                   "median_log10_reduction", "crs_grade1_rate", "crs_grade1_rate_low",
+                   "crs_grade3_rate", "crs_grade3_rate_high", "mrd_negative_rate",
+                   "median_peak_il6_pg_per_ml"):
         assert column in arms
     assert (arms["cr_rate_low"] <= arms["cr_rate"]).all()
     assert (arms["cr_rate"] <= arms["cr_rate_high"]).all()

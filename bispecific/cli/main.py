@@ -161,11 +161,13 @@ def _run_one(scenario: Scenario, quiet: bool, **kwargs):
 
 
 def _one_line(s: dict) -> str:
+    depth = ">=" if s["blast_log10_reduction_censored"] else ""
     return (f"{s['scenario']}: blasts {s['initial_blasts']} -> {s['final_blasts']} "
-            f"(log10 reduction {s['blast_log10_reduction']:.2f}, CR "
-            f"{'yes' if s['complete_response'] else 'no'}), peak IL-6 "
-            f"{s['peak_il6_pg_per_ml']:.0f} pg/mL, CRS grade {s['crs_grade_max']}, "
-            f"risk {s['crs_risk']:.2f}; {s['wall_time_s']:.1f} s")
+            f"(log10 reduction {depth}{s['blast_log10_reduction']:.2f}, P(CR) "
+            f"{s['p_complete_response']:.2f}, P(MRD < 1e-4) {s['p_mrd_negative']:.2f}); "
+            f"peak IL-6 {s['peak_il6_pg_per_ml']:.0f} pg/mL, P(CRS >= 1/2/3) "
+            f"{s['p_crs_grade1_or_more']:.2f}/{s['p_crs_grade2_or_more']:.2f}/"
+            f"{s['p_crs_grade3_or_more']:.2f}; {s['wall_time_s']:.1f} s")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -243,9 +245,10 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
         arms = pd.read_csv(paths["arms"])
         for _, a in arms.iterrows():
             print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
-                  f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), CRS any "
-                  f"{a['crs_any_rate']:.0%}, grade >= 3 {a['crs_grade3_rate']:.0%}, median "
-                  f"peak IL-6 {a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
+                  f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), MRD < 1e-4 "
+                  f"{a['mrd_negative_rate']:.0%}, CRS any {a['crs_grade1_rate']:.0%}, "
+                  f"grade >= 3 {a['crs_grade3_rate']:.1%}, median peak IL-6 "
+                  f"{a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
         failed = len(pd.read_csv(paths["failures"]))
         if failed:
             print(f"{failed} runs failed: see {paths['failures']}")

@@ -223,6 +223,17 @@ class BispecificModel(mesa.Model):
         """Cytokine release of the last step, in synapse-minutes (docs/model.md s.5)."""
         return float(self.state.stimulation[0])
 
+    @property
+    def step_expected_synapses(self) -> float:
+        """Synapses the last step's contacts were expected to form, each weighted by its T
+        cell's (1 - desensitisation): the input of the expected release (s.9)."""
+        return float(self.state.stimulation[2])
+
+    @property
+    def step_lethal_chances(self) -> tuple[float, int]:
+        """The last step's lethal-hit decisions: their chances summed, and their number."""
+        return float(self.state.stimulation[3]), int(self.state.stimulation[4])
+
     def counter(self, name: str) -> int:
         return int(self.state.counters[COUNTER_NAMES.index(name)])
 

@@ -127,7 +127,8 @@ class PatchState:
     n_live_molecules: int
     free_molecules: int
     counters: np.ndarray  # int64 [N_COUNTERS], cumulative
-    stimulation: np.ndarray  # float64 [2]: this step's, and cumulative, release (synapse-min)
+    stimulation: np.ndarray  # float64 [5]: release this step, its total, and its expectation's
+    #   inputs (kernels/tcells.py)
     events: np.ndarray  # int64 [molecule capacity]: count changes of a step, by chunk
     chunk_stats: np.ndarray  # int64 [chunks, 6]: events, unbound, exits... (kernels/molecules)
     new_bindings: np.ndarray  # int64 [cells]: molecules each cell binds from the pool
@@ -304,7 +305,7 @@ def new_patch_state(
         n_live_molecules=0,
         free_molecules=0,
         counters=np.zeros(N_COUNTERS, np.int64),
-        stimulation=np.zeros(2),
+        stimulation=np.zeros(5),
         events=np.zeros(cap_m, np.int64),
         chunk_stats=np.zeros((N_CHUNKS, 6), np.int64),
         new_bindings=np.zeros(cap_b + cap_t, np.int64),

@@ -119,13 +119,15 @@ class DosingSchedule:
             s.rate_ug_per_h * max(0.0, min(s.end_h, t1) - max(s.start_h, t0)) for s in segments)
         return infused + sum(e.dose_ug for e in boluses if t0 <= e.time_h < t1)
 
-    def start_times_h(self, run_days: float, bsa_m2: float) -> list[float]:
-        """Times at which drug input starts or rises (first dose, step-ups, boluses)."""
+    def start_times_h(self, run_days: float, bsa_m2: float,
+                      step_ups: bool = True) -> list[float]:
+        """Times at which drug input starts (first dose, each cycle, boluses) and, with
+        `step_ups`, rises."""
         segments, boluses = self.expand(run_days, bsa_m2)
         times = {e.time_h for e in boluses}
         previous = 0.0
         for t, rate in total_rate_steps(segments):
-            if rate > previous + 1e-12:
+            if rate > previous + 1e-12 and (step_ups or previous <= 1e-12):
                 times.add(t)
             previous = rate
         return sorted(times)

@@ -1,12 +1,15 @@
 """Plasma cytokines driven by the patch's T-cell synapses (docs/model.md s.9).
 
+The input is the patch's expected release given its contacts (`release.ExpectedRelease`), so
+one patch's few synapses do not put their sampling noise into a patient's IL-6.
+
 Chain: T cells in synapse release IFN-g and TNF for as long as the synapse lasts (a failed,
 prolonged synapse releases ~5x a killing one), less as they desensitise (the kernel sums
 this per step as "stimulation", in synapse-minutes). The patch samples the patient's
 marrow: its release is scaled up by the ratio of the patient's marrow cells to the patch's.
 IFN-g and TNF in plasma drive IL-6 production by monocytes and macrophages, the
 amplification step (Leclercq-Cohen 2023). Each cytokine clears first-order with its
-half-life. Dexamethasone premedication damps release.
+half-life. Dexamethasone premedication damps release, once, at its source.
 
 Each step solves the linear ODEs exactly for inputs held constant over the step:
     dX/dt = k_X (X_baseline - X) + input_X(t)
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import units
-from .crs import crs_grade
+from .release import ExpectedRelease
 
 if TYPE_CHECKING:
     from ..engine.model import BispecificModel
@@ -28,11 +31,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CytokineParameters:
-    """Plasma cytokine kinetics and the patch-to-patient scaling. Sources: science.md s.3."""
+    """Plasma cytokine kinetics and the patch-to-patient scaling (docs/model.md s.9)."""
 
-    # IFN-g released per minute of killing synapse by an undesensitised T cell. Calibrated:
-    # a flat 60 ug/m^2/day start gives a day-0 IL-6 peak near the observed median of
-    # ~500 pg/mL (V8); docs/model.md s.9 shows the calibration.
+    # IFN-g released per minute of synapse by an undesensitised T cell, lumped. Calibrated to
+    # the IL-6 of V8/V9 (docs/calibration.md).
     ifng_fg_per_synapse_min: float = 0.0032
     tnf_per_ifng: float = 0.5  # TNF released per IFN-g, by mass (assumption)
     ifng_half_life_min: float = 30.0  # plasma IFN-g (U)
@@ -84,23 +86,29 @@ class CytokineReadout:
         weight_kg: float,
         params: CytokineParameters | None = None,
         premedication_h: Sequence[float] = (),
+        release: ExpectedRelease | None = None,
         on_il6: Callable[[float, float, float], None] | None = None,
     ) -> None:
         """
         Args:
-            scale: patient marrow cells per patch marrow cell (`patient_scale`).
+            scale: patient marrow cells per patch marrow cell (`patient_scale`), divided by
+                the blast enrichment factor of a blast-poor marrow (docs/model.md s.11).
             weight_kg: body weight, for the plasma volume.
             params: cytokine parameters.
             premedication_h: times of dexamethasone doses, in hours from the start.
+            release: the expected release (s.9.1); None drives cytokines with the patch's
+                realized release instead.
             on_il6: called as on_il6(time_h, il6_pg_per_ml, dt_h) after every step.
         """
         self.p = params or CytokineParameters()
         self.scale = scale
         self.plasma_ml = self.p.plasma_l_per_kg * weight_kg * 1000.0
         self.premedication_h = sorted(premedication_h)
+        self.release = release
         self.ifng = self.p.ifng_baseline_pg_per_ml
         self.tnf = self.p.tnf_baseline_pg_per_ml
         self.il6 = self.p.il6_baseline_pg_per_ml
+        self.last_release = 0.0
         self.on_il6 = on_il6
         ln2 = math.log(2.0)
         self._k_ifng = ln2 / self.p.ifng_half_life_min
@@ -114,14 +122,20 @@ class CytokineReadout:
         p = self.p
         dt = model.dt_minutes
         t_h = model.time_h
+        if self.release is None:
+            self.last_release = model.step_stimulation
+        else:
+            chances, decisions = model.step_lethal_chances
+            self.last_release = self.release.update(model.step_expected_synapses, chances,
+                                                    decisions)
+        # Dexamethasone removes part of the release at its source, once.
         damping = dexamethasone_damping(t_h - dt / 120.0, self.premedication_h, p)
         # IFN-g released this step, spread over plasma, as a rate in pg/mL/min.
-        ifng_pg = model.step_stimulation * p.ifng_fg_per_synapse_min * 1e-3 * self.scale
+        ifng_pg = self.last_release * p.ifng_fg_per_synapse_min * 1e-3 * self.scale
         ifng_in = ifng_pg * (1.0 - damping) / self.plasma_ml / dt
         # IL-6 production follows IFN-g + TNF above baseline (values at the step's start).
         drive = (self.ifng - p.ifng_baseline_pg_per_ml) + (self.tnf - p.tnf_baseline_pg_per_ml)
-        il6_steady = p.il6_baseline_pg_per_ml + p.il6_per_ifng_tnf * max(drive, 0.0) * (
-            1.0 - damping)
+        il6_steady = p.il6_baseline_pg_per_ml + p.il6_per_ifng_tnf * max(drive, 0.0)
         self.ifng = _relax(self.ifng, p.ifng_baseline_pg_per_ml + ifng_in / self._k_ifng,
                            self._k_ifng, dt)
         self.tnf = _relax(self.tnf, p.tnf_baseline_pg_per_ml
@@ -135,5 +149,4 @@ class CytokineReadout:
             "il6_pg_per_ml": lambda _m: self.il6,
             "ifng_pg_per_ml": lambda _m: self.ifng,
             "tnf_pg_per_ml": lambda _m: self.tnf,
-            "crs_grade": lambda _m: crs_grade(self.il6),
         }

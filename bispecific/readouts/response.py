@@ -1,27 +1,129 @@
-"""Tumour response: marrow blast percentage, complete response and depth of response.
+"""Tumour response as the trials count it (docs/model.md s.11): complete response by marrow
+blasts below 5% at the end-of-cycle assessments, its depth, and MRD below 10^-4.
 
-Complete response (CR) follows the clinical definition, marrow blasts below 5% of nucleated
-marrow cells, counted among the patch's blasts, T cells and normal marrow cells.
+The patch is a sample of the marrow, so each readout is a probability given the patch's
+counts (Jeffreys posteriors), and a cohort's rate is the mean of its patients' probabilities.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import stats
+
+if TYPE_CHECKING:
+    from ..engine.model import BispecificModel
 
 CR_BLAST_PERCENT = 5.0  # marrow blasts < 5% (clinical CR threshold)
+MRD_THRESHOLD = 1e-4  # complete MRD response: below 10^-4 ([Gokbuget2018])
 
 
-def marrow_blast_percent(blasts: Any, t_cells: Any, normal_cells: float) -> Any:
+def marrow_blast_percent(blasts: Any, t_cells: Any, normal_cells: Any) -> Any:
     """Blasts as a percentage of nucleated marrow cells (blasts + T cells + normal cells)."""
-    total = np.asarray(blasts) + np.asarray(t_cells) + normal_cells
+    total = np.asarray(blasts) + np.asarray(t_cells) + np.asarray(normal_cells)
     return 100.0 * np.asarray(blasts) / np.maximum(total, 1.0)
 
 
-def log10_reduction(initial: int, final: int) -> float:
-    """log10(initial / final); a patch cleared to zero counts as one blast left."""
-    if initial <= 0:
+def probability_below(blasts: float, cells: float, fraction: float) -> float:
+    """P(the marrow's blast fraction < `fraction`) given `blasts` of `cells` in the patch:
+    the Jeffreys posterior Beta(k + 1/2, n - k + 1/2)."""
+    if cells <= 0:
         return 0.0
-    return math.log10(initial / max(final, 1))
+    k = min(max(blasts, 0.0), cells)
+    return float(stats.beta.cdf(min(fraction, 1.0), k + 0.5, cells - k + 0.5))
+
+
+def probability_mrd_negative(blasts: float, baseline_blasts: float, baseline_fraction: float,
+                             threshold: float = MRD_THRESHOLD) -> float:
+    """P(marrow blasts < threshold): the level is baseline_fraction x s, with the surviving
+    fraction s ~ Gamma(k + 1/2, k0) given k of k0 baseline blasts in the patch."""
+    if baseline_blasts <= 0 or baseline_fraction <= 0:
+        return 1.0
+    limit = threshold / baseline_fraction * baseline_blasts
+    return float(stats.gamma.cdf(limit, max(blasts, 0.0) + 0.5))
+
+
+def log10_reduction(initial: float, final: float) -> tuple[float, bool]:
+    """log10(initial / final), and whether it is censored at the patch's detection limit
+    (no blast left: the reduction is at least log10(initial))."""
+    if initial <= 0:
+        return 0.0, False
+    if final < 0.5:
+        return math.log10(initial), True
+    return math.log10(initial / final), False
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The marrow at an assessment: blasts (CD19+ counted, CD19- expected) and all cells."""
+
+    time_h: float
+    blasts: float
+    cells: float
+
+
+class AssessmentRecorder:
+    """Counts the marrow at the assessment times (hours); time 0 is the baseline."""
+
+    def __init__(self, times_h: Sequence[float], escape) -> None:
+        self.times_h = sorted({0.0, *(float(t) for t in times_h)})
+        self.escape = escape
+        self.taken: list[Assessment] = []
+        self._next = 0
+
+    def start(self, model: BispecificModel) -> None:
+        self._take_due(model)
+
+    def update(self, model: BispecificModel) -> None:
+        self._take_due(model)
+
+    def _take_due(self, model: BispecificModel) -> None:
+        eps = model.dt_minutes / 120.0
+        while self._next < len(self.times_h) and model.time_h + eps >= self.times_h[self._next]:
+            s = model.state
+            negative = s.blasts_cd19_negative()
+            blasts = s.blasts_alive() - negative + self.escape.expected
+            cells = blasts + s.tcells_alive() + s.normal_alive()
+            self.taken.append(Assessment(model.time_h, blasts, cells))
+            self._next += 1
+
+    def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
+        return {}
+
+
+def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
+                     enrichment: float) -> dict[str, Any]:
+    """Best response over the assessments after baseline (docs/model.md s.11).
+
+    Args:
+        taken: baseline first, then the end-of-cycle and end-of-run assessments.
+        baseline_fraction: the patient's marrow blast fraction (before any enrichment).
+        enrichment: how many times the patch's blast share exceeds the patient's.
+    """
+    base, later = taken[0], list(taken[1:]) or [taken[0]]
+
+    def marrow_percent(a: Assessment) -> float:
+        return 100.0 * a.blasts / max(a.cells, 1.0) / enrichment
+
+    p_cr = [probability_below(a.blasts, a.cells, CR_BLAST_PERCENT / 100.0 * enrichment)
+            for a in later]
+    p_mrd = [probability_mrd_negative(a.blasts, base.blasts, baseline_fraction) for a in later]
+    best = max(range(len(later)), key=lambda i: (p_cr[i], p_mrd[i], -later[i].blasts))
+    reduction, censored = log10_reduction(base.blasts, later[best].blasts)
+    return {
+        "assessment_days": [round(a.time_h / 24.0, 4) for a in later],
+        "marrow_blast_percent_at_assessments": [marrow_percent(a) for a in later],
+        "best_marrow_blast_percent": marrow_percent(later[best]),
+        "p_complete_response": max(p_cr),
+        "complete_response": max(p_cr) >= 0.5,
+        "blast_log10_reduction": reduction,
+        "blast_log10_reduction_censored": censored,
+        "p_mrd_negative": max(p_mrd),
+        "mrd_level_estimate": baseline_fraction * later[best].blasts / max(base.blasts, 1e-12),
+        "mrd_detection_limit": baseline_fraction / max(base.blasts, 1e-12),
+        "blast_enrichment": enrichment,
+    }

@@ -14,8 +14,10 @@ Tables and keys (units in the names; days count from 0 at the start of treatment
 - `[pharmacokinetics]` clearance_l_per_h, volume_l, reference_bsa_m2,
   bsa_exponent_on_clearance
 - `[parameters]` any field of `ModelParameters`, by name
-- `[premedication]` dexamethasone (true/false): before the first dose and each step-up
+- `[premedication]` dexamethasone (true/false); before = "each_step_up" (the first dose,
+  each cycle, step-up and bolus; r/r label) or "each_cycle" (first dose of each cycle)
 - `[cytokines]` any field of `CytokineParameters`, by name
+- `[crs]` any field of `CrsParameters`, by name (the CRS readout's thresholds)
 
 Everything outside `[scenario]` and `[[dose]]` has a default (`DEFAULTS` below). Any error
 raises `ScenarioError` with one line naming the file, the key, the value and what is allowed.
@@ -33,6 +35,7 @@ import tomli_w
 from ..engine.parameters import ModelParameters, ParameterError
 from ..pharmacology.dosing import DosingSchedule
 from ..pharmacology.pk import PKParameters
+from ..readouts.crs import CrsParameters
 from ..readouts.cytokines import CytokineParameters
 from .doses import parse_schedule
 from .validation import Failer, Key, ScenarioError, check_keys, number
@@ -64,16 +67,26 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "dt_minutes": Key(float, 1.0, 0.05, 10.0),
         "record_every_minutes": Key(float, 60.0, 0.05, 10080.0),
         "parallel": Key(bool, False),
+        "minimum_patch_blasts": Key(int, 200, 0, 10**7,
+                                    doc="a blast-poor marrow is simulated enriched to this many "
+                                        "blasts (docs/model.md s.11); 0 turns it off"),
     },
     "pharmacokinetics": {
         f.name: Key(float, f.default, 0.0 if "exponent" in f.name else 1e-6, 1e4)
         for f in fields(PKParameters)
     },
     "premedication": {
-        "dexamethasone": Key(bool, False, doc="before the first dose and each step-up"),
+        "dexamethasone": Key(bool, False, doc="dexamethasone premedication"),
+        "before": Key(str, "each_step_up", choices=("each_step_up", "each_cycle"),
+                      doc="each_step_up: the first dose, each cycle, step-up and bolus (the "
+                          "r/r label); each_cycle: the first dose of each cycle (MRD label)"),
     },
     "cytokines": {
         f.name: Key(float, f.default, 0.0, 1e15) for f in fields(CytokineParameters)
+    },
+    "crs": {
+        f.name: Key(float, f.default, -10.0 if f.name.startswith("theta") else 1e-6, 1e4)
+        for f in fields(CrsParameters)
     },
 }
 
@@ -101,6 +114,7 @@ class Simulation:
     dt_minutes: float = 1.0
     record_every_minutes: float = 60.0
     parallel: bool = False
+    minimum_patch_blasts: int = 200
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,9 @@ class Scenario:
     pk: PKParameters = field(default_factory=PKParameters)
     parameters: ModelParameters = field(default_factory=ModelParameters)
     dexamethasone: bool = False
+    premedication_before: str = "each_step_up"
     cytokines: CytokineParameters = field(default_factory=CytokineParameters)
+    crs: CrsParameters = field(default_factory=CrsParameters)
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
@@ -149,8 +165,10 @@ class Scenario:
             "simulation": _not_none(self.simulation),
             "pharmacokinetics": _not_none(self.pk),
             "parameters": self.parameters.as_dict(),
-            "premedication": {"dexamethasone": self.dexamethasone},
+            "premedication": {"dexamethasone": self.dexamethasone,
+                              "before": self.premedication_before},
             "cytokines": _not_none(self.cytokines),
+            "crs": _not_none(self.crs),
             "dose": doses,
         }
         if self.schedule.interruptions:
@@ -220,7 +238,9 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
         pk=PKParameters(**tables["pharmacokinetics"]),
         parameters=parameters,
         dexamethasone=tables["premedication"]["dexamethasone"],
+        premedication_before=tables["premedication"]["before"],
         cytokines=CytokineParameters(**tables["cytokines"]),
+        crs=CrsParameters(**tables["crs"]),
     )
     _check_whole(scenario, fail)
     return scenario

@@ -26,11 +26,14 @@ class Key:
     hi: float = math.inf
     required: bool = False
     doc: str = ""
+    choices: tuple[str, ...] | None = None  # for strings: the values allowed
 
     def allowed(self) -> str:
         if self.kind is list:
             return "a list of tables"
         if self.kind is str:
+            if self.choices:
+                return "one of " + ", ".join(f'"{c}"' for c in self.choices)
             return "a string"
         if self.kind is bool:
             return "true or false"
@@ -87,7 +90,7 @@ def _check_value(value: Any, spec: Key, where: str, fail: Failer) -> Any:
             fail(f"{where} = {value!r}: expected a list of tables")
         return value
     if spec.kind is str:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or (spec.choices and value not in spec.choices):
             fail(bad)
         return value
     if spec.kind is bool:

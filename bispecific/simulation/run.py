@@ -12,10 +12,9 @@ import pandas as pd
 from .. import units
 from ..engine.model import BispecificModel
 from ..pharmacology.pk import PlasmaCurve
-from ..readouts.crs import CrsTracker
-from ..readouts.cytokines import CytokineReadout, patient_scale
 from ..readouts.snapshots import SnapshotRecorder
 from ..scenario import Scenario
+from .patient import PatientReadouts, patch_blast_fraction
 from .summary import summarise
 
 
@@ -24,46 +23,26 @@ def plasma_curve(scenario: Scenario) -> PlasmaCurve:
     return PlasmaCurve(scenario.schedule, scenario.days, scenario.patient.bsa_m2, scenario.pk)
 
 
-def premedication_times_h(scenario: Scenario) -> list[float]:
-    """Dexamethasone times: a lead time before the first dose and each step-up or bolus."""
-    if not scenario.dexamethasone:
-        return []
-    lead = scenario.cytokines.premedication_lead_h
-    return [t - lead for t in
-            scenario.schedule.start_times_h(scenario.days, scenario.patient.bsa_m2)]
-
-
-def cytokine_readout(scenario: Scenario, tracker: CrsTracker | None = None) -> CytokineReadout:
-    """Plasma cytokines for the scenario's patient, scaled from the patch."""
-    g = scenario.grid
-    patch_cells = round(g.width * g.height * scenario.parameters.marrow_cellularity)
-    return CytokineReadout(
-        scale=patient_scale(patch_cells, scenario.patient.weight_kg, scenario.cytokines),
-        weight_kg=scenario.patient.weight_kg,
-        params=scenario.cytokines,
-        premedication_h=premedication_times_h(scenario),
-        on_il6=tracker,
-    )
-
-
 def build_model(
-    scenario: Scenario, tracker: CrsTracker | None = None, extra_readouts: tuple = ()
+    scenario: Scenario, readouts: PatientReadouts | None = None, extra_readouts: tuple = ()
 ) -> BispecificModel:
-    """The Mesa model for a scenario, driven by its plasma curve, with its cytokines."""
+    """The Mesa model for a scenario, driven by its plasma curve, with its readouts."""
     p = scenario.patient
+    readouts = readouts or PatientReadouts.for_scenario(scenario)
+    blast_fraction, _ = patch_blast_fraction(scenario)
     return BispecificModel(
         width=scenario.grid.width,
         height=scenario.grid.height,
         voxel_um=scenario.grid.voxel_um,
         dt_minutes=scenario.simulation.dt_minutes,
-        marrow_blast_fraction=p.marrow_blast_fraction,
+        marrow_blast_fraction=blast_fraction,
         t_cell_fraction=p.t_cell_fraction,
         cd19_negative_fraction=p.cd19_negative_fraction,
         plasma_pg_per_ml=plasma_curve(scenario),
         parameters=scenario.parameters,
         record_every_minutes=scenario.simulation.record_every_minutes,
         parallel=scenario.simulation.parallel,
-        readouts=[cytokine_readout(scenario, tracker), *extra_readouts],
+        readouts=[*readouts.observers(), *extra_readouts],
         seed=scenario.seed,
     )
 
@@ -98,7 +77,7 @@ def run_scenario(
         frame_every_h: also capture animation frames at this interval (None: no frames).
     """
     start = time.perf_counter()
-    tracker = CrsTracker()
+    readouts = PatientReadouts.for_scenario(scenario)
     days = snapshot_days if snapshot_days is not None else default_snapshot_days(scenario.days)
     snaps = SnapshotRecorder([d * 24.0 for d in days if d <= scenario.days])
     frames = None
@@ -107,7 +86,7 @@ def run_scenario(
         frames = SnapshotRecorder(list(np.arange(0.0, scenario.days * 24.0 + 1e-9,
                                                  frame_every_h)))
         extra.append(frames)
-    model = build_model(scenario, tracker, tuple(extra))
+    model = build_model(scenario, readouts, tuple(extra))
     hours_per_record = model.record_every_minutes / units.MINUTES_PER_HOUR
     model.run_for(
         scenario.days,
@@ -115,6 +94,5 @@ def run_scenario(
     )
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     wall = time.perf_counter() - start
-    summary = summarise(scenario, model, timeseries, wall,
-                        extra={**tracker.summary(), "dexamethasone": scenario.dexamethasone})
+    summary = summarise(scenario, model, timeseries, wall, readouts)
     return RunResult(scenario, timeseries, summary, model, snaps, frames)

@@ -81,11 +81,17 @@ def tcell_step(
 ) -> int:
     """Advance every T cell alive at the start of the step; returns the new slot count.
 
-    `stimulation[0]` receives this step's cytokine release in synapse-minutes, weighted by
-    (1 - desensitisation); `stimulation[1]` accumulates it.
+    `stimulation` receives this step's cytokine release (docs/model.md s.9): [0] the
+    release, in synapse-minutes weighted by (1 - desensitisation), and [1] its running total;
+    [2] its expectation's new part, the synapses that contacts were expected to form this
+    step, each weighted by (1 - desensitisation); [3] the lethal-hit chances of this step's
+    decisions, summed, and [4] their number.
     """
     n_slots = n_tcells
     released = 0.0
+    expected_new = 0.0
+    lethal_chances = 0.0
+    decisions = 0
     dt = c[k.DT_MIN]
     for t in range(n_tcells):
         if t_alive[t] == 0:
@@ -100,6 +106,7 @@ def tcell_step(
             t_partner[t] = -1
         if state == CONTACT:
             p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_TRIMER] * t_trimers[t])
+            expected_new += p_syn * (1.0 - d)
             if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
                 state = LYTIC
                 t_timer_min[t] = c[k.KILL_TIME_MIN]
@@ -121,6 +128,8 @@ def tcell_step(
                     n = t_trimers[t]
                     p_kill = c[k.KILL_PROBABILITY] * (1.0 - e) * n / (
                         n + c[k.TRIMERS_FOR_HALF_KILL])
+                    lethal_chances += p_kill
+                    decisions += 1
                     if rng.uniform(key, t, rng.T_KILL) < p_kill:
                         b_alive[b] = 0
                         bv = b_voxel[b]
@@ -208,4 +217,7 @@ def tcell_step(
         t_desens[t] = d
     stimulation[0] = released
     stimulation[1] += released
+    stimulation[2] = expected_new
+    stimulation[3] = lethal_chances
+    stimulation[4] = decisions
     return n_slots

@@ -1,4 +1,4 @@
-"""The run at a glance: tumour burden, plasma drug, IL-6 and CRS, T cells, dosing."""
+"""The run at a glance: tumour burden, plasma drug, IL-6, CRS probabilities, T cells, dosing."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .style import (
     cr_blast_count,
     days_axis,
     draw_cr_line,
-    draw_il6_bands,
+    draw_crs_probabilities,
     draw_schedule,
     save,
 )
@@ -30,16 +30,19 @@ from .style import (
 def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
              formats: Sequence[str] = ("png",)) -> list[Path]:
     """The run at a glance: burden, drug, IL-6 and CRS, T cells, dosing."""
-    fig = Figure(figsize=(9, 10.5), layout="constrained")
-    axes = fig.subplots(5, 1, sharex=True,
-                        gridspec_kw={"height_ratios": [3, 1.6, 2, 1.6, 1]})
+    fig = Figure(figsize=(9, 12), layout="constrained")
+    axes = fig.subplots(6, 1, sharex=True,
+                        gridspec_kw={"height_ratios": [3, 1.4, 1.6, 1.6, 1.6, 1]})
     d = days_axis(ts)
     ax = axes[0]
     negative = ts["blasts_cd19_negative"].to_numpy()
     positive = ts["blasts"].to_numpy() - negative
     ax.semilogy(d, ts["blasts"].clip(lower=0.5), color="black", lw=2, label="all blasts")
     ax.semilogy(d, np.clip(positive, 0.5, None), color=CD19_POS, lw=1.3, label="CD19+")
-    ax.semilogy(d, np.clip(negative, 0.5, None), color=CD19_NEG, lw=1.3, label="CD19-")
+    ax.semilogy(d, np.clip(negative, 0.5, None), color=CD19_NEG, lw=0.8, alpha=0.6,
+                label="CD19- (cells on the grid)")
+    ax.semilogy(d, np.clip(ts["blasts_cd19_negative_expected"], 0.5, None), color=CD19_NEG,
+                lw=1.6, ls="--", label="CD19- (expected; counted for response)")
     draw_cr_line(ax, cr_blast_count(ts), d[-1])
     ax.set_ylabel("blasts in patch\n(log scale)")
     ax.set_ylim(bottom=0.5)
@@ -51,21 +54,26 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
     axes[1].set_ylim(bottom=0)
 
     _il6_panel(axes[2], d, ts)
-    _t_cell_panel(axes[3], d, ts)
+    draw_crs_probabilities(axes[3], d, ts)
+    axes[3].set_title("CRS: chance the patient is at each grade (expected, not a draw)",
+                      loc="left", fontsize=8)
+    _t_cell_panel(axes[4], d, ts)
 
-    draw_schedule(axes[4], scenario)
-    axes[4].set_xlabel("days from start of treatment")
-    axes[4].set_xlim(0, max(d[-1], 1e-9))
+    draw_schedule(axes[5], scenario)
+    axes[5].set_xlabel("days from start of treatment")
+    axes[5].set_xlim(0, max(d[-1], 1e-9))
     return save(fig, path, formats)
 
 
 def _il6_panel(ax: Axes, d: np.ndarray, ts: pd.DataFrame) -> None:
     il6 = ts["il6_pg_per_ml"].to_numpy()
     top = max(float(il6.max()) * 2.0, 100.0)
-    draw_il6_bands(ax, top)
-    ax.semilogy(d, il6, color=IL6, lw=1.5)
+    ax.semilogy(d, il6, color=IL6, lw=1.5, label="IL-6")
+    ax.semilogy(d, ts["crs_exposure_pg_per_ml"], color=IL6, lw=1.0, ls="--",
+                label="CRS exposure (IL-6 averaged over ~1 day)")
     ax.set_ylim(5.0, top)
     ax.set_ylabel("plasma IL-6\n(pg/mL, log)")
+    ax.legend(loc="upper right", fontsize=7)
 
 
 def _t_cell_panel(ax: Axes, d: np.ndarray, ts: pd.DataFrame) -> None:

@@ -11,7 +11,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ...pharmacology.dosing import total_rate_steps
-from ...readouts.crs import GRADE_BANDS_PG_PER_ML
 from ...readouts.response import CR_BLAST_PERCENT
 from ...scenario import Scenario
 
@@ -21,7 +20,7 @@ DRUG = "#1f78b4"
 IL6 = "#e31a1c"
 TCELLS = "#33a02c"
 ENGAGED = "#b2182b"  # T cells in a synapse, as on the grid pictures
-GRADE_COLOURS = ("#ffffff", "#fff7bc", "#fec44f", "#fc8d59", "#d7301f")
+CRS_COLOURS = ("#fec44f", "#fc8d59", "#d7301f", "#7f0000")  # grade >= 1, 2, 3, 4
 
 
 def save(fig: Figure, path: Path, formats: Sequence[str]) -> list[Path]:
@@ -68,7 +67,7 @@ def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG,
 
 def cr_blast_count(ts: pd.DataFrame) -> float:
     """Blasts in the patch at which marrow blasts are at the CR threshold, against the T
-    cells and normal cells at the end of the run."""
+    cells and normal cells at the end of the run (unenriched patches)."""
     others = float(ts["normal_cells"].iloc[-1]) + float(ts["t_cells"].iloc[-1])
     f = CR_BLAST_PERCENT / 100.0
     return f / (1.0 - f) * others
@@ -80,16 +79,16 @@ def draw_cr_line(ax: Axes, count: float, x_end: float) -> None:
             va="bottom", fontsize=8, color="grey")
 
 
-def draw_il6_bands(ax: Axes, top: float) -> None:
-    """The CRS grade bands of plasma IL-6 as shaded, labelled bands (readouts.crs)."""
-    bands = (1.0, *GRADE_BANDS_PG_PER_ML, max(top, GRADE_BANDS_PG_PER_ML[-1] * 2))
-    for grade in range(5):
-        if bands[grade] < top:
-            ax.axhspan(bands[grade], min(bands[grade + 1], top), color=GRADE_COLOURS[grade],
-                       alpha=0.6, lw=0)
-            ax.text(0.995, np.sqrt(bands[grade] * min(bands[grade + 1], top)),
-                    f"CRS grade {grade} band", transform=ax.get_yaxis_transform(),
-                    ha="right", va="center", fontsize=7, color="dimgrey")
+def draw_crs_probabilities(ax: Axes, d: np.ndarray, ts: pd.DataFrame) -> None:
+    """P(CRS grade >= k) and P(fever) over time (docs/model.md s.10): the chance that the
+    patient is at that grade then."""
+    ax.plot(d, ts["crs_p_fever"], color="grey", lw=1.2, ls=":", label="fever")
+    for k in (1, 2, 3):
+        ax.plot(d, ts[f"crs_p_grade{k}"], color=CRS_COLOURS[k - 1], lw=1.5,
+                label=f"CRS grade >= {k}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    ax.legend(loc="upper right", fontsize=7, ncol=4)
 
 
 def days_axis(ts: pd.DataFrame) -> np.ndarray:
