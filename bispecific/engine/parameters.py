@@ -119,18 +119,20 @@ class ModelParameters:
     activation_half_life_h: float = _p(
         24.0, "h", "assumption", 0.01, 1e5)
     exhaustion_per_synapse: float = _p(
-        0.03, "exhaustion units", "assumption (no CTL number found; docs/model.md s.5)",
-        0.0, 1.0)
+        0.025, "exhaustion units",
+        "calibrated: virtual MT103-211 CR/CRh 43% [Topp2015] (docs/calibration.md); no CTL "
+        "measurement found (docs/model.md s.5)", 0.0, 1.0)
     exhaustion_half_life_days: float = _p(
         7.0, "day", "assumption", 0.01, 1e4)
 
     # --- cytokine release by T cells (s.5, s.9) ---------------------------------------
     desensitisation_per_synapse_h: float = _p(
-        1.5, "/h of synapse time",
-        "calibrated to V8/V9 (first-dose peak, smaller step-up peaks); mechanism after "
-        "[Chen2019] / [Lefevre2024] (U)", 0.0, 100.0)
+        0.5, "/h of synapse time",
+        "calibrated to V8/V9 (first-dose peak, smaller step-up peaks; docs/calibration.md); "
+        "mechanism after [Chen2019] / [Lefevre2024] (U)", 0.0, 100.0)
     desensitisation_half_life_days: float = _p(
-        21.0, "day", "calibrated to V9 (step-up peaks at days 7 and 14 smaller than day 0)",
+        60.0, "day", "calibrated to V9 (later step-up peaks smaller than day 0); slow recovery "
+        "agrees with no cytokine release at the start of cycle 2 [Klinger2012] (R)",
         0.01, 1e4)
 
     def with_overrides(self, overrides: dict[str, Any]) -> ModelParameters:

@@ -34,11 +34,11 @@ class CrsParameters:
     susceptibility_sd_log10: float = 0.3
     # Thresholds on log10 exposure (pg/mL): calibrated to CRS and fever rates of the
     # calibration trials on the approved regimen with premedication (docs/calibration.md).
-    theta_fever: float = 1.55
-    theta_grade1: float = 1.95
-    theta_grade2: float = 2.10
-    theta_grade3: float = 2.35
-    theta_grade4: float = 2.55
+    theta_fever: float = 1.80
+    theta_grade1: float = 2.40
+    theta_grade2: float = 2.50  # no calibration number: halfway between grades 1 and 3
+    theta_grade3: float = 2.60
+    theta_grade4: float = 2.75
 
     def thresholds(self) -> tuple[float, float, float, float]:
         return (self.theta_grade1, self.theta_grade2, self.theta_grade3, self.theta_grade4)

@@ -35,7 +35,7 @@ class CytokineParameters:
 
     # IFN-g released per minute of synapse by an undesensitised T cell, lumped. Calibrated to
     # the IL-6 of V8/V9 (docs/calibration.md).
-    ifng_fg_per_synapse_min: float = 0.0032
+    ifng_fg_per_synapse_min: float = 0.00255
     tnf_per_ifng: float = 0.5  # TNF released per IFN-g, by mass (assumption)
     ifng_half_life_min: float = 30.0  # plasma IFN-g (U)
     tnf_half_life_min: float = 20.0  # plasma TNF (U)

@@ -1,0 +1,194 @@
+"""Regenerate docs/calibration.md: the model against the data it was calibrated on, and,
+kept apart, against the trials it was never fitted to.
+
+    python docs/calibrate.py                 # calibration tables (~15 min on 2 cores)
+    python docs/calibrate.py --validate      # and the validation cohorts (~45 min more)
+    python docs/calibrate.py --fit           # also solve the CRS thresholds (printed)
+
+Calibration (docs/model.md s.9-11): the IL-6 of lymphoma patients on a flat or stepped start
+(V8/V9, docs/data/); response and CRS in virtual versions of MT103-211 (adults) and
+MT103-205 (children). Validation only, never fitted: TOWER and BLAST (cohort_tower.toml,
+cohort_mrd.toml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bispecific import __version__  # noqa: E402
+from bispecific.cohorts.runner import run_cohort  # noqa: E402
+from bispecific.cohorts.spec import load_cohort  # noqa: E402
+from bispecific.cohorts.stats import mean_interval  # noqa: E402
+from bispecific.pharmacology.dosing import DosingSchedule, Infusion  # noqa: E402
+from bispecific.readouts.crs import CrsParameters  # noqa: E402
+from bispecific.scenario import load_scenario  # noqa: E402
+from bispecific.simulation.run import run_scenario  # noqa: E402
+
+DATA = ROOT / "docs" / "data"
+WINDOWS = [(0.0, 0.75), (0.75, 2.5), (7.0, 8.0), (14.0, 15.0)]
+IL6_ARMS = {
+    "flat 60": ([(0, 21, 60.0)], "il6_flat_60ug_m2_day.csv"),
+    "stepped 5-15-60": ([(0, 7, 5.0), (7, 14, 15.0), (14, 21, 60.0)],
+                        "il6_stepup_5_15_60ug_m2_day.csv"),
+}
+
+# (cohort file, readout column, published value, its 95% CI or None, source, what it is)
+CALIBRATION = [
+    ("cohort_mt103_211.toml", "p_complete_response", 0.43, (0.36, 0.50), "[Topp2015]",
+     "CR/CRh within 2 cycles, adults, 9 -> 28 ug/day + dexamethasone"),
+    ("cohort_mt103_211.toml", "p_crs_grade3_or_more", 0.03, None, "[Badar2020]",
+     "CRS grade >= 3, adults on the approved regimen (real-world, n = 239)"),
+    ("cohort_mt103_211.toml", "p_crs_grade1_or_more", 0.10, None, "assumption",
+     "CRS any grade, adults (between children's 8%, [Gore2014], and fever's share)"),
+    ("cohort_mt103_211.toml", "p_fever", 0.67, None, "[Topp2012]",
+     "pyrexia, adults on 5 -> 15 ug/m^2/day (MT103-206 final cohorts)"),
+    ("cohort_mt103_205.toml", "p_complete_response", 0.39, None, "[vonStackelberg2016]",
+     "CR within 2 cycles, children, 5 -> 15 ug/m^2/day"),
+    ("cohort_mt103_205.toml", "p_crs_grade3_or_more", 0.05, None, "[vonStackelberg2016]",
+     "CRS grade >= 3, children at the recommended dose (4% + 1%)"),
+    ("cohort_mt103_205.toml", "p_crs_grade4_or_more", 0.01, None, "[vonStackelberg2016]",
+     "CRS grade 4, children at the recommended dose"),
+]
+
+# Validation: never used to fit anything.
+VALIDATION = [
+    ("cohort_tower.toml", "approved_9_28", "p_complete_response", 0.44, (0.37, 0.50),
+     "[Kantarjian2017]", "CR/CRh/CRi within 12 weeks (TOWER)"),
+    ("cohort_tower.toml", "approved_9_28", "p_crs_grade1_or_more", 0.14, None,
+     "[Kantarjian2017]", "CRS any grade, cycle 1 (TOWER; label table)"),
+    ("cohort_tower.toml", "approved_9_28", "p_crs_grade3_or_more", 0.049, None,
+     "[Kantarjian2017]", "CRS grade >= 3, whole study (TOWER)"),
+    ("cohort_mrd.toml", "mrd_15_ug_m2", "p_mrd_negative", 0.78, (0.69, 0.85),
+     "[Gokbuget2018]", "complete MRD response after cycle 1 (BLAST)"),
+    ("cohort_mrd.toml", "mrd_15_ug_m2", "p_crs_grade1_or_more", 0.03, None,
+     "[Gokbuget2018]", "CRS any grade (BLAST)"),
+]
+
+
+def il6_table() -> list[tuple[str, str, str]]:
+    """Median IL-6 per window, model (data), for the flat and stepped NHL arms (V8, V9)."""
+    base = load_scenario(ROOT / "scenarios" / "flat_28.toml")
+    columns = []
+    for segments, data_file in IL6_ARMS.values():
+        schedule = DosingSchedule(infusions=tuple(
+            Infusion(a, b, rate_ug_per_m2_per_day=r) for a, b, r in segments))
+        ts = run_scenario(dataclasses.replace(base, schedule=schedule, days=15.0)).timeseries
+        rows = [(float(r["time_day"]), float(r["il6_pg_per_ml"]))
+                for r in csv.DictReader((DATA / data_file).open())]
+        cells = []
+        for lo, hi in WINDOWS:
+            window = ts[(ts["time_h"] >= lo * 24) & (ts["time_h"] < hi * 24)]
+            observed = [x for t, x in rows if lo <= t < hi]
+            data = f"{statistics.median(observed):.0f}" if observed else "n/a"
+            cells.append(f"{window['il6_pg_per_ml'].median():.0f} ({data})")
+        columns.append(cells)
+    return [(f"{lo:g}-{hi:g}", a, b) for (lo, hi), a, b in zip(WINDOWS, *columns, strict=True)]
+
+
+def run_cohort_results(file: str, patients: int | None, folder: Path) -> pd.DataFrame:
+    cohort = load_cohort(ROOT / "scenarios" / file)
+    if patients:
+        cohort = cohort.with_patients(patients)
+    run_cohort(cohort, folder / cohort.name, workers=2)
+    return pd.read_csv(folder / cohort.name / "results.csv")
+
+
+def fit_thresholds(exposures: dict[str, np.ndarray], crs: CrsParameters) -> dict[str, float]:
+    """Thresholds on log10 exposure whose mean probabilities meet the CRS targets above."""
+    sd = crs.susceptibility_sd_log10
+    fitted = {}
+    for name, column in (("theta_fever", "p_fever"), ("theta_grade1", "p_crs_grade1_or_more"),
+                         ("theta_grade3", "p_crs_grade3_or_more"),
+                         ("theta_grade4", "p_crs_grade4_or_more")):
+        targets = [(file, value) for file, col, value, *_ in CALIBRATION if col == column]
+
+        def gap(theta, targets=targets):
+            return sum(np.mean(stats.norm.cdf((np.log10(exposures[f]) - theta) / sd)) - v
+                       for f, v in targets)
+
+        fitted[name] = float(optimize.brentq(gap, -2.0, 8.0))
+    # Grade 2: no calibration number; halfway between grades 1 and 3 (assumption).
+    fitted["theta_grade2"] = (fitted["theta_grade1"] + fitted["theta_grade3"]) / 2.0
+    return fitted
+
+
+def rate_cell(values: np.ndarray) -> str:
+    rate, low, high = mean_interval(values)
+    return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--patients", type=int, help="patients per cohort (default: the files')")
+    ap.add_argument("--validate", action="store_true", help="also run the validation cohorts")
+    ap.add_argument("--fit", action="store_true", help="print CRS thresholds fitted to targets")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "calibration.md")
+    args = ap.parse_args()
+
+    lines = ["# Calibration and validation", "",
+             f"Generated by `python docs/calibrate.py{' --validate' if args.validate else ''}` "
+             f"with bispecific {__version__}. Sources are keyed to `docs/references.md`; the "
+             "model is described in `docs/model.md` (s.9-11).", "",
+             "## 1. Cytokines: IL-6 of lymphoma patients (V8, V9; calibration)", "",
+             "Median plasma IL-6 (pg/mL) per window, model (data): the default patient under 60 "
+             "ug/m^2/day flat or 5 -> 15 -> 60 ug/m^2/day stepped weekly. Fitted: the "
+             "desensitisation gain and recovery (shape) and `ifng_fg_per_synapse_min` (scale).",
+             "", "| days | flat 60 | stepped 5 -> 15 -> 60 |", "|---|---|---|"]
+    lines += [f"| {w} | {a} | {b} |" for w, a, b in il6_table()]
+    print("\n".join(lines[-6:]), flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        results = {f: run_cohort_results(f, args.patients, folder)
+                   for f in sorted({c[0] for c in CALIBRATION})}
+        lines += ["", "## 2. Response and CRS (calibration cohorts)", "",
+                  "Each cohort is a virtual version of a calibration trial (its file says how); "
+                  "rates are means of the patients' probabilities with 95% bootstrap intervals. "
+                  "Fitted: `exhaustion_per_synapse` (response) and the CRS thresholds.", "",
+                  "| cohort | readout | source | published | model |", "|---|---|---|---|---|"]
+        for file, column, value, ci, source, what in CALIBRATION:
+            published = f"{100 * value:.0f}%" + (f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})"
+                                                 if ci else "")
+            model = rate_cell(results[file][column].to_numpy())
+            lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | {published} | "
+                         f"{model} |")
+        print("\n".join(lines[-len(CALIBRATION) - 2:]), flush=True)
+        if args.fit:
+            exposures = {f: r["peak_crs_exposure_pg_per_ml"].to_numpy()
+                         for f, r in results.items()}
+            print("fitted CRS thresholds:", fit_thresholds(exposures, CrsParameters()))
+
+        if args.validate:
+            lines += ["", "## 3. Validation: trials the model was never fitted to", "",
+                      "| cohort | readout | source | published | model |",
+                      "|---|---|---|---|---|"]
+            for file in sorted({v[0] for v in VALIDATION}):
+                r = run_cohort_results(file, args.patients, folder)
+                for f, arm, column, value, ci, source, what in VALIDATION:
+                    if f != file:
+                        continue
+                    published = f"{100 * value:.0f}%" + (
+                        f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})" if ci else "")
+                    model = rate_cell(r[r["arm"] == arm][column].to_numpy())
+                    lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | "
+                                 f"{published} | {model} |")
+            print("\n".join(lines[-len(VALIDATION) - 2:]), flush=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
