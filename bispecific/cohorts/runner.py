@@ -144,9 +144,15 @@ class CohortRun:
 
 
 def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, Any]]]:
-    """Results as they finish, from `workers` local processes (spawned: Mesa's default)."""
+    """Results as they finish, from `workers` local processes (spawned: Mesa's default).
+    Each worker's patches use at most its share of the cores, so workers x threads never
+    exceeds them (`NUMBA_NUM_THREADS`, where set, still decides)."""
+    from ..engine.threads import limit_process_threads, worker_threads
+
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=limit_process_threads,
+                             initargs=(worker_threads(workers),)) as pool:
         futures = {pool.submit(run_task, t.scenario): t for t in tasks}
         try:
             for future in as_completed(futures):
