@@ -34,6 +34,9 @@ from .parameters import ModelParameters
 from .state import PatchState
 from .threads import ThreadPolicy
 
+# When a dict, `_advance` adds each phase's wall time to it, by name (benchmarks/run.py).
+PHASE_TIMES: dict[str, float] | None = None
+
 # Cleared molecules are left as holes until they pass this fraction of the slots; then the
 # molecules are sorted by the cell that holds them, which drops the holes.
 COMPACT_FRACTION = 0.1
@@ -104,12 +107,16 @@ def advance(
 
 def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3: float,
              parallel: bool) -> StepResult:
+    times = PHASE_TIMES
+    clock = time.perf_counter() if times is not None else 0.0
     c = cfg.constants
     key = np.uint64(rng.step_key(cfg.seed, step))
     on_dt = c[kc.KON_DT_UM3] * s.free_molecules / cfg.patch_um3
     bind_blast, release_blast = kc.receptor_step(on_dt, c[kc.BLAST_OFF_DT])
     bind_tcell, release_tcell = kc.receptor_step(on_dt, c[kc.TCELL_OFF_DT])
     s.ensure_cell_capacity(extra_normal=int(4 * cfg.normal_attempts_per_step + 64))
+    if times is not None:
+        clock = _lap(times, "set-up", clock)
     # 1. T cells, in slot order.
     s.n_tcells = tcell_step(
         key, c, s.width, s.height, s.occ_kind, s.occ_idx,
@@ -118,11 +125,15 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
         s.t_activation, s.t_exhaustion, s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
         s.t_bridge_blast, s.t_bridge_tcell, s.counters, s.stimulation,
     )
+    if times is not None:
+        clock = _lap(times, "T cells", clock)
     # 2-3. Blasts, then normal-cell turnover: every cell's draws in one pass, then the few
     # that act, in slot order.
     decide = cell_decisions_parallel if parallel else cell_decisions
     decide(key, c, s.n_blasts, s.b_alive, s.b_events, s.n_normal, s.c_alive, s.c_events,
            s.cell_chunk_events)
+    if times is not None:
+        clock = _lap(times, "cell draws", clock)
     n_blasts = s.n_blasts
     s.n_blasts = apply_blast_events(
         key, s.width, s.height, s.occ_kind, s.occ_idx, n_blasts, s.b_voxel, s.b_alive,
@@ -130,6 +141,8 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
         s.cell_chunk_events, s.counters)
     apply_turnover_events(s.occ_kind, s.occ_idx, n_blasts, s.n_normal, s.c_voxel, s.c_alive,
                           s.c_events, s.cell_chunk_events, s.counters)
+    if times is not None:
+        clock = _lap(times, "cells acting", clock)
     # 4-5. Bound molecules, then the cells' counts.
     update = molecule_update_parallel if parallel else molecule_update_serial
     update(
@@ -138,25 +151,35 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
         s.t_bridge_tcell, s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release,
         s.events, s.chunk_stats,
     )
+    if times is not None:
+        clock = _lap(times, "molecules", clock)
     unbound, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
                                     s.b_trimers, s.t_bound, s.t_trimers, s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
+    if times is not None:
+        clock = _lap(times, "molecule events", clock)
     if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
         d_state, d_blast, d_tcell, d_release = s.sort_buffers()
         s.swap_sorted(sort_molecules(
             s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.n_blasts,
             s.n_tcells, d_state, d_blast, d_tcell, d_release))
+    if times is not None:
+        clock = _lap(times, "sort", clock)
     # 6. The free pool: binding to cells, exit, entry.
     count = binding_counts_parallel if parallel else binding_counts
     new = count(key, c, s.free_molecules, bind_blast, bind_tcell, s.n_blasts, s.b_alive,
                 s.b_cd19, s.b_bound, s.n_tcells, s.t_alive, s.t_bound, s.new_bindings,
                 s.bind_block_totals)
+    if times is not None:
+        clock = _lap(times, "binding counts", clock)
     s.ensure_molecule_capacity(new)
     append = bind_append_parallel if parallel else bind_append
     s.n_molecules = append(key, step, release_blast, release_tcell, s.n_blasts, s.b_bound,
                            s.n_tcells, s.t_bound, s.new_bindings, s.bind_block_totals,
                            s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
+    if times is not None:
+        clock = _lap(times, "binding append", clock)
     entry_mean = c[kc.P_EXIT] * tissue_molecules_per_um3 * cfg.patch_um3
     s.free_molecules = exchange(key, c, entry_mean, s.free_molecules, new, s.counters)
     s.n_live_molecules += new
@@ -164,5 +187,13 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
     s.n_normal = normal_production(
         key, cfg.normal_attempts_per_step, s.voxels, s.occ_kind, s.occ_idx, s.n_normal,
         s.c_voxel, s.c_alive, s.counters)
+    if times is not None:
+        _lap(times, "pool and production", clock)
     return StepResult(free_molecules=int(s.free_molecules),
                       bound_molecules=int(s.n_live_molecules))
+
+
+def _lap(times: dict[str, float], name: str, since: float) -> float:
+    now = time.perf_counter()
+    times[name] = times.get(name, 0.0) + now - since
+    return now
