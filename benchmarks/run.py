@@ -1,9 +1,10 @@
 """Benchmarks of the kernel and the whole run, printed against the targets of issue 13.
 
-    python benchmarks/run.py           # full run (an hour or more on 2 cores); also rewrites
-                                       # the README's Performance section
+    python benchmarks/run.py           # full run (about half an hour on 2 cores); also
+                                       # rewrites the README's Performance section
     python benchmarks/run.py --quick   # under 2 minutes
     python benchmarks/run.py --readme  # only rewrite the README from results/full.json
+    python benchmarks/run.py --smoke   # every part of the full run at tiny sizes
 
 Writes benchmarks/results/<name>.json and .md (and a scaling plot). Nothing here asserts a
 time: the tables say which target is met and by how much.
@@ -245,26 +246,31 @@ def measure(m: BispecificModel, steps: int) -> tuple[float, int]:
 
 
 def kernel_steps(agents: int, quick: bool) -> int:
-    """Steps per measurement: about 0.6 s (quick: 0.25 s) of serial work, 12 to 200."""
-    budget = 0.25 if quick else 0.6
-    return int(min(200, max(12, budget / (agents * 7e-9))))
+    """Steps per mode and load: about 1.2 s (quick: 0.4 s) of serial work, 24 to 1000."""
+    budget = 0.4 if quick else 1.2
+    return int(min(1000, max(24, budget / (agents * 7e-9))))
 
 
-def kernel_sizes(sizes: list[int], quick: bool, reps: int) -> list[dict]:
-    """Each size: the three modes, quiet and beside 1 and 2 spinners, interleaved `reps`
-    times (totals over the repetitions)."""
+def kernel_sizes(sizes: list[int], quick: bool, rounds: int) -> list[dict]:
+    """Each size: the three modes, quiet and beside 1 and 2 spinners, taking turns in
+    `rounds` rounds (so that a change of load affects them alike); totals over the rounds.
+    Each mode keeps its thread policy from round to round."""
     rows = []
     for size in sizes:
         m = realistic_model(size, False)
         agents = live_agents(m)
-        steps = kernel_steps(agents, quick)
+        steps = max(4, kernel_steps(agents, quick) // rounds)
         for load in LOADS:
             before = load_average()
             totals = {mode: [0.0, 0] for mode in MODES}
             with spinners(load):
-                for _ in range(reps):
+                policies = {}
+                for mode in MODES:
+                    set_policy(m, mode)
+                    policies[mode] = m.config.threads
+                for _ in range(rounds):
                     for mode in MODES:
-                        set_policy(m, mode)
+                        m.config = dataclasses.replace(m.config, threads=policies[mode])
                         wall, updates = measure(m, steps)
                         totals[mode][0] += wall
                         totals[mode][1] += updates
@@ -274,7 +280,7 @@ def kernel_sizes(sizes: list[int], quick: bool, reps: int) -> list[dict]:
                 rate = updates / wall
                 rows.append({
                     "grid": size, "agents": agents, "spinners": load, "mode": mode,
-                    "load_before": before, "steps": steps * reps, "wall_s": wall,
+                    "load_before": before, "steps": steps * rounds, "wall_s": wall,
                     "updates_per_s": rate, "ns_per_update": 1e9 / rate,
                     "vs_serial": rate / serial_rate,
                     "state_bytes_per_agent": state_bytes(m) / max(live_agents(m), 1),
@@ -315,7 +321,8 @@ def cohort_throughput(patients: int, days: float) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.toml"
-        path.write_text(text.replace('scenario = "', f'scenario = "{ROOT / "scenarios"}/'))
+        path.write_text(re.sub(r'^(scenario|base) = "', lambda m: f'{m.group(1)} = "'
+                               f'{ROOT / "scenarios"}/', text, flags=re.M))
         cohort = load_cohort(path).with_patients(patients)
         for load in (0, 1):
             with spinners(load):
@@ -403,24 +410,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default=None, help="results file name (default quick/full)")
     ap.add_argument("--readme", action="store_true",
                     help="only rewrite the README's Performance section from full.json")
+    ap.add_argument("--smoke", action="store_true",
+                    help="every part of the full run at tiny sizes (checks the script)")
     args = ap.parse_args(argv)
     if args.readme:
         write_readme(json.loads((RESULTS / "full.json").read_text()))
         return 0
+    if args.smoke:
+        return smoke()
     sizes = [64, 256] if args.quick else [24, 64, 128, 256, 512, 1024, 2048]
     results: dict = {"machine": machine(), "quick": args.quick, "targets": TARGETS,
                      "load_at_start": load_average()}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"load average at start: {results['load_at_start']:.2f}", flush=True)
     results["implementations"] = implementations([16, 32] if args.quick else [16, 32, 64])
-    results["kernel"] = kernel_sizes(sizes, args.quick, 1 if args.quick else 2)
+    results["kernel"] = kernel_sizes(sizes, args.quick, 3 if args.quick else 4)
     quiet_serial = [r for r in results["kernel"] if r["mode"] == "serial" and not r["spinners"]]
     results["scaling_exponent"] = fit_exponent(
         [r["agents"] for r in quiet_serial], [r["wall_s"] / r["steps"] for r in quiet_serial])
     results["profile"] = phase_profile([256] if args.quick else [256, 2048],
                                        20 if args.quick else 40)
     results["start_up"] = start_up_times()
-    results["cohort"] = cohort_throughput(2 if args.quick else 6, 3.0 if args.quick else 28.0)
+    results["cohort"] = cohort_throughput(1 if args.quick else 6, 0.5 if args.quick else 28.0)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", [])]
     if not args.quick:
         results["end_to_end"].append(end_to_end_large(1024))
@@ -429,6 +440,30 @@ def main(argv: list[str] | None = None) -> int:
     write(results, name)
     if name == "full":
         write_readme(results)
+    return 0
+
+
+def smoke() -> int:
+    """The full run's code path at tiny sizes, written as results/smoke.*; the README section
+    it would write is printed, not written."""
+    results: dict = {"machine": machine(), "quick": True, "targets": TARGETS,
+                     "load_at_start": load_average()}
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    results["implementations"] = implementations([16])
+    results["kernel"] = kernel_sizes([24, 64], True, 2)
+    quiet_serial = [r for r in results["kernel"] if r["mode"] == "serial" and not r["spinners"]]
+    results["scaling_exponent"] = fit_exponent(
+        [r["agents"] for r in quiet_serial], [r["wall_s"] / r["steps"] for r in quiet_serial])
+    results["profile"] = phase_profile([64], 10)
+    results["start_up"] = {"compile_first_call_s": math.nan, "cached_start_up_s": math.nan}
+    results["cohort"] = cohort_throughput(1, 0.5)
+    results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", []),
+                             end_to_end_large(128)]
+    results["end_to_end"][1]["scenario"] = results["end_to_end"][1]["scenario"].replace(
+        "128", "1024 (smoke: 128)")
+    results["load_at_end"] = load_average()
+    write(results, "smoke")
+    print(readme_section(results))
     return 0
 
 
@@ -551,6 +586,12 @@ def write(results: dict, name: str) -> None:
     for r in results["profile"]:
         lines.append(f"| {r['grid']}^2 | {r['agents']:,} | {r['step_us']:.0f} | "
                      + " | ".join(f"{r['phases_us'].get(k, 0.0):.0f}" for k in phases) + " |")
+    lines += ["", "What bounds two threads: the T-cell phase runs on one thread (T cells compete "
+              "for blasts and voxels in slot order, docs/model.md s.5), and so do the few cells "
+              "that act, the molecule events, the sort and the pool; a phase runs on threads "
+              "only above a size (bispecific/engine/step.py, PARALLEL_MIN_*), since waking a "
+              "sleeping thread costs 10-70 us here. Amdahl's bound on 2 threads from the "
+              "profile: " + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
     su = results["start_up"]
     lines += ["", f"Compile (first call, empty cache): {su['compile_first_call_s']:.1f} s; "
               f"cached start-up: {su['cached_start_up_s']:.1f} s.", "",
@@ -576,6 +617,19 @@ def write(results: dict, name: str) -> None:
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     scaling_plot(results, RESULTS / f"{name}_scaling.png")
     print("\n".join(lines))
+
+
+SERIAL_PHASES = ("set-up", "T cells", "cells acting", "molecule events", "sort",
+                 "pool and production")
+
+
+def _amdahl(profile: dict) -> str:
+    phases = profile["phases_us"]
+    total = sum(phases.values())
+    serial = sum(phases.get(k, 0.0) for k in SERIAL_PHASES) / total
+    return (f"{profile['grid']}^2: {serial * 100:.0f}% of the step on one thread (T cells "
+            f"{phases.get('T cells', 0.0) / total * 100:.0f}%), at most "
+            f"{1.0 / (serial + (1.0 - serial) / 2.0):.2f}x")
 
 
 def readme_section(results: dict) -> str:

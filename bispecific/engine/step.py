@@ -34,6 +34,12 @@ from .parameters import ModelParameters
 from .state import PatchState
 from .threads import ThreadPolicy
 
+# A phase runs on the threads only when it has this much work: waking a sleeping thread
+# costs 10-70 us (more on a virtual machine whose idle core must be woken by the host),
+# so a pass of less than ~0.2 ms gains nothing from a second core. Counts of slots.
+PARALLEL_MIN_MOLECULES = 30_000
+PARALLEL_MIN_CELLS = 100_000
+
 # When a dict, `_advance` adds each phase's wall time to it, by name (benchmarks/run.py).
 PHASE_TIMES: dict[str, float] | None = None
 
@@ -129,7 +135,8 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
         clock = _lap(times, "T cells", clock)
     # 2-3. Blasts, then normal-cell turnover: every cell's draws in one pass, then the few
     # that act, in slot order.
-    decide = cell_decisions_parallel if parallel else cell_decisions
+    cells_parallel = parallel and s.n_blasts + s.n_normal >= PARALLEL_MIN_CELLS
+    decide = cell_decisions_parallel if cells_parallel else cell_decisions
     decide(key, c, s.n_blasts, s.b_alive, s.b_events, s.n_normal, s.c_alive, s.c_events,
            s.cell_chunk_events)
     if times is not None:
@@ -144,7 +151,8 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
     if times is not None:
         clock = _lap(times, "cells acting", clock)
     # 4-5. Bound molecules, then the cells' counts.
-    update = molecule_update_parallel if parallel else molecule_update_serial
+    molecules_parallel = parallel and s.n_molecules >= PARALLEL_MIN_MOLECULES
+    update = molecule_update_parallel if molecules_parallel else molecule_update_serial
     update(
         key, step, c, release_blast, release_tcell, s.b_alive, s.b_partner, s.t_alive,
         s.t_partner, s.t_bridge_blast,
@@ -167,14 +175,15 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
     if times is not None:
         clock = _lap(times, "sort", clock)
     # 6. The free pool: binding to cells, exit, entry.
-    count = binding_counts_parallel if parallel else binding_counts
+    binding_parallel = parallel and s.n_blasts + s.n_tcells >= PARALLEL_MIN_CELLS
+    count = binding_counts_parallel if binding_parallel else binding_counts
     new = count(key, c, s.free_molecules, bind_blast, bind_tcell, s.n_blasts, s.b_alive,
                 s.b_cd19, s.b_bound, s.n_tcells, s.t_alive, s.t_bound, s.new_bindings,
                 s.bind_block_totals)
     if times is not None:
         clock = _lap(times, "binding counts", clock)
     s.ensure_molecule_capacity(new)
-    append = bind_append_parallel if parallel else bind_append
+    append = bind_append_parallel if binding_parallel else bind_append
     s.n_molecules = append(key, step, release_blast, release_tcell, s.n_blasts, s.b_bound,
                            s.n_tcells, s.t_bound, s.new_bindings, s.bind_block_totals,
                            s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
