@@ -317,7 +317,8 @@ def cohort_throughput(patients: int, days: float) -> list[dict]:
     from bispecific.cohorts.spec import load_cohort
 
     text = (ROOT / "scenarios" / "cohort_tower.toml").read_text()
-    text = text.replace("days = 28", f"days = {days}")
+    text = text.replace("[cohort]\n", f"[cohort]\ndays = {days}  # every arm's run length\n",
+                        1)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.toml"
@@ -431,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     results["profile"] = phase_profile([256] if args.quick else [256, 2048],
                                        20 if args.quick else 40)
     results["start_up"] = start_up_times()
-    results["cohort"] = cohort_throughput(1 if args.quick else 6, 0.5 if args.quick else 28.0)
+    results["cohort"] = cohort_throughput(2 if args.quick else 6, 3.0 if args.quick else 28.0)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", [])]
     if not args.quick:
         results["end_to_end"].append(end_to_end_large(1024))
