@@ -29,6 +29,7 @@ _PUBLIC = {
     "ScenarioError": "bispecific.scenario",
     "load_scenario": "bispecific.scenario",
     "run_scenario": "bispecific.simulation.run",
+    "ScenarioModel": "bispecific.simulation.scenario_model",
 }
 
 __all__ = ["__version__", *_PUBLIC]

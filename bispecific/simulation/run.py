@@ -46,12 +46,13 @@ def cytokine_readout(scenario: Scenario, tracker: CrsTracker | None = None) -> C
     )
 
 
-def build_model(
+def model_arguments(
     scenario: Scenario, tracker: CrsTracker | None = None, extra_readouts: tuple = ()
-) -> BispecificModel:
-    """The Mesa model for a scenario, driven by its plasma curve, with its cytokines."""
+) -> dict:
+    """`BispecificModel`'s arguments for a scenario: its patch, patient, plasma curve and
+    cytokines."""
     p = scenario.patient
-    return BispecificModel(
+    return dict(
         width=scenario.grid.width,
         height=scenario.grid.height,
         voxel_um=scenario.grid.voxel_um,
@@ -66,6 +67,20 @@ def build_model(
         readouts=[cytokine_readout(scenario, tracker), *extra_readouts],
         seed=scenario.seed,
     )
+
+
+def build_model(
+    scenario: Scenario, tracker: CrsTracker | None = None, extra_readouts: tuple = ()
+) -> BispecificModel:
+    """The Mesa model for a scenario, driven by its plasma curve, with its cytokines."""
+    return BispecificModel(**model_arguments(scenario, tracker, extra_readouts))
+
+
+def run_summary(scenario: Scenario, model: BispecificModel, timeseries: pd.DataFrame,
+                wall_time_s: float, tracker: CrsTracker) -> dict:
+    """The summary of a run (finished or not): response, exposure, CRS and provenance."""
+    return summarise(scenario, model, timeseries, wall_time_s,
+                     extra={**tracker.summary(), "dexamethasone": scenario.dexamethasone})
 
 
 @dataclass
@@ -115,6 +130,5 @@ def run_scenario(
     )
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     wall = time.perf_counter() - start
-    summary = summarise(scenario, model, timeseries, wall,
-                        extra={**tracker.summary(), "dexamethasone": scenario.dexamethasone})
+    summary = run_summary(scenario, model, timeseries, wall, tracker)
     return RunResult(scenario, timeseries, summary, model, snaps, frames)
