@@ -105,12 +105,15 @@ def natural_width(page: Page, selector: str) -> int:
     return page.locator(selector).evaluate("img => img.naturalWidth")
 
 
-def slide(page: Page, label: str, key: str, presses: int) -> None:
-    """Move a slider as a keyboard user does: focus its thumb, press the arrow keys."""
+def slide(page: Page, label: str, key: str, labels: list[str]) -> None:
+    """Move a slider as a keyboard user does: focus its thumb and press an arrow key, once
+    per label expected, waiting each time for the page to show the new value (the server
+    writes it into the label), so that no key press races the one before."""
     thumb = page.get_by_role("slider", name=re.compile("^" + re.escape(label)))
-    thumb.focus()
-    for _ in range(presses):
+    for expected in labels:
+        thumb.focus()
         thumb.press(key)
+        expect(page.get_by_role("slider", name=expected, exact=True)).to_be_attached()
 
 
 def test_the_page_loads_with_the_grid_and_the_plots(server, page: Page):
@@ -160,12 +163,13 @@ def test_a_slider_changes_the_scenario_and_reset_rebuilds_it(server, page: Page)
     open_page(page, server)
     page.locator(".bsp-step-button").click()
     expect(page.locator(".bsp-step")).to_have_text("Step: 60")
-    slide(page, "Patch:", "ArrowLeft", 4)  # 100 -> 60 voxels a side
+    slide(page, "Patch:", "ArrowLeft", [f"Patch: {n} x {n} voxels" for n in (90, 80, 70, 60)])
     expect(page.get_by_role("slider", name=re.compile("^Patch"))).to_have_attribute(
         "aria-valuenow", "60")
     expect(page.get_by_text("Reset to run them")).to_be_visible()
     assert natural_width(page, ".bsp-grid-image") == 100  # not before Reset
-    slide(page, "T cells:", "ArrowRight", 2)  # 6% -> 7% of marrow cells
+    slide(page, "T cells:", "ArrowRight", ["T cells: 6.5% of marrow cells",
+                                            "T cells: 7% of marrow cells"])
     expect(page.locator(".bsp-et")).to_have_text("E:T 1:7.14 (T cells to blasts)")
     page.locator(".bsp-reset").click()
     expect(page.locator(".bsp-step")).to_have_text("Step: 0")
@@ -177,8 +181,10 @@ def test_a_slider_changes_the_scenario_and_reset_rebuilds_it(server, page: Page)
 
 def test_the_saved_toml_is_a_scenario_bispecific_run_accepts(server, page: Page, tmp_path):
     open_page(page, server)
-    slide(page, "Target dose", "ArrowRight", 2)  # 28 -> 30 ug/day
-    slide(page, "Marrow blasts", "ArrowLeft", 10)  # 50% -> 40%
+    slide(page, "Target dose", "ArrowRight", ["Target dose: 29 ug/day",
+                                               "Target dose: 30 ug/day"])
+    slide(page, "Marrow blasts", "ArrowLeft", ["Marrow blasts: 49% of marrow cells",
+                                               "Marrow blasts: 48% of marrow cells"])
     expect(page.locator(".bsp-schedule")).to_contain_text("30 ug/day on days 7-28")
     with page.expect_download() as download:
         page.get_by_text("Save settings as scenario TOML").click()
@@ -189,7 +195,7 @@ def test_the_saved_toml_is_a_scenario_bispecific_run_accepts(server, page: Page,
     settings = settings_of(saved)
     assert settings["target_dose_ug_per_day"] == 30.0
     assert settings["first_dose_ug_per_day"] == 9.0 and settings["step_day"] == 7.0
-    assert saved.patient.marrow_blast_fraction == pytest.approx(0.40)
+    assert saved.patient.marrow_blast_fraction == pytest.approx(0.48)
     assert saved.seed == load_scenario(SCENARIO).seed
     out = tmp_path / "run"
     assert main(["run", str(path), "--days", "0.02", "--quiet", "--out", str(out)]) == 0
