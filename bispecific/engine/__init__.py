@@ -5,8 +5,8 @@ the Numba kernels (one behaviour per module in `kernels/`), the step that runs t
 order of `docs/model.md`, the Mesa model (`BispecificModel`) with what makes it behave as
 Mesa expects (agent views, removal through the arrays, a read-only grid, a DataCollector
 read by step), the model parameters with their sources, and the plain reference
-implementation that checks the kernels. It knows nothing of dosing, scenarios or outputs: plasma drug arrives as a function
-of time, and readouts attach as step observers.
+implementation that checks the kernels. It knows nothing of dosing, scenarios or outputs:
+plasma drug arrives as a function of time, and readouts attach as step observers.
 
 May import: `bispecific.units`.
 """

@@ -58,4 +58,8 @@ def serve(
 
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
                             log_level="warning")
-    Server(config).run()
+    try:
+        Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down: done
+        pass
+    announce("bispecific view: stopped")
