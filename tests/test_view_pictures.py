@@ -132,12 +132,8 @@ def test_view_without_the_viz_extra_says_how_to_get_it(monkeypatch, capsys):
 
 
 def test_view_of_a_bad_scenario_is_one_line_before_any_server(tmp_path, capsys):
-    from importlib.util import find_spec
-
     from bispecific.cli import main
 
-    if find_spec("solara") is None:
-        pytest.skip("without the viz extra, view stops earlier (test above)")
     bad = tmp_path / "bad.toml"
     bad.write_text('[scenario]\nname = "x"\ndays = 1\nseed = 1\n[patient]\nt_cell_fraction = 2\n')
     assert main(["view", str(bad)]) == 2

@@ -281,12 +281,13 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_view(args: argparse.Namespace) -> int:
     import importlib.util
 
-    if importlib.util.find_spec("solara") is None:
-        raise UserError("bispecific view needs the viz extra: pip install -e '.[viz]'")
     from ..simulation.scenario_model import default_scenario
-    from ..viz.server import serve
 
     scenario = _load(args.scenario) if args.scenario else default_scenario()
+    if importlib.util.find_spec("solara") is None:
+        raise UserError("bispecific view needs the viz extra: pip install -e '.[viz]'")
+    from ..viz.server import serve
+
     serve(args.scenario, scenario, host=args.host, port=args.port,
           open_browser=not args.no_browser, announce=lambda line: print(line, flush=True))
     return 0
