@@ -8,6 +8,7 @@ that configures it is set, and only when the page is asked for.
 from __future__ import annotations
 
 import os
+import warnings
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,10 @@ def serve(
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no network
     import solara.server.settings
     import uvicorn
+
+    # Solara warns on every new session that plain http cannot carry a samesite=none
+    # cookie; it falls back to lax, which is right for a page on this machine.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
     solara.server.settings.main.mode = "production"
 
