@@ -1,6 +1,7 @@
-"""The model as a Mesa user meets it: driven only through Mesa's documented API (batch_run,
-agents and AgentSets, remove, the grid, seeding), each behaviour checked against numbers
-worked out independently or against the arrays' own rules (helpers.assert_invariants)."""
+"""The model as a Mesa user meets it: driven only through Mesa's API (the constructor,
+step, batch_run, agents and AgentSets, remove, the grid, seeding, the DataCollector), each
+behaviour checked against numbers worked out independently or against the arrays' own
+rules (helpers.assert_invariants)."""
 
 import mesa
 import numpy as np
@@ -12,6 +13,11 @@ from bispecific.engine.agents import NormalCell, StaleAgentView
 from bispecific.engine.removal import AgentGone
 
 from .helpers import assert_invariants, small_model
+
+
+def run(m, steps: int) -> None:
+    for _ in range(steps):
+        m.step()
 
 
 def engaged_pair(m):
@@ -52,7 +58,7 @@ def test_batch_run_works_with_any_recording_interval(every):
 # -- unique ids and views --------------------------------------------------------------------
 def test_unique_ids_are_unique_across_all_agents():
     m = small_model(size=20, plasma_pg_per_ml=5000.0, seed=4)
-    m.run_for(0.1)
+    run(m, 144)
     agents = list(m.agents)
     ids = [a.unique_id for a in agents]
     assert len(set(ids)) == len(ids) > 1000
@@ -62,7 +68,7 @@ def test_unique_ids_are_unique_across_all_agents():
     assert first_blast.unique_id != first_tcell.unique_id
     # A cell keeps its id for life.
     before = {a.unique_id: a for a in m.agents_by_type[TCell]}
-    m.run_for(0.05)
+    run(m, 72)
     after = {a.unique_id: a for a in m.agents_by_type[TCell]}
     for uid in before.keys() & after.keys():
         assert before[uid] == after[uid]
@@ -71,7 +77,7 @@ def test_unique_ids_are_unique_across_all_agents():
 def test_a_view_equals_the_view_made_later_and_hashes_alike():
     m = small_model(size=20, plasma_pg_per_ml=2000.0, seed=2)
     before = list(m.agents_by_type[Blast])
-    m.run_for(0.05)
+    run(m, 72)
     after = {b.index: b for b in m.agents_by_type[Blast]}
     same = [(b, after[b.index]) for b in before if b.index in after]
     assert len(same) > 100
@@ -88,11 +94,11 @@ def test_a_view_equals_the_view_made_later_and_hashes_alike():
 
 def test_sets_selected_from_views_keep_their_agents_across_steps():
     m = small_model(size=20, plasma_pg_per_ml=5000.0, seed=4)
-    m.run_for(0.1)
+    run(m, 144)
     scanning = m.agents_by_type[TCell].select(lambda t: t.engagement == "scanning")
     shuffled = m.agents_by_type[Blast].shuffle()
     n, n_blasts = len(scanning), len(shuffled)
-    m.run_for(0.02)
+    run(m, 29)
     import gc
 
     gc.collect()
@@ -101,7 +107,7 @@ def test_sets_selected_from_views_keep_their_agents_across_steps():
 
 def test_molecule_views_are_valid_until_compaction_then_raise():
     m = small_model(size=20, plasma_pg_per_ml=5000.0, seed=4)
-    m.run_for(0.05)
+    run(m, 72)
     mol = m.agents_by_type[Molecule][0]
     assert mol == m.agents_by_type[Molecule][0]
     epoch = m.molecule_epoch
@@ -163,7 +169,7 @@ def test_removing_a_t_cell_lets_its_blast_go_and_keeps_the_blasts_molecules():
     assert_invariants(m)
     assert len(m.agents_by_type[TCell]) == n_t - 1 and not t.alive
     assert not blast.engaged and blast.bound_molecules == bound
-    m.run_for(0.02)
+    run(m, 29)
     assert_invariants(m)
 
 
@@ -186,7 +192,7 @@ def test_removing_a_normal_cell_and_a_trimer():
 
 def test_do_remove_on_every_molecule_clears_them_all():
     m = small_model(size=20, plasma_pg_per_ml=5000.0, seed=4)
-    m.run_for(0.1)
+    run(m, 144)
     molecules = m.agents_by_type[Molecule]
     assert len(molecules) > 100
     molecules.do("remove")
@@ -197,12 +203,12 @@ def test_do_remove_on_every_molecule_clears_them_all():
 
 def test_remove_all_agents_empties_the_patch_and_the_model_still_runs():
     m = small_model(size=16, plasma_pg_per_ml=5000.0, seed=4)
-    m.run_for(0.05)
+    run(m, 72)
     m.remove_all_agents()
     assert len(m.agents) == 0
     assert not any(m.grid[x, y] for x in range(16) for y in range(16))
     assert_invariants(m)
-    m.run_for(0.02)  # normal marrow regrows into the empty patch
+    run(m, 29)  # normal marrow regrows into the empty patch
     assert_invariants(m)
 
 
@@ -224,7 +230,7 @@ def test_rng_is_accepted_as_mesa_accepts_it():
     gen_b = BispecificModel(width=16, height=16, plasma_pg_per_ml=2000.0,
                             rng=np.random.default_rng(7))
     for m in (gen_a, gen_b):
-        m.run_for(0.02)
+        run(m, 29)
     assert gen_a.seed == gen_b.seed
     assert gen_a.agents_by_type[TCell].get("pos") == gen_b.agents_by_type[TCell].get("pos")
     assert BispecificModel(width=16, height=16, rng=np.random.SeedSequence(3)).seed >= 0
@@ -235,7 +241,7 @@ def test_rng_is_accepted_as_mesa_accepts_it():
 # -- the grid --------------------------------------------------------------------------------
 def test_the_grid_says_what_is_where():
     m = small_model(size=20, plasma_pg_per_ml=2000.0, seed=3)
-    m.run_for(0.05)
+    run(m, 72)
     grid = m.grid
     assert (grid.width, grid.height, grid.torus) == (20, 20, True)
     cells = [a for a in m.agents if not isinstance(a, Molecule)]

@@ -139,3 +139,41 @@ def test_view_of_a_bad_scenario_is_one_line_before_any_server(tmp_path, capsys):
     assert main(["view", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "t_cell_fraction = 2" in err
+
+
+def test_compile_kernels_leaves_no_kernel_of_the_step_to_compile():
+    """The page serves only after `compile_kernels`: in a fresh process, every Numba kernel
+    the step calls has a compiled signature after it, so the first Step does not stall."""
+    import subprocess
+    import sys
+
+    code = """
+from bispecific.engine import step
+from bispecific.engine.kernels import molecules
+from bispecific.engine.warmup import compile_kernels
+kernels = [step.tcell_step, step.blast_step, step.normal_turnover, step.normal_production,
+           step.molecule_update_serial, step.apply_events, step.binding_counts,
+           step.bind_and_exchange, molecules.compact]
+assert not any(k.signatures for k in kernels)
+compile_kernels()
+print(sorted(k.__name__ for k in kernels if not k.signatures))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_server_compiles_the_kernels_before_it_listens(monkeypatch):
+    pytest.importorskip("uvicorn", reason="the server needs the viz extra")
+    import uvicorn
+
+    from bispecific.viz import server
+
+    calls = []
+    monkeypatch.setattr(server, "compile_kernels", lambda parallel: calls.append("compile"))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: calls.append("listen"))
+    monkeypatch.setenv("SOLARA_APP", "")  # serve() sets these: restored after the test
+    monkeypatch.setenv("BISPECIFIC_VIEW_SCENARIO", "")
+    server.serve(None, load_scenario(SCENARIO), port=0, open_browser=False,
+                 announce=calls.append)
+    assert calls == ["compile", "listen", "bispecific view: stopped"]
