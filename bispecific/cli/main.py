@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
     cohort.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
+    view = sub.add_parser("view", help="open a scenario in the browser: play it, change it, "
+                                       "save it (needs the viz extra)")
+    view.add_argument("scenario", type=Path, nargs="?",
+                      help="scenario .toml file (default: the approved 9 -> 28 ug/day regimen)")
+    view.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    view.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                      "(default 127.0.0.1, this machine only)")
+    view.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
     plot = sub.add_parser("plot", help="redraw the figures of a finished run")
     plot.add_argument("run_dir", type=Path, help="a folder written by 'bispecific run'")
     _figure_flags(plot)
@@ -272,6 +281,21 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_view(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from ..simulation.scenario_model import default_scenario
+
+    scenario = _load(args.scenario) if args.scenario else default_scenario()
+    if importlib.util.find_spec("solara") is None:
+        raise UserError("bispecific view needs the viz extra: pip install -e '.[viz]'")
+    from ..viz.server import serve
+
+    serve(args.scenario, scenario, host=args.host, port=args.port,
+          open_browser=not args.no_browser, announce=lambda line: print(line, flush=True))
+    return 0
+
+
 def _check_writable(out: Path) -> None:
     """Fail before running, not after, when the output folder cannot be written."""
     try:
@@ -284,7 +308,7 @@ def _check_writable(out: Path) -> None:
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate,
-            "plot": _cmd_plot, "cohort": _cmd_cohort}
+            "plot": _cmd_plot, "cohort": _cmd_cohort, "view": _cmd_view}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

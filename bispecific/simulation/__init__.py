@@ -6,3 +6,7 @@ readouts; the result is a time series and a summary with its provenance.
 
 May import: `units`, `engine`, `pharmacology`, `readouts`, `scenario`.
 """
+
+from .scenario_model import ScenarioModel
+
+__all__ = ["ScenarioModel"]

@@ -23,14 +23,14 @@ def plasma_curve(scenario: Scenario) -> PlasmaCurve:
     return PlasmaCurve(scenario.schedule, scenario.days, scenario.patient.bsa_m2, scenario.pk)
 
 
-def build_model(
-    scenario: Scenario, readouts: PatientReadouts | None = None, extra_readouts: tuple = ()
-) -> BispecificModel:
-    """The Mesa model for a scenario, driven by its plasma curve, with its readouts."""
+def model_arguments(
+    scenario: Scenario, readouts: PatientReadouts, extra_readouts: tuple = ()
+) -> dict:
+    """`BispecificModel`'s arguments for a scenario: its patch, patient (blast-poor marrow
+    enriched, docs/model.md s.11), plasma curve and readouts."""
     p = scenario.patient
-    readouts = readouts or PatientReadouts.for_scenario(scenario)
     blast_fraction, _ = patch_blast_fraction(scenario)
-    return BispecificModel(
+    return dict(
         width=scenario.grid.width,
         height=scenario.grid.height,
         voxel_um=scenario.grid.voxel_um,
@@ -45,6 +45,20 @@ def build_model(
         readouts=[*readouts.observers(), *extra_readouts],
         seed=scenario.seed,
     )
+
+
+def build_model(
+    scenario: Scenario, readouts: PatientReadouts | None = None, extra_readouts: tuple = ()
+) -> BispecificModel:
+    """The Mesa model for a scenario, driven by its plasma curve, with its readouts."""
+    readouts = readouts or PatientReadouts.for_scenario(scenario)
+    return BispecificModel(**model_arguments(scenario, readouts, extra_readouts))
+
+
+def run_summary(scenario: Scenario, model: BispecificModel, timeseries: pd.DataFrame,
+                wall_time_s: float, readouts: PatientReadouts) -> dict:
+    """The summary of a run (finished or not): response, exposure, CRS and provenance."""
+    return summarise(scenario, model, timeseries, wall_time_s, readouts)
 
 
 @dataclass
@@ -94,5 +108,5 @@ def run_scenario(
     )
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     wall = time.perf_counter() - start
-    summary = summarise(scenario, model, timeseries, wall, readouts)
+    summary = run_summary(scenario, model, timeseries, wall, readouts)
     return RunResult(scenario, timeseries, summary, model, snaps, frames)
