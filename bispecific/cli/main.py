@@ -103,6 +103,8 @@ def _formats(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def _load(path: Path, seed: int | None = None, days: float | None = None) -> Scenario:
+    if _file_kind(path) == "cohort":
+        raise UserError(f"{path}: is a cohort file; run it with 'bispecific cohort {path}'")
     scenario = load_scenario(path)
     changes = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
     if changes:
@@ -114,17 +116,20 @@ def _load(path: Path, seed: int | None = None, days: float | None = None) -> Sce
     return scenario
 
 
-def _is_cohort_file(path: Path) -> bool:
+def _file_kind(path: Path) -> str | None:
+    """"cohort" or "scenario" by the file's head table; None when it has neither or cannot
+    be read (the loader then reports the problem in one line)."""
     import tomllib
 
     try:
-        return "cohort" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # the scenario loader reports the problem
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML, a NUL in the path
+        return None
+    return next((kind for kind in ("cohort", "scenario") if kind in data), None)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    if _is_cohort_file(args.scenario):
+    if _file_kind(args.scenario) == "cohort":
         from ..cohorts.spec import load_cohort
 
         c = load_cohort(args.scenario)
@@ -170,8 +175,14 @@ def _one_line(s: dict) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from ..outputs.files import write_run
+    from ..simulation.run import snapshot_days_problem
 
     scenario = _load(args.scenario, args.seed, args.days)
+    if args.snapshots is not None:
+        problem = snapshot_days_problem(args.snapshots, scenario.days)
+        if problem is not None:
+            raise UserError(f"--snapshots {','.join(f'{d:g}' for d in args.snapshots)}: "
+                            f"{problem}")
     out = args.out or Path("runs") / scenario.name
     _check_writable(out)
     result = _run_one(scenario, args.quiet, snapshot_days=args.snapshots,
@@ -205,6 +216,9 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
     from ..cohorts.runner import run_cohort
     from ..cohorts.spec import load_cohort
 
+    if _file_kind(args.cohort) == "scenario":
+        raise UserError(f"{args.cohort}: is a scenario file; run it with "
+                        f"'bispecific run {args.cohort}'")
     cohort = load_cohort(args.cohort)
     if args.patients:
         cohort = cohort.with_patients(args.patients)

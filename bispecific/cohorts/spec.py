@@ -35,7 +35,6 @@ a model parameter (`ModelParameters`). Patients are sampled once and shared by e
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -44,11 +43,22 @@ import numpy as np
 
 from ..engine.parameters import ModelParameters
 from ..pharmacology.pk import PKParameters
-from ..scenario import Patient, Scenario, ScenarioError, load_scenario, scenario_from_dict
-from ..scenario.validation import Failer, Key, check_keys, suggest
+from ..scenario import Patient, Scenario, load_scenario, scenario_from_dict
+from ..scenario.doses import cut_schedule
+from ..scenario.names import slug
+from ..scenario.validation import (
+    Failer,
+    FileProblem,
+    Key,
+    Name,
+    check_keys,
+    read_toml,
+    shorten,
+    suggest,
+)
 
 DISTRIBUTIONS: dict[str, dict[str, Key]] = {
-    "lognormal": {"median": Key(float, required=True, lo=0.0),
+    "lognormal": {"median": Key(float, required=True, lo=0.0, lo_open=True),
                   "sigma_log": Key(float, required=True, lo=0.0, hi=10.0)},
     "normal": {"mean": Key(float, required=True), "sd": Key(float, required=True, lo=0.0)},
     "beta": {"a": Key(float, required=True, lo=1e-3), "b": Key(float, required=True, lo=1e-3),
@@ -65,13 +75,13 @@ PARAMETER_FIELDS = {f.name for f in fields(ModelParameters)}
 COVARIATE_NAMES = PATIENT_FIELDS | PK_FIELDS | PARAMETER_FIELDS
 
 COHORT_KEYS = {
-    "name": Key(str, required=True),
+    "name": Key(Name, required=True),
     "description": Key(str, ""),
     "patients": Key(int, required=True, lo=1, hi=1_000_000),
     "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
     "days": Key(float, None, 0.01, 3650.0),
 }
-ARM_KEYS = {"name": Key(str, required=True), "scenario": Key(str, None), "base": Key(str, None),
+ARM_KEYS = {"name": Key(Name, required=True), "scenario": Key(str, None), "base": Key(str, None),
             "dose": Key(list, None), "description": Key(str, "")}
 GRID_KEYS = {"width": Key(int, None, 4, 16384), "height": Key(int, None, 4, 16384)}
 
@@ -152,16 +162,8 @@ def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario
 def load_cohort(path: str | Path) -> Cohort:
     """Read and validate a cohort file; raises ScenarioError with one clear line."""
     path = Path(path)
-    label = str(path)
-    fail = Failer(label)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{label}: is a folder, expected a cohort .toml file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label}: TOML syntax error: {exc}") from None
+    data = read_toml(path, "cohort")
+    fail = Failer(str(path))
     for table in data:
         if table not in ("cohort", "arm", "covariates", "grid"):
             fail.unknown(table, {"cohort", "arm", "covariates", "grid"}, "table")
@@ -190,23 +192,27 @@ def _arms(raw: Any, folder: Path, days: float | None, grid: dict[str, Any],
                  "inline 'dose')")
         if v["base"] is None and v["dose"] is not None:
             fail(f"{where} 'dose' goes with 'base', not with 'scenario'")
-        scenario = load_scenario(folder / (v["scenario"] or v["base"]))
+        key = "scenario" if v["scenario"] is not None else "base"
+        try:
+            scenario = load_scenario(folder / v[key])
+        except FileProblem as exc:  # the cohort names a file that cannot be used
+            fail(f"{where} {key} = {shorten(v[key])}: {exc.reason} ({folder / v[key]})")
         data = scenario.to_dict()
         if v["dose"] is not None:
             data["dose"] = v["dose"]
         if days is not None:
             data["scenario"]["days"] = days
-            data["dose"] = [d for d in data["dose"]
-                            if d.get("start_day", d.get("day", 0.0)) < days]
+            cut_schedule(data, days)
         for key, value in grid.items():
             if value is not None:
                 data["grid"][key] = value
         data["scenario"]["name"] = v["name"]
         arms.append(Arm(v["name"], scenario_from_dict(data, f"{fail.label}: {where}")))
-    names = [a.name for a in arms]
-    for name in names:
-        if names.count(name) > 1:
-            fail(f"two arms are named '{name}'; arm names must differ")
+    folders = [slug(a.name) for a in arms]  # arms name their files in the cohort folder
+    for folder_name in folders:
+        if folders.count(folder_name) > 1:
+            fail(f"two arms are named '{folder_name}' (or alike: arm names give file names "
+                 f"by letters, digits, '.', '_' and '-'); arm names must differ")
     return tuple(arms)
 
 
@@ -222,12 +228,16 @@ def _covariates(raw: Any, fail: Failer) -> tuple[Covariate, ...]:
         if not isinstance(spec, dict):
             fail(f"{where} must be a table with a 'distribution'")
         dist = spec.get("distribution")
-        if dist not in DISTRIBUTIONS:
-            fail(f"{where} distribution = {dist!r}: expected one of "
+        if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
+            fail(f"{where} distribution = {shorten(dist)}: expected one of "
                  + ", ".join(sorted(DISTRIBUTIONS)))
         v = check_keys(spec, {**COMMON, **DISTRIBUTIONS[dist]}, where, fail)
         args = {k: v[k] for k in DISTRIBUTIONS[dist]}
         if dist in ("beta", "uniform") and args["high"] <= args["low"]:
             fail(f"{where} high = {args['high']:g}: must be above low ({args['low']:g})")
+        if (v["clip_low"] is not None and v["clip_high"] is not None
+                and v["clip_high"] < v["clip_low"]):
+            fail(f"{where} clip_high = {v['clip_high']:g}: must be at least clip_low "
+                 f"({v['clip_low']:g}); otherwise every patient gets one value")
         out.append(Covariate(name, dist, args, v["clip_low"], v["clip_high"]))
     return tuple(out)

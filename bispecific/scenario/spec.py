@@ -23,7 +23,6 @@ raises `ScenarioError` with one line naming the file, the key, the value and wha
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,12 +33,12 @@ from ..engine.parameters import ModelParameters, ParameterError
 from ..pharmacology.dosing import DosingSchedule
 from ..pharmacology.pk import PKParameters
 from ..readouts.cytokines import CytokineParameters
-from .doses import parse_schedule
-from .validation import Failer, Key, ScenarioError, check_keys, number
+from .doses import cut_schedule, parse_schedule
+from .validation import Failer, Key, Name, check_keys, number, read_toml
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "scenario": {
-        "name": Key(str, required=True, doc="short name, used for the output folder"),
+        "name": Key(Name, required=True, doc="short name; its slug names the output folder"),
         "description": Key(str, default=""),
         "days": Key(float, required=True, lo=0.01, hi=3650.0, doc="simulated days"),
         "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
@@ -65,14 +64,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "parallel": Key(bool, False),
     },
     "pharmacokinetics": {
-        f.name: Key(float, f.default, 0.0 if "exponent" in f.name else 1e-6, 1e4)
-        for f in fields(PKParameters)
+        f.name: Key(float, f.default, *f.metadata["range"]) for f in fields(PKParameters)
     },
     "premedication": {
         "dexamethasone": Key(bool, False, doc="before the first dose and each step-up"),
     },
     "cytokines": {
-        f.name: Key(float, f.default, 0.0, 1e15) for f in fields(CytokineParameters)
+        f.name: Key(float, f.default, *f.metadata["range"]) for f in fields(CytokineParameters)
     },
 }
 
@@ -122,15 +120,14 @@ class Scenario:
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
 
-        A shorter `days` runs the first part of the schedule: doses that would start after
-        the new end are dropped, and infusions are cut at it.
+        A shorter `days` runs the first part of the schedule (`doses.cut_schedule`): doses
+        that would start after the new end are dropped, and the rest are cut at it.
         """
         data = self.to_dict()
         data["scenario"].update(changes)
         days = data["scenario"]["days"]
-        if isinstance(days, int | float) and days > 0:
-            data["dose"] = [d for d in data["dose"]
-                            if d.get("start_day", d.get("day", 0.0)) < days]
+        if isinstance(days, int | float) and not isinstance(days, bool) and days > 0:
+            cut_schedule(data, days)
         return scenario_from_dict(data, "<command line>")
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,20 +164,7 @@ def _not_none(obj: Any) -> dict[str, Any]:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises ScenarioError with one clear line."""
     path = Path(path)
-    label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{label}: is a folder, expected a scenario .toml file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{label}: cannot read ({exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label}: TOML syntax error: {exc}") from None
-    return scenario_from_dict(data, label)
+    return scenario_from_dict(read_toml(path, "scenario"), str(path))
 
 
 def save_scenario(scenario: Scenario, path: str | Path) -> None:
@@ -233,11 +217,14 @@ def _table(data: dict[str, Any], name: str, fail: Failer) -> dict[str, Any]:
 
 
 def _check_whole(s: Scenario, fail: Failer) -> None:
-    cells = (s.grid.width * s.grid.height * s.parameters.marrow_cellularity
-             * s.patient.marrow_blast_fraction * (1.0 + s.patient.t_cells_per_blast))
-    if cells > s.grid.width * s.grid.height:
-        fail(f"[patient] t_cells_per_blast = {number(s.patient.t_cells_per_blast)}: blasts and T "
-             f"cells would need {cells:.0f} voxels of {s.grid.width * s.grid.height}; "
+    # The model's own counts, rounded as it rounds them: a density just under one cell per
+    # voxel can still round to one cell more than the patch holds.
+    voxels = s.grid.width * s.grid.height
+    blasts = round(voxels * s.parameters.marrow_cellularity * s.patient.marrow_blast_fraction)
+    t_cells = round(blasts * s.patient.t_cells_per_blast)
+    if blasts + t_cells > voxels:
+        fail(f"[patient] t_cells_per_blast = {number(s.patient.t_cells_per_blast)}: {blasts} "
+             f"blasts and {t_cells} T cells would need {blasts + t_cells} voxels of {voxels}; "
              "lower it or marrow_blast_fraction")
     if s.simulation.record_every_minutes < s.simulation.dt_minutes:
         fail(f"[simulation] record_every_minutes = {number(s.simulation.record_every_minutes)}: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,16 @@ def default_snapshot_days(days: float) -> list[float]:
     return [0.0, days / 4.0, days / 2.0, days]
 
 
+def snapshot_days_problem(snapshot_days: list[float], run_days: float) -> str | None:
+    """Why these snapshot days cannot be taken in a run of `run_days`, or None. A day
+    outside the run is an error, never silently dropped (the same rule as for doses)."""
+    for day in snapshot_days:
+        if not (math.isfinite(day) and 0.0 <= day <= run_days):
+            return (f"day {day:g} is outside the run (days = {run_days:g}); allowed 0 to "
+                    f"{run_days:g}")
+    return None
+
+
 def run_scenario(
     scenario: Scenario,
     progress: Callable[[float], None] | None = None,
@@ -100,7 +111,10 @@ def run_scenario(
     start = time.perf_counter()
     tracker = CrsTracker()
     days = snapshot_days if snapshot_days is not None else default_snapshot_days(scenario.days)
-    snaps = SnapshotRecorder([d * 24.0 for d in days if d <= scenario.days])
+    problem = snapshot_days_problem(days, scenario.days)
+    if problem is not None:
+        raise ValueError(f"snapshot {problem}")
+    snaps = SnapshotRecorder([d * 24.0 for d in days])
     frames = None
     extra: list = [snaps]
     if frame_every_h:
