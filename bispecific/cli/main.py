@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..scenario import Scenario, ScenarioError, load_scenario
+from ..scenario.names import slug
 
 EXIT_USAGE = 2
 
@@ -165,12 +166,13 @@ def _run_one(scenario: Scenario, quiet: bool, **kwargs):
             bar.close()
 
 
-def _one_line(s: dict) -> str:
+def _one_line(result) -> str:
+    s = result.summary
     return (f"{s['scenario']}: blasts {s['initial_blasts']} -> {s['final_blasts']} "
             f"(log10 reduction {s['blast_log10_reduction']:.2f}, CR "
             f"{'yes' if s['complete_response'] else 'no'}), peak IL-6 "
             f"{s['peak_il6_pg_per_ml']:.0f} pg/mL, CRS grade {s['crs_grade_max']}, "
-            f"risk {s['crs_risk']:.2f}; {s['wall_time_s']:.1f} s")
+            f"risk {s['crs_risk']:.2f}; {result.wall_time_s:.1f} s")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -183,13 +185,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if problem is not None:
             raise UserError(f"--snapshots {','.join(f'{d:g}' for d in args.snapshots)}: "
                             f"{problem}")
-    out = args.out or Path("runs") / scenario.name
-    _check_writable(out)
+    out = args.out or Path("runs") / slug(scenario.name)
+    _check_folder(out, "run")
     result = _run_one(scenario, args.quiet, snapshot_days=args.snapshots,
                       frame_every_h=6.0 if args.animate else None)
     paths = write_run(result, out, _formats(args))
     if not args.quiet:
-        print(_one_line(result.summary))
+        print(_one_line(result))
         print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
     return 0
 
@@ -198,16 +200,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from ..outputs.files import write_comparison
 
     scenarios = [_load(path, days=args.days) for path in args.scenarios]
-    names = [s.name for s in scenarios]
+    names = [slug(s.name) for s in scenarios]  # each run's folder in the comparison
     if len(set(names)) < len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise UserError(f"two scenarios are named '{dup}'; names must differ to compare them")
-    _check_writable(args.out)
+        raise UserError(f"two scenarios are named '{dup}' (or alike, as folder names); "
+                        "names must differ to compare them")
+    _check_folder(args.out, "comparison")
     results = [_run_one(s, args.quiet) for s in scenarios]
     paths = write_comparison(results, args.out, _formats(args))
     if not args.quiet:
         for r in results:
-            print(_one_line(r.summary))
+            print(_one_line(r))
         print(f"wrote {paths['comparison_csv']} and {paths['comparison_figure']}")
     return 0
 
@@ -222,8 +225,8 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
     cohort = load_cohort(args.cohort)
     if args.patients:
         cohort = cohort.with_patients(args.patients)
-    out = args.out or Path("runs") / cohort.name
-    _check_writable(out)
+    out = args.out or Path("runs") / slug(cohort.name)
+    _check_folder(out, "cohort")
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
@@ -277,21 +280,20 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         missing = [n for n in (TIMESERIES, SCENARIO, "summary.json")
                    if not (folder / n).exists()]
         raise UserError(f"{folder}: not a finished run (missing {', '.join(missing)})")
-    _check_writable(folder)
+    _check_folder(folder, "run")
     paths = redraw(folder, _formats(args))
     print(f"redrew {folder}/: " + ", ".join(p.name for p in paths.values()))
     return 0
 
 
-def _check_writable(out: Path) -> None:
-    """Fail before running, not after, when the output folder cannot be written."""
+def _check_folder(out: Path, kind: str) -> None:
+    """Fail before running, not after, when the output folder cannot or must not be used."""
+    from ..outputs.folders import FolderError, check_folder
+
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".bispecific-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+        check_folder(out, kind)
+    except FolderError as exc:
+        raise UserError(f"--out {exc}") from None
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate,

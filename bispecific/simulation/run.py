@@ -77,6 +77,8 @@ class RunResult:
     model: BispecificModel
     snapshots: SnapshotRecorder
     frames: SnapshotRecorder | None = None
+    wall_time_s: float = 0.0  # this session's; apart from the summary, which it would vary
+    resumed_from_h: float | None = None  # the checkpoint a resumed run started from
 
 
 def default_snapshot_days(days: float) -> list[float]:
@@ -128,7 +130,7 @@ def run_scenario(
         progress=None if progress is None else (lambda _n: progress(hours_per_record)),
     )
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    wall = time.perf_counter() - start
-    summary = summarise(scenario, model, timeseries, wall,
+    summary = summarise(scenario, model, timeseries,
                         extra={**tracker.summary(), "dexamethasone": scenario.dexamethasone})
-    return RunResult(scenario, timeseries, summary, model, snaps, frames)
+    return RunResult(scenario, timeseries, summary, model, snaps, frames,
+                     wall_time_s=time.perf_counter() - start)

@@ -20,10 +20,13 @@ def normal_marrow_cells(scenario: Scenario) -> float:
 
 
 def summarise(
-    scenario: Scenario, model: BispecificModel, ts: pd.DataFrame, wall_time_s: float,
+    scenario: Scenario, model: BispecificModel, ts: pd.DataFrame,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The run's summary: response, killing, exposure, `extra` readouts, then provenance."""
+    """The run's summary: response, killing, exposure, `extra` readouts, then provenance.
+
+    A function of the scenario and seed alone: timing is kept out (`RunResult.wall_time_s`),
+    so identical runs give identical summaries."""
     blasts = ts["blasts"].to_numpy()
     initial, final, nadir = int(blasts[0]), int(blasts[-1]), int(blasts.min())
     percent = marrow_blast_percent(final, ts["t_cells"].iloc[-1], normal_marrow_cells(scenario))
@@ -45,6 +48,5 @@ def summarise(
         "final_t_cells": int(ts["t_cells"].iloc[-1]),
         "peak_drug_plasma_pg_per_ml": float(ts["drug_plasma_pg_per_ml"].max()),
         **(extra or {}),
-        "wall_time_s": round(wall_time_s, 3),
         "bispecific_version": __version__,
     }
