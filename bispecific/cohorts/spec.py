@@ -35,7 +35,8 @@ a model parameter (`ModelParameters`). Patients are sampled once and shared by e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import hashlib
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +58,26 @@ from ..scenario.validation import (
     suggest,
 )
 
+# Every value a covariate sets has a range far inside +-1e12; bounding the parameters there
+# keeps the draws finite (numpy refuses a uniform range that overflows).
+BIG = 1e12
 DISTRIBUTIONS: dict[str, dict[str, Key]] = {
-    "lognormal": {"median": Key(float, required=True, lo=0.0, lo_open=True),
+    "lognormal": {"median": Key(float, required=True, lo=0.0, hi=BIG, lo_open=True),
                   "sigma_log": Key(float, required=True, lo=0.0, hi=10.0)},
-    "normal": {"mean": Key(float, required=True), "sd": Key(float, required=True, lo=0.0)},
-    "beta": {"a": Key(float, required=True, lo=1e-3), "b": Key(float, required=True, lo=1e-3),
-             "low": Key(float, 0.0), "high": Key(float, 1.0)},
-    "uniform": {"low": Key(float, required=True), "high": Key(float, required=True)},
-    "fixed": {"value": Key(float, required=True)},
+    "normal": {"mean": Key(float, required=True, lo=-BIG, hi=BIG),
+               "sd": Key(float, required=True, lo=0.0, hi=BIG)},
+    "beta": {"a": Key(float, required=True, lo=1e-3, hi=1e6),
+             "b": Key(float, required=True, lo=1e-3, hi=1e6),
+             "low": Key(float, 0.0, -BIG, BIG), "high": Key(float, 1.0, -BIG, BIG)},
+    "uniform": {"low": Key(float, required=True, lo=-BIG, hi=BIG),
+                "high": Key(float, required=True, lo=-BIG, hi=BIG)},
+    "fixed": {"value": Key(float, required=True, lo=-BIG, hi=BIG)},
 }
-COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None),
-          "clip_high": Key(float, None), "doc": Key(str, "")}
+COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None, -BIG, BIG),
+          "clip_high": Key(float, None, -BIG, BIG), "doc": Key(str, "")}
+# Independent streams of the cohort seed: covariates and run seeds.
+COVARIATE_STREAM = 0
+RUN_SEED_STREAM = 1
 
 PATIENT_FIELDS = {f.name for f in fields(Patient)}
 PK_FIELDS = {f.name for f in fields(PKParameters)}
@@ -111,6 +121,12 @@ class Covariate:
             x = np.clip(x, self.clip_low, self.clip_high)
         return x
 
+    def to_dict(self) -> dict[str, Any]:
+        """The covariate as a [covariates.NAME] table."""
+        clips = {k: v for k, v in (("clip_low", self.clip_low), ("clip_high", self.clip_high))
+                 if v is not None}
+        return {"distribution": self.distribution, **self.args, **clips}
+
 
 @dataclass(frozen=True)
 class Arm:
@@ -126,22 +142,47 @@ class Cohort:
     arms: tuple[Arm, ...]
     covariates: tuple[Covariate, ...] = field(default_factory=tuple)
     description: str = ""
+    source: str = field(default="<cohort>", compare=False)  # the file, for messages
 
     def with_patients(self, n: int) -> Cohort:
-        return Cohort(self.name, n, self.seed, self.arms, self.covariates, self.description)
+        return replace(self, patients=n)
+
+    def patient(self, index: int) -> dict[str, float]:
+        """One virtual patient's covariates. Each covariate of each patient has its own
+        random stream, from the cohort seed, the patient's index and the covariate's name:
+        patient i is the same whatever the number of patients, and adding a covariate
+        changes no other."""
+        row: dict[str, float] = {"patient": index}
+        for c in self.covariates:
+            words = [self.seed, COVARIATE_STREAM, index, _name_word(c.name)]
+            row[c.name] = float(c.sample(np.random.default_rng(words), 1)[0])
+        return row
 
     def sample_patients(self) -> list[dict[str, float]]:
-        """The virtual patients: covariate values, drawn once from the cohort seed alone."""
-        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0]))
-        columns = {c.name: c.sample(rng, self.patients) for c in self.covariates}
-        return [{"patient": i, **{k: float(v[i]) for k, v in columns.items()}}
-                for i in range(self.patients)]
+        """The virtual patients 0 to patients - 1 (the first n of a larger cohort are the
+        cohort of n)."""
+        return [self.patient(i) for i in range(self.patients)]
 
     def run_seed(self, patient: int) -> int:
         """The model seed of a patient, the same in every arm: from the cohort seed and the
         patient's index, never from a worker or the order of execution."""
-        seq = np.random.SeedSequence([self.seed, 1, patient])
+        seq = np.random.SeedSequence([self.seed, RUN_SEED_STREAM, patient])
         return int(seq.generate_state(1, dtype=np.uint64)[0] % (2**63))
+
+    def to_dict(self, arm_files: dict[str, str]) -> dict[str, Any]:
+        """The cohort as TOML-ready data, each arm's scenario in the file `arm_files` names
+        (its resolved scenario: the cohort's days and grid are already applied)."""
+        return {
+            "cohort": {"name": self.name, "description": self.description,
+                       "patients": self.patients, "seed": self.seed},
+            "arm": [{"name": a.name, "scenario": arm_files[a.name]} for a in self.arms],
+            "covariates": {c.name: c.to_dict() for c in self.covariates},
+        }
+
+
+def _name_word(name: str) -> int:
+    """A 64-bit word from a name, the same in every process (unlike hash())."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
 
 
 def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario:
@@ -174,7 +215,7 @@ def load_cohort(path: str | Path) -> Cohort:
     arms = _arms(data.get("arm", []), path.parent, head["days"], grid, fail)
     covariates = _covariates(data.get("covariates", {}), fail)
     return Cohort(head["name"], head["patients"], head["seed"], arms, covariates,
-                  head["description"])
+                  head["description"], source=str(path))
 
 
 def _arms(raw: Any, folder: Path, days: float | None, grid: dict[str, Any],

@@ -27,7 +27,7 @@ RUN_FILES = frozenset({
 COMPARISON_FILES = frozenset({"comparison.csv", "comparison.png", "comparison.svg"})
 COHORT_FILES = frozenset({
     "cohort.json", "cohort.toml", "patients.csv", "results.csv", "arms.csv", "failures.csv",
-    "cohort.png", "cohort.svg",
+    "cohort.png", "cohort.svg", "timing.json",
 })
 COHORT_FOLDERS = frozenset({"arms", "tasks"})
 # Written last, removed first: a folder with one of these holds a finished run.
@@ -76,8 +76,8 @@ def folder_kind(path: Path) -> str:
 
 
 def check_folder(path: Path, kind: str) -> None:
-    """Refuse `path` unless it is new, empty or a `kind` folder; then make sure it can be
-    written, before any work is done."""
+    """Refuse `path` unless it is new, empty or a `kind` folder, and unless it can be
+    written, before any work is done; nothing is created."""
     found = folder_kind(path)
     if found == "other" and path.exists() and not path.is_dir():
         raise FolderError(f"{path}: cannot write there: it is a file, not a folder")
@@ -89,9 +89,19 @@ def check_folder(path: Path, kind: str) -> None:
     if found not in ("missing", "empty", kind):
         raise FolderError(f"{path}: is a {found} folder, not a {kind} folder; choose "
                           "another folder")
+    check_writable(path)
+
+
+def check_writable(path: Path) -> None:
+    """Prove that files can be written in `path`, or in the folder that would hold it, by
+    writing one there for a moment; creates nothing (an interrupted run leaves no folder)."""
+    existing = Path(path)
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise FolderError(f"{path}: cannot write there: {existing} is a file, not a folder")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         raise FolderError(f"{path}: cannot write there ({exc.strerror or exc})") from None
