@@ -15,7 +15,7 @@ n = 25).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 # Lower IL-6 bound (pg/mL) of grades 1-4. Grade 0 lies below 40 pg/mL, the top of the
 # "near baseline" range in V8.
@@ -55,6 +55,14 @@ class CrsTracker:
         self.grade_max = max(self.grade_max, grade)
         if grade >= 2:
             self.hours_at_grade_2_or_more += dt_h
+
+    def state_dict(self) -> dict[str, float | int | bool]:
+        """Everything tracked so far (for checkpoints)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def load_state_dict(self, state: dict[str, float | int | bool]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def summary(self) -> dict[str, float | int]:
         return {

@@ -134,6 +134,13 @@ class CytokineReadout:
         if self.on_il6 is not None:
             self.on_il6(t_h, self.il6, dt / units.MINUTES_PER_HOUR)
 
+    def state_dict(self) -> dict[str, float]:
+        """The plasma levels now: all that changes between steps (for checkpoints)."""
+        return {"ifng": self.ifng, "tnf": self.tnf, "il6": self.il6}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.ifng, self.tnf, self.il6 = state["ifng"], state["tnf"], state["il6"]
+
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {
             "il6_pg_per_ml": lambda _m: self.il6,

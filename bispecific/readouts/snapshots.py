@@ -75,6 +75,14 @@ class SnapshotRecorder:
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {}
 
+    def state_dict(self) -> dict:
+        """The snapshots taken so far (for checkpoints)."""
+        return {"next": self._next, "taken": [[t, snap] for t, snap in self.taken]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._next = state["next"]
+        self.taken = [(t, dict(snap)) for t, snap in state["taken"]]
+
 
 def save_snapshots(taken: list[tuple[float, dict[str, np.ndarray]]], path: Path) -> None:
     """A compressed .npz (numpy.load reads it) whose bytes depend on the arrays alone."""

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from ..readouts.crs import CrsTracker
 from ..readouts.cytokines import CytokineReadout, patient_scale
 from ..readouts.snapshots import SnapshotRecorder
 from ..scenario import Scenario
+from .checkpoint import Checkpointing, run_identity
 from .summary import summarise
 
 
@@ -96,19 +98,40 @@ def snapshot_days_problem(snapshot_days: list[float], run_days: float) -> str | 
     return None
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped (Ctrl-C, or a kill the command turns into one) before its end. Says
+    when, and which checkpoint of it is kept (`checkpoint` None: nothing is kept)."""
+
+    def __init__(self, at_h: float, checkpoint: Path | None, checkpoint_h: float | None):
+        super().__init__(f"interrupted at hour {at_h:g}")
+        self.at_h = at_h
+        self.checkpoint = checkpoint
+        self.checkpoint_h = checkpoint_h
+
+
 def run_scenario(
     scenario: Scenario,
     progress: Callable[[float], None] | None = None,
     snapshot_days: list[float] | None = None,
     frame_every_h: float | None = None,
+    checkpointing: Checkpointing | None = None,
+    stop_after_h: float | None = None,
 ) -> RunResult:
     """Run a scenario to its end.
 
     Args:
         scenario: a validated scenario.
-        progress: called with the hours simulated since the last call, at every record.
+        progress: called with the hours simulated since the last call, at every record (and
+            once with the hours already done when a run continues from a checkpoint).
         snapshot_days: when to capture the grid (default: start, 1/4, 1/2 and end).
         frame_every_h: also capture animation frames at this interval (None: no frames).
+        checkpointing: continue from this run's checkpoint if there is one, and save new
+            ones as it goes (`checkpoint.Checkpointing`). The result is the same bit for bit.
+        stop_after_h: stop as if interrupted once this many hours are simulated; for testing
+            checkpoints.
+
+    Raises:
+        RunInterrupted: on Ctrl-C (a KeyboardInterrupt), saying what was kept.
     """
     start = time.perf_counter()
     tracker = CrsTracker()
@@ -124,13 +147,30 @@ def run_scenario(
                                                  frame_every_h)))
         extra.append(frames)
     model = build_model(scenario, tracker, tuple(extra))
-    hours_per_record = model.record_every_minutes / units.MINUTES_PER_HOUR
-    model.run_for(
-        scenario.days,
-        progress=None if progress is None else (lambda _n: progress(hours_per_record)),
-    )
+    identity = run_identity(scenario, days, frame_every_h)
+    end_step = round(scenario.days * units.MINUTES_PER_DAY / model.dt_minutes)
+
+    def on_record(n_steps: int) -> None:
+        if progress is not None:
+            progress(n_steps * model.dt_minutes / units.MINUTES_PER_HOUR)
+        if checkpointing is not None:
+            checkpointing.after_record(model, tracker, identity, end_step)
+        if stop_after_h is not None and model.time_h >= stop_after_h - 1e-9:
+            raise KeyboardInterrupt(f"stopped at hour {model.time_h:g}")
+
+    try:
+        resumed_h = checkpointing.resume(model, tracker, identity) if checkpointing else None
+        if resumed_h and progress is not None:
+            progress(resumed_h)
+        # The steps left, as days that round back to exactly that many steps.
+        model.run_for((end_step - model.steps) * model.dt_minutes / units.MINUTES_PER_DAY,
+                      progress=on_record)
+    except KeyboardInterrupt as exc:
+        kept = checkpointing is not None and checkpointing.saved_h is not None
+        raise RunInterrupted(model.time_h, checkpointing.path if kept else None,
+                             checkpointing.saved_h if kept else None) from exc
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     summary = summarise(scenario, model, timeseries,
                         extra={**tracker.summary(), "dexamethasone": scenario.dexamethasone})
     return RunResult(scenario, timeseries, summary, model, snaps, frames,
-                     wall_time_s=time.perf_counter() - start)
+                     wall_time_s=time.perf_counter() - start, resumed_from_h=resumed_h)
