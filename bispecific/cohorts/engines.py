@@ -84,6 +84,12 @@ class LocalEngine:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self._pool is not None
+        if exc_type is not None:
+            # Stopped early (Ctrl-C, a kill, a lost worker): the runs in progress cannot be
+            # saved any more, so they are stopped rather than waited for. The executor has no
+            # public way to do this before Python 3.14 (terminate_workers).
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, tasks: Sequence[HasScenario]) -> Iterator[tuple[Any, dict[str, Any]]]:
