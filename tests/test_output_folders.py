@@ -121,3 +121,12 @@ def test_the_library_refuses_a_folder_of_other_files(quick_result, tmp_path):
     with pytest.raises(FolderError, match="thesis.tex"):
         files.write_run(quick_result, tmp_path)
     assert _every_file(tmp_path) == {"thesis.tex"}
+
+
+def test_leftovers_of_a_killed_write_are_cleared_by_the_next_run(quick_result, tmp_path):
+    files.write_run(quick_result, tmp_path)
+    (tmp_path / ".staging-killed").mkdir()  # as a kill in the middle of writing leaves them
+    (tmp_path / ".staging-killed" / "overview.png").write_bytes(b"half")
+    (tmp_path / ".checkpoint.npz.x1y2.tmp").write_bytes(b"half")
+    files.write_run(quick_result, tmp_path)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

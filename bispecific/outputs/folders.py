@@ -137,10 +137,9 @@ class StagedFolder:
         for name in FINISHING_FILES:  # no old summary may vouch for a mix
             (self.out / name).unlink(missing_ok=True)
         for entry in self.out.iterdir():
-            # Everything of the previous run goes, leftovers of an interrupted write too;
-            # another process's staging folder and files that are not outputs stay.
-            if (entry != stage and not entry.name.startswith(STAGING_PREFIX)
-                    and (entry.name in new or _belongs(entry, self.kind))):
+            # Everything of the previous run goes, and the leftovers of a write that was
+            # killed (temporary files, staging folders); files that are not outputs stay.
+            if entry != stage and (entry.name in new or _belongs(entry, self.kind)):
                 os.replace(entry, trash / entry.name)
         order = sorted(new - set(FINISHING_FILES)) + [n for n in FINISHING_FILES if n in new]
         for name in order:
