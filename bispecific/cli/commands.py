@@ -167,6 +167,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:  # while the model was being built
         raise Interrupted(f"before the run started: nothing was written{_kept(checkpointing)}",
                           exc) from None
+    except OSError as exc:  # the only file a run writes as it goes is its checkpoint
+        raise RunFailed(f"{checkpointing.path}: cannot save the checkpoint "
+                        f"({exc.strerror or exc}){_kept(checkpointing)}") from None
     finally:
         if bar is not None:
             bar.close()

@@ -78,7 +78,10 @@ def folder_kind(path: Path) -> str:
 def check_folder(path: Path, kind: str) -> None:
     """Refuse `path` unless it is new, empty or a `kind` folder, and unless it can be
     written, before any work is done; nothing is created."""
-    found = folder_kind(path)
+    try:
+        found = folder_kind(path)
+    except OSError as exc:  # a folder we may not list
+        raise FolderError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if found == "other" and path.exists() and not path.is_dir():
         raise FolderError(f"{path}: cannot write there: it is a file, not a folder")
     if found == "other":
