@@ -49,7 +49,8 @@ ODD_STRINGS = ["", " ", "x", "../../x", "/etc/passwd", "a\x00b", "two\nlines", "
                "日本", "x" * 300, "nan", "1e3", "[]", "\\", "CON", ".", ".."]
 JUNK = st.one_of(
     st.sampled_from([math.nan, math.inf, -math.inf, -1, 0, -0.0, 1e308, -1e308, 2**63,
-                     -(2**63), 5e-324, True, False, [], {}, [1, "a"], {"a": 1}, [{}]]),
+                     -(2**63), 5e-324, True, False]),
+    st.sampled_from([[], {}, [1, "a"], {"a": 1}, [{}], [[]]]),  # where a value is expected
     st.sampled_from(ODD_STRINGS),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(2**63), 2**63 - 1),
@@ -142,12 +143,26 @@ def valid_scenarios(draw: Any) -> dict[str, Any]:
         if table == "grid":  # never the default 100x100 patch: too large to fuzz
             chosen += ["width", "height"]
         doc[table] = {k: draw(valid_value(table, k, keys[k])) for k in dict.fromkeys(chosen)}
+    if draw(st.integers(0, 3)) == 0:
+        _crowd(draw, doc)
     doc["dose"] = draw(doses(doc["scenario"]["days"]))
     if draw(st.booleans()):
         days = doc["scenario"]["days"]
         start = draw(st.floats(0.0, days))
         doc["interruption"] = [{"start_day": start, "end_day": draw(st.floats(start, days))}]
     return doc
+
+
+def _crowd(draw: Any, doc: dict[str, Any]) -> None:
+    """A tiny patch filled to within a few percent of one cell per voxel: where counting
+    cells, and rounding them, decides whether they fit."""
+    doc["grid"].update(width=draw(st.integers(4, 6)), height=draw(st.integers(4, 6)))
+    cellularity = draw(st.floats(0.3, 1.0))
+    fraction = draw(st.floats(0.2, 1.0))
+    fill = 1.0 / (cellularity * fraction) - 1.0  # T cells per blast that fill the patch
+    doc["parameters"]["marrow_cellularity"] = cellularity
+    doc["patient"].update(marrow_blast_fraction=fraction, t_cells_per_blast=min(100.0, max(
+        0.0, fill * draw(st.floats(0.9, 1.1)))))
 
 
 @st.composite
@@ -158,7 +173,9 @@ def damaged(draw: Any, doc: dict[str, Any], tables: dict[str, dict[str, Key]]) -
     for _ in range(draw(st.integers(0, 3))):
         if not doc:
             break
-        table = draw(st.sampled_from(sorted(doc)))
+        # Arrays of tables ([[dose]], [[arm]]) hold the most rules: damaged more often.
+        lists = [t for t in sorted(doc) if isinstance(doc[t], list)]
+        table = draw(st.sampled_from(sorted(doc) + lists * 2))
         kind = draw(st.sampled_from(["bad value", "junk value", "drop key", "unknown key",
                                      "drop table", "not a table", "unknown table"]))
         body = doc[table]
@@ -170,8 +187,9 @@ def damaged(draw: Any, doc: dict[str, Any], tables: dict[str, dict[str, Key]]) -
             doc[draw(st.sampled_from(["gird", "extra", "dose2", "", "a b"]))] = {"x": 1}
         elif isinstance(body, list) and body and isinstance(body[0], dict):
             entry = body[draw(st.integers(0, len(body) - 1))]
-            key = draw(st.sampled_from(sorted(entry) + ["unknown_day"]))
-            entry[key] = draw(JUNK)
+            # The key that decides how the rest is read ("kind") is hit often.
+            keys = sorted(entry) + ["unknown_day"] + ["kind"] * 3 * ("kind" in entry)
+            entry[draw(st.sampled_from(keys))] = draw(JUNK)
         elif not isinstance(body, dict):
             continue
         elif kind == "drop key" and body:
@@ -225,6 +243,10 @@ def covariates(draw: Any) -> dict[str, Any]:
         name = draw(st.sampled_from(sorted(COVARIATE_NAMES) + ["clearence"]))
         dist = draw(st.sampled_from(sorted(DISTRIBUTIONS)))
         spec: dict[str, Any] = {"distribution": dist}
+        out[name] = spec
+        if draw(st.integers(0, 3)) == 0:  # the key that decides how the rest is read
+            spec["distribution"] = draw(st.one_of(JUNK, st.sampled_from([[], {}, ["beta"]])))
+            continue
         for key, rule in DISTRIBUTIONS[dist].items():
             if rule.required or draw(st.booleans()):
                 spec[key] = draw(st.floats(-10.0, 10.0) if draw(st.booleans())
@@ -255,7 +277,10 @@ def valid_cohorts(draw: Any, files: dict[str, str]) -> dict[str, Any]:
     for n in range(draw(st.integers(1, 3))):
         # Mostly the good scenario: a bad file ends the document at once.
         role = draw(st.sampled_from(sorted(files))) if draw(st.integers(0, 5)) == 0 else "good"
-        arm: dict[str, Any] = {"name": draw(st.sampled_from([f"arm{n}", "a", "A", "a b"]))}
+        # Sometimes two arms share a name, or names that give the same file name.
+        name = f"arm{n}" if draw(st.integers(0, 3)) else draw(st.sampled_from(["a", "a b",
+                                                                                "a-b"]))
+        arm: dict[str, Any] = {"name": name}
         if draw(st.booleans()):
             arm["scenario"] = files[role]
         else:
