@@ -100,12 +100,21 @@ def test_a_cohort_document_is_refused_in_one_line_or_runs(arm_files, data):
             tasks, invalid = plan(cohort)
         except ScenarioError as exc:
             event("refused")
-            _one_line(exc, str(path), *arm_files.values())
+            _one_line(exc, str(path), *_named_files(doc, path.parent))
             return
     json.loads(canonical_json(definition(cohort)))  # a folder can record it
     if invalid:
         event("valid, some draws outside the model's ranges")
     _runs(tasks[0].scenario)
+
+
+def _named_files(doc: dict, folder: Path) -> list[str]:
+    """The files a cohort document's arms name, as the loader resolves them: an error
+    inside one of them names that file, where the fix goes."""
+    arms = doc.get("arm")
+    return [str(folder / arm[key]) for arm in (arms if isinstance(arms, list) else [])
+            if isinstance(arm, dict) for key in ("scenario", "base")
+            if isinstance(arm.get(key), str)]
 
 
 def bispecific(*args, cwd=None):
