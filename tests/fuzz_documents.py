@@ -55,7 +55,7 @@ JUNK = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(2**63), 2**63 - 1),
     st.text(max_size=12),
-)
+).map(copy.deepcopy)  # a fresh list or table each time: a shared one could contain itself
 
 
 def _range(table: str, key: str, spec: Key) -> tuple[float, float]:
@@ -88,7 +88,7 @@ def invalid_value(spec: Key) -> st.SearchStrategy:
         return st.one_of(*options)
     if spec.kind is bool:
         return st.one_of(st.integers(0, 1), st.just("true"), st.floats())
-    options = [st.sampled_from([math.nan, math.inf, -math.inf, "1", [], True])]
+    options = [st.sampled_from([math.nan, math.inf, -math.inf, "1", [], True]).map(copy.deepcopy)]
     if math.isfinite(spec.lo):
         options.append(st.floats(max_value=float(spec.lo), exclude_max=not spec.lo_open,
                                  allow_nan=False))
@@ -245,7 +245,8 @@ def covariates(draw: Any) -> dict[str, Any]:
         spec: dict[str, Any] = {"distribution": dist}
         out[name] = spec
         if draw(st.integers(0, 3)) == 0:  # the key that decides how the rest is read
-            spec["distribution"] = draw(st.one_of(JUNK, st.sampled_from([[], {}, ["beta"]])))
+            containers = st.sampled_from([[], {}, ["beta"]]).map(copy.deepcopy)
+            spec["distribution"] = draw(st.one_of(JUNK, containers))
             continue
         for key, rule in DISTRIBUTIONS[dist].items():
             if rule.required or draw(st.booleans()):
