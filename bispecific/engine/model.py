@@ -10,6 +10,7 @@ a view of the occupancy arrays. None of them costs anything while the model runs
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
@@ -34,7 +35,9 @@ class StepReadout(Protocol):
 
     The model calls `start` once it is built, `update` after every step, and adds
     `reporters()` to its DataCollector; readouts live in higher layers, which the model never
-    imports.
+    imports. A readout that keeps state between steps also offers `state_dict()` (numbers,
+    lists, dicts and arrays) and `load_state_dict(d)`, so that a run can be checkpointed and
+    continued (`BispecificModel.state_dict`).
     """
 
     def start(self, model: BispecificModel) -> None: ...
@@ -248,6 +251,37 @@ class BispecificModel(mesa.Model):
         """Agents were removed between steps: views made from now on see it."""
         self._views = _ViewsByType(self)
 
+    # -- checkpoints (bispecific.simulation.checkpoint) --------------------------------------
+    def state_dict(self) -> dict:
+        """Everything that changes as the model runs, to continue it later bit for bit: the
+        patch arrays and counts (every `PatchState` field), the model's numbers (steps
+        included), Mesa's random generators, the time series so far and each readout's
+        state. Values are numbers, strings, lists, dicts and NumPy arrays."""
+        numbers = {k: v for k, v in vars(self).items() if isinstance(v, bool | int | float)}
+        return {
+            "patch": {f.name: getattr(self.state, f.name) for f in dataclasses.fields(
+                self.state)},
+            "numbers": numbers,
+            "random": self.random.getstate(),
+            "rng": self.rng.bit_generator.state,
+            "records": self.datacollector.state_dict(),
+            "readouts": [_readout_state(r) for r in self.readouts],
+        }
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Continue from `state_dict()` of a model built with the same arguments."""
+        self.state = type(self.state)(**saved["patch"])
+        for name, value in saved["numbers"].items():
+            setattr(self, name, value)
+        version, internal, gauss = saved["random"]  # lists again after JSON
+        self.random.setstate((version, tuple(internal), gauss))
+        self.rng.bit_generator.state = saved["rng"]
+        self.datacollector.load_state_dict(saved["records"])
+        for readout, state in zip(self.readouts, saved["readouts"], strict=True):
+            if state is not None:
+                readout.load_state_dict(state)
+        self._views = _ViewsByType(self)
+
     # -- Mesa's agent API over the arrays -------------------------------------------------
     @property
     def grid(self) -> PatchGrid:
@@ -339,6 +373,12 @@ class BispecificModel(mesa.Model):
             "mean_t_cell_exhaustion": lambda m: _mean_alive(
                 m.state.t_exhaustion, m.state.t_alive, m.state.n_tcells),
         }
+
+
+def _readout_state(readout: StepReadout) -> dict | None:
+    """A readout's state; None for one that keeps none (it offers no state_dict)."""
+    state_dict = getattr(readout, "state_dict", None)
+    return None if state_dict is None else state_dict()
 
 
 def _mean_alive(values: np.ndarray, alive: np.ndarray, n: int) -> float:

@@ -149,6 +149,16 @@ class StepRecords(mesa.DataCollector):
         self._steps.append(model.steps)
         super().collect(model)
 
+    def state_dict(self) -> dict:
+        """The records so far, to continue a run from a checkpoint."""
+        return {"steps": list(self._steps),
+                "series": {name: list(s.records) for name, s in self._series.items()}}
+
+    def load_state_dict(self, saved: dict) -> None:
+        self._steps[:] = [int(step) for step in saved["steps"]]
+        for name, records in saved["series"].items():
+            self._series[name].records[:] = list(records)
+
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per record, indexed by the step it was taken at."""
         if not self.model_reporters:

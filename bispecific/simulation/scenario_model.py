@@ -20,7 +20,6 @@ gives one row per run, with the settings, the last record and the run summary.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +75,6 @@ class ScenarioModel(BispecificModel):
             rng: as `BispecificModel`'s (instead of a seed); the seed drawn from it is
                 written into `model.scenario`, so the scenario reproduces the run.
         """
-        start = time.perf_counter()
         if scenario is None:
             base = default_scenario()
         elif isinstance(scenario, Scenario):
@@ -104,7 +102,6 @@ class ScenarioModel(BispecificModel):
         self.scenario = scenario if self.seed == scenario.seed else scenario.with_changes(
             seed=self.seed)
         self.end_step = round(scenario.days * units.MINUTES_PER_DAY / self.dt_minutes)
-        self._started = start
 
     def step(self) -> None:
         super().step()
@@ -119,5 +116,4 @@ class ScenarioModel(BispecificModel):
     def summary(self) -> dict[str, Any]:
         """The run summary as it stands (the numbers of `summary.json`)."""
         timeseries = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        return run_summary(self.scenario, self, timeseries,
-                           time.perf_counter() - self._started, self.patient_readouts)
+        return run_summary(self.scenario, self, timeseries, self.patient_readouts)

@@ -122,6 +122,10 @@ def animate(taken: list[tuple[float, dict[str, np.ndarray]]], scenario: Scenario
     anim = FuncAnimation(fig, frame, frames=len(taken), blit=False)
     final = path.with_suffix(".gif")
     tmp = final.with_name(f".{final.name}.tmp.gif")
-    anim.save(tmp, writer=PillowWriter(fps=8))
-    tmp.replace(final)
+    try:
+        anim.save(tmp, writer=PillowWriter(fps=8))
+        tmp.replace(final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return final
