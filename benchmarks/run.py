@@ -201,9 +201,9 @@ def end_to_end(scenario: Path, extra: list[str]) -> dict:
         wall = time.perf_counter() - start
         if r.returncode != 0:
             raise RuntimeError(r.stderr)
-        summary = json.loads((Path(out) / "summary.json").read_text())
+        timing = json.loads((Path(out) / "timing.json").read_text())
     return {"scenario": scenario.name, "args": extra, "wall_s": wall,
-            "model_wall_s": summary["wall_time_s"]}
+            "model_wall_s": timing["wall_time_s"]}
 
 
 @contextlib.contextmanager

@@ -3,10 +3,11 @@
 The package is layered; data flows one way, and a layer imports only those before it:
 
     units -> engine, pharmacology -> readouts -> scenario -> simulation -> outputs
-          -> cohorts -> cli
+          -> cohorts -> viz -> cli
 
 The names most users need are available here: `BispecificModel` and its agent classes
-`Blast`, `TCell` and `Molecule` (a Mesa model), `load_scenario` and `run_scenario`. They are
+`Blast`, `TCell` and `Molecule` (a Mesa model), `ScenarioModel` (a scenario as a Mesa
+model), `load_scenario` and `run_scenario`. They are
 imported on first use, so `import bispecific` stays light.
 """
 
@@ -29,6 +30,7 @@ _PUBLIC = {
     "ScenarioError": "bispecific.scenario",
     "load_scenario": "bispecific.scenario",
     "run_scenario": "bispecific.simulation.run",
+    "ScenarioModel": "bispecific.simulation.scenario_model",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -193,14 +193,17 @@ class _DiesWhenUnpickled:
 
 
 def test_a_killed_worker_is_reported_and_results_are_kept(cohort_file, tmp_path):
-    from bispecific.cohorts.runner import CohortRun, Task, WorkerLost, _local
+    from bispecific.cohorts.engines import LocalEngine
+    from bispecific.cohorts.runner import CohortRun, Task, WorkerLost
 
     run = CohortRun(load_cohort(cohort_file), tmp_path)
     run.prepare()
     good = run.tasks[0]
-    for task, outcome in _local([good], workers=1):
-        run.save(task, outcome)
-    with pytest.raises(WorkerLost, match="run the same command again"):
-        list(_local([Task(99, "infused", _DiesWhenUnpickled())], workers=1))
+    with LocalEngine(workers=1) as engine:
+        for task, outcome in engine.run([good]):
+            run.save(task, outcome)
+    with pytest.raises(WorkerLost, match="run the same command again"), \
+            LocalEngine(workers=1) as engine:
+        list(engine.run([Task(99, "infused", _DiesWhenUnpickled(), "0" * 64)]))
     assert run.result_path(good).exists()
     assert len(run.missing()) == len(run.tasks) - 1

@@ -23,10 +23,11 @@ BOLUS_DAILY = [{"kind": "bolus", "day": 0, "dose_ug": 28, "every_days": 1, "unti
 
 
 def run(doses, days=2.0, seed=3, size=50, **tables):
-    data = {"scenario": {"name": "t", "days": days, "seed": seed},
+    """The first `days` of a 9-day schedule (as --days runs it)."""
+    data = {"scenario": {"name": "t", "days": 9.0, "seed": seed},
             "grid": {"width": size, "height": size}, "dose": doses}
     data.update(tables)
-    return run_scenario(scenario_from_dict(data))
+    return run_scenario(scenario_from_dict(data).with_changes(days=days))
 
 
 def test_expected_release_equals_the_realized_release_on_average():

@@ -1,24 +1,38 @@
 """The `bispecific` command: a thin layer over library calls a script could make itself.
 
-Errors in the user's input (a bad scenario, flag or path) print one line and exit with
-status 2; nothing is written.
+Every failure is one line on stderr and an exit status that says what happened:
+
+    0    finished
+    1    the run failed: an error in the model, outputs that could not be written (a full
+         disk, a folder made unwritable), a lost worker or cluster, or a cohort in which
+         some runs failed (the others are kept); the line says what was kept
+    2    bad input (a scenario, cohort, flag or path): nothing was written
+    130  interrupted by Ctrl-C; 143 stopped by a kill (SIGTERM); the line says what was
+         kept and how to continue
+    141  standard output was closed before everything was printed (`... | head -1`); the
+         work itself finished
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..scenario import Scenario, ScenarioError, load_scenario
+from . import commands
+from .commands import Interrupted, RunFailed, Terminated, UserError
 
+EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """Bad input from the user; the message is printed as is."""
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141
+EXIT_TERMINATED = 143
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="days for grid snapshots, comma-separated (default 0,1/4,1/2,end)")
     run.add_argument("--animate", action="store_true",
                      help="also write animation.gif of the grid (a frame every 6 h)")
+    run.add_argument("--checkpoint-every", type=_positive_hours, metavar="HOURS",
+                     help="save the whole run every HOURS of simulated time; after Ctrl-C or "
+                          "a kill, the same command continues from the last save")
     run.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
     compare = sub.add_parser("compare", help="run several scenarios and compare them")
@@ -65,7 +82,18 @@ def _parser() -> argparse.ArgumentParser:
                         help="local worker processes (default: every core)")
     engine.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
+    cohort.add_argument("--fresh", action="store_true",
+                        help="replace a folder that holds another cohort instead of refusing")
     cohort.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+
+    view = sub.add_parser("view", help="open a scenario in the browser: play it, change it, "
+                                       "save it (needs the viz extra)")
+    view.add_argument("scenario", type=Path, nargs="?",
+                      help="scenario .toml file (default: the approved 9 -> 28 ug/day regimen)")
+    view.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    view.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                      "(default 127.0.0.1, this machine only)")
+    view.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
     plot = sub.add_parser("plot", help="redraw the figures of a finished run")
     plot.add_argument("run_dir", type=Path, help="a folder written by 'bispecific run'")
@@ -83,7 +111,7 @@ def _day_list(text: str) -> list[float]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not a comma-separated list of days, e.g. 0,7,14,28") from None
-    if not days or any(d < 0 for d in days):
+    if not days or any(not d >= 0 for d in days):  # 'not >=' also refuses nan
         raise argparse.ArgumentTypeError(f"'{text}': days must be 0 or more")
     return days
 
@@ -98,206 +126,72 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _formats(args: argparse.Namespace) -> tuple[str, ...]:
-    return ("png", "svg") if args.svg else ("png",)
-
-
-def _load(path: Path, seed: int | None = None, days: float | None = None) -> Scenario:
-    scenario = load_scenario(path)
-    changes = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
-    if changes:
-        try:
-            scenario = scenario.with_changes(**changes)
-        except ScenarioError as exc:
-            flag = " ".join(f"--{k} {v}" for k, v in changes.items())
-            raise UserError(f"{flag}: {str(exc).split(': ', 1)[1]}") from None
-    return scenario
-
-
-def _is_cohort_file(path: Path) -> bool:
-    import tomllib
-
+def _positive_hours(text: str) -> float:
     try:
-        return "cohort" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # the scenario loader reports the problem
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of hours") from None
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"'{text}': must be a number of hours above 0")
+    return value
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    if _is_cohort_file(args.scenario):
-        from ..cohorts.spec import load_cohort
-
-        c = load_cohort(args.scenario)
-        print(f"{args.scenario}: ok (cohort {c.name}, {c.patients} patients, arms "
-              f"{', '.join(a.name for a in c.arms)}, covariates "
-              f"{', '.join(v.name for v in c.covariates) or 'none'})")
-        return 0
-    s = _load(args.scenario)
-    print(f"{args.scenario}: ok ({s.name}, {s.days:g} days, {s.grid.width}x{s.grid.height} "
-          f"voxels, {len(s.schedule.infusions)} infusion and {len(s.schedule.boluses)} "
-          "bolus entries)")
-    return 0
+def _print_error(message: object, status: int) -> int:
+    text = str(message).replace("\r", "\\r").replace("\n", "\\n")  # one line, always
+    print(f"error: {text}", file=sys.stderr)
+    return status
 
 
-def _progress_bar(scenario: Scenario, quiet: bool):
-    """A tqdm bar in simulated hours on a terminal; None when quiet or not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=round(scenario.days * 24), unit="h", desc=scenario.name,
-                file=sys.stderr, leave=False)
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
-def _run_one(scenario: Scenario, quiet: bool, **kwargs):
-    from ..simulation.run import run_scenario
-
-    bar = _progress_bar(scenario, quiet)
-    try:
-        return run_scenario(scenario, progress=None if bar is None else bar.update, **kwargs)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _one_line(s: dict) -> str:
-    depth = ">=" if s["blast_log10_reduction_censored"] else ""
-    return (f"{s['scenario']}: blasts {s['initial_blasts']} -> {s['final_blasts']} "
-            f"(log10 reduction {depth}{s['blast_log10_reduction']:.2f}, P(CR) "
-            f"{s['p_complete_response']:.2f}, P(MRD < 1e-4) {s['p_mrd_negative']:.2f}); "
-            f"peak IL-6 {s['peak_il6_pg_per_ml']:.0f} pg/mL, P(CRS >= 1/2/3) "
-            f"{s['p_crs_grade1_or_more']:.2f}/{s['p_crs_grade2_or_more']:.2f}/"
-            f"{s['p_crs_grade3_or_more']:.2f}; {s['wall_time_s']:.1f} s")
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from ..outputs.files import write_run
-
-    scenario = _load(args.scenario, args.seed, args.days)
-    out = args.out or Path("runs") / scenario.name
-    _check_writable(out)
-    result = _run_one(scenario, args.quiet, snapshot_days=args.snapshots,
-                      frame_every_h=6.0 if args.animate else None)
-    paths = write_run(result, out, _formats(args))
-    if not args.quiet:
-        print(_one_line(result.summary))
-        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
-    return 0
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from ..outputs.files import write_comparison
-
-    scenarios = [_load(path, days=args.days) for path in args.scenarios]
-    names = [s.name for s in scenarios]
-    if len(set(names)) < len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise UserError(f"two scenarios are named '{dup}'; names must differ to compare them")
-    _check_writable(args.out)
-    results = [_run_one(s, args.quiet) for s in scenarios]
-    paths = write_comparison(results, args.out, _formats(args))
-    if not args.quiet:
-        for r in results:
-            print(_one_line(r.summary))
-        print(f"wrote {paths['comparison_csv']} and {paths['comparison_figure']}")
-    return 0
-
-
-def _cmd_cohort(args: argparse.Namespace) -> int:
-    from ..cohorts.runner import run_cohort
-    from ..cohorts.spec import load_cohort
-
-    cohort = load_cohort(args.cohort)
-    if args.patients:
-        cohort = cohort.with_patients(args.patients)
-    out = args.out or Path("runs") / cohort.name
-    _check_writable(out)
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=cohort.patients * len(cohort.arms), unit="run", desc=cohort.name,
-                   file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.n = done
-            bar.refresh()
-
-    from ..cohorts.runner import WorkerLost
-
-    try:
-        paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
-                           progress=progress)
-    except WorkerLost as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (OSError, RuntimeError) as exc:
-        if args.scheduler:
-            raise UserError(f"--scheduler {args.scheduler}: {exc}") from None
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    if not args.quiet:
-        import pandas as pd
-
-        arms = pd.read_csv(paths["arms"])
-        for _, a in arms.iterrows():
-            print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
-                  f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), MRD < 1e-4 "
-                  f"{a['mrd_negative_rate']:.0%}, CRS any {a['crs_grade1_rate']:.0%}, "
-                  f"grade >= 3 {a['crs_grade3_rate']:.1%}, median peak IL-6 "
-                  f"{a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
-        failed = len(pd.read_csv(paths["failures"]))
-        if failed:
-            print(f"{failed} runs failed: see {paths['failures']}")
-        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
-    return 0
-
-
-def _cmd_plot(args: argparse.Namespace) -> int:
-    from ..outputs.files import SCENARIO, TIMESERIES, is_finished_run, redraw
-
-    folder = args.run_dir
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no such folder")
-    if not is_finished_run(folder):
-        missing = [n for n in (TIMESERIES, SCENARIO, "summary.json")
-                   if not (folder / n).exists()]
-        raise UserError(f"{folder}: not a finished run (missing {', '.join(missing)})")
-    _check_writable(folder)
-    paths = redraw(folder, _formats(args))
-    print(f"redrew {folder}/: " + ", ".join(p.name for p in paths.values()))
-    return 0
-
-
-def _check_writable(out: Path) -> None:
-    """Fail before running, not after, when the output folder cannot be written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".bispecific-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
-
-
-COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate,
-            "plot": _cmd_plot, "cohort": _cmd_cohort}
+def _silence_stdout() -> None:
+    """After a broken pipe: send what is left for stdout nowhere, so that Python's flush at
+    exit does not fail a second time with a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..cohorts.engines import ClusterLost, WorkerLost
+    from ..outputs.folders import FolderError
+    from ..scenario import ScenarioError
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         args = _parser().parse_args(argv)
-        return COMMANDS[args.command](args)
-    except (UserError, ScenarioError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted: finished results are kept; run the same command again to "
-              "continue", file=sys.stderr)
-        return 130
+        status = commands.COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except (UserError, ScenarioError, FolderError) as exc:
+        return _print_error(exc, EXIT_USAGE)
+    except (RunFailed, WorkerLost, ClusterLost) as exc:
+        return _print_error(exc, EXIT_FAILED)
+    except Interrupted as exc:
+        print(f"interrupted: {exc}", file=sys.stderr)
+        return EXIT_TERMINATED if exc.terminated else EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        print("interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return _print_error("standard output was closed before everything was printed "
+                            "(broken pipe); the work itself finished", EXIT_PIPE)
+    except MemoryError:
+        return _print_error("out of memory: try a smaller grid or a shorter run", EXIT_FAILED)
+    except OSError as exc:  # a file that could not be read or written, wherever it was
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _print_error(f"{where}{exc.strerror or exc}", EXIT_FAILED)
+    except Exception as exc:  # a bug: still one line, with the way to see more
+        if os.environ.get("BISPECIFIC_TRACEBACK"):
+            raise
+        return _print_error(f"internal error: {type(exc).__name__}: {exc} (please report it; "
+                            "BISPECIFIC_TRACEBACK=1 shows the traceback)", EXIT_FAILED)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,21 @@
 """Running a virtual cohort: every patient x arm, on local worker processes or a Dask cluster.
 
-Nothing is lost: each patient x arm result is saved (atomically) as it finishes, under
-`OUT/tasks/`. Running the same command again runs only what is missing and ends with the
-same files. Each run's seed derives from the cohort seed and the patient's index, so results
-are identical patient by patient whatever the number of workers or the engine.
-A run that raises is recorded in `failures.csv`; the rest of the cohort completes.
+Nothing is lost, nothing is mixed. Each patient x arm result is saved (atomically) as it
+finishes, under `OUT/tasks/`, named by the key of everything that determines it
+(`identity.task_key`); running the same command again runs only what is missing and ends with
+the same files. A folder holding another cohort is refused before anything runs
+(`folder.check_cohort_folder`). Each run's seed derives from the cohort seed and the
+patient's index, so results are identical patient by patient whatever the number of workers
+or the engine. A run that raises is recorded in `failures.csv`; the rest of the cohort
+completes.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
-import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,15 @@ import pandas as pd
 
 from .. import __version__
 from ..outputs.files import atomic_write_text
-from ..scenario import Scenario
+from ..scenario import Scenario, ScenarioError
+from ..scenario.names import slug
+from .engines import ClusterLost, DaskEngine, LocalEngine, SchedulerError, WorkerLost, run_task
+from .folder import TASKS, check_cohort_folder, mark_finished, write_manifest
+from .identity import task_key
 from .spec import Cohort, patient_scenario
 
-TASKS = "tasks"
-# Summary fields that differ between identical runs (timing) stay out of the result files.
-UNSTABLE = ("wall_time_s",)
+__all__ = ["ClusterLost", "CohortRun", "SchedulerError", "Task", "WorkerLost", "plan",
+           "run_cohort", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -38,26 +40,45 @@ class Task:
     patient: int
     arm: str
     scenario: Scenario
+    key: str
 
     @property
     def id(self) -> str:
-        return f"p{self.patient:06d}__{self.arm}"
+        """The task's file name: readable, and unique to what it computes."""
+        return f"p{self.patient:06d}__{slug(self.arm)}__{self.key[:16]}"
 
 
-def run_task(scenario: Scenario) -> dict[str, Any]:
-    """Run one patient x arm in a worker; errors come back as data, never as a crash."""
-    from ..simulation.run import run_scenario
+@dataclass(frozen=True)
+class InvalidDraw:
+    """A patient whose covariates fall outside the model's ranges in an arm: never run."""
 
-    try:
-        summary = run_scenario(scenario).summary
-        return {"ok": True, "summary": summary}
-    except Exception as exc:  # a failing patient must not stop the cohort
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=5)}
+    patient: int
+    arm: str
+    error: str
 
 
-class WorkerLost(RuntimeError):
-    """A worker process died mid-run (killed, out of memory); finished results are kept."""
+def plan(cohort: Cohort,
+         patients: list[dict[str, float]] | None = None) -> tuple[list[Task], list[InvalidDraw]]:
+    """Every patient x arm of the cohort: the runnable tasks, and the draws that fall outside
+    the model's ranges (recorded as failures, never run). Raises ScenarioError when no
+    patient can be run at all: that is a cohort file to fix, not a result."""
+    tasks: list[Task] = []
+    invalid: list[InvalidDraw] = []
+    for p in patients if patients is not None else cohort.sample_patients():
+        index = int(p["patient"])
+        for arm in cohort.arms:
+            try:
+                scenario = patient_scenario(arm, p, cohort.run_seed(index))
+            except ScenarioError as exc:  # a covariate draw outside the model's range
+                invalid.append(InvalidDraw(index, arm.name, str(exc)))
+                continue
+            tasks.append(Task(index, arm.name, scenario, task_key(scenario)))
+    if not tasks:
+        raise ScenarioError(
+            f"{cohort.source}: no patient can be run: all {len(invalid)} covariate draws "
+            f"fall outside the model's ranges (first: {invalid[0].error}); narrow the "
+            "distributions or clip them")
+    return tasks, invalid
 
 
 class CohortRun:
@@ -68,25 +89,14 @@ class CohortRun:
         self.out = Path(out_dir)
         self.tasks_dir = self.out / TASKS
         self.patients = cohort.sample_patients()
-        self.tasks: list[Task] = []
-        self._bad_patients: dict[int, str] = {}
-        for p in self.patients:
-            for arm in cohort.arms:
-                try:
-                    scenario = patient_scenario(arm, p, cohort.run_seed(int(p["patient"])))
-                except Exception as exc:  # a covariate draw outside the model's range
-                    self._bad_patients[int(p["patient"])] = str(exc)
-                    scenario = None
-                self.tasks.append(Task(int(p["patient"]), arm.name, scenario))
+        self.tasks, self.invalid = plan(cohort, self.patients)
 
-    def prepare(self) -> None:
-        self.tasks_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.out / "patients.csv",
-                          pd.DataFrame(self.patients).to_csv(index=False))
-        for task in self.tasks:  # invalid patients fail at once, recorded like run errors
-            if task.scenario is None:
-                self.save(task, {"ok": False, "error": f"ScenarioError: "
-                                 f"{self._bad_patients[task.patient]}", "traceback": ""})
+    @property
+    def runs(self) -> int:
+        return len(self.tasks) + len(self.invalid)
+
+    def prepare(self, fresh: bool = False) -> None:
+        write_manifest(self.out, self.cohort, self.patients, fresh)
 
     def result_path(self, task: Task) -> Path:
         return self.tasks_dir / f"{task.id}.json"
@@ -94,35 +104,51 @@ class CohortRun:
     def failure_path(self, task: Task) -> Path:
         return self.tasks_dir / f"{task.id}.failed.json"
 
+    def _load(self, path: Path, task: Task) -> dict[str, Any] | None:
+        """A saved record of `task`, or None; a record of another key is never used."""
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if record.get("key") == task.key else None
+
     def missing(self) -> list[Task]:
         """Tasks with no saved result; failures are tried again."""
-        return [t for t in self.tasks
-                if t.scenario is not None and not self.result_path(t).exists()]
+        return [t for t in self.tasks if self._load(self.result_path(t), t) is None]
 
     def save(self, task: Task, outcome: dict[str, Any]) -> None:
+        record = {"patient": task.patient, "arm": task.arm}
         if outcome["ok"]:
-            record = {"patient": task.patient, "arm": task.arm}
-            record.update({k: v for k, v in outcome["summary"].items() if k not in UNSTABLE})
+            record.update(outcome["summary"])
+            record["key"] = task.key
             atomic_write_text(self.result_path(task), json.dumps(record, indent=1) + "\n")
             self.failure_path(task).unlink(missing_ok=True)
         else:
-            atomic_write_text(self.failure_path(task), json.dumps(
-                {"patient": task.patient, "arm": task.arm, "error": outcome["error"],
-                 "traceback": outcome["traceback"]}, indent=1) + "\n")
+            record.update(error=outcome["error"], traceback=outcome["traceback"], key=task.key)
+            atomic_write_text(self.failure_path(task), json.dumps(record, indent=1) + "\n")
 
     def finish(self, wall_time_s: float, engine: str) -> dict[str, Path]:
-        """Write results.csv, failures.csv, arms.csv, cohort.png and cohort.json."""
+        """Write results.csv, failures.csv, arms.csv, cohort.png, timing.json, and
+        cohort.json (last) with the counts of runs."""
         from ..outputs.figures import cohort_figure
         from .stats import arm_table
 
-        results = [json.loads(self.result_path(t).read_text()) for t in self.tasks
-                   if self.result_path(t).exists()]
         arm_order = {a.name: i for i, a in enumerate(self.cohort.arms)}
+        results, failures = [], []
+        for t in self.tasks:
+            result = self._load(self.result_path(t), t)
+            if result is not None:
+                result.pop("key")
+                results.append(result)
+                continue
+            failure = self._load(self.failure_path(t), t)
+            if failure is not None:
+                failures.append(failure)
+        failures += [{"patient": d.patient, "arm": d.arm, "error": f"ScenarioError: {d.error}"}
+                     for d in self.invalid]
         results.sort(key=lambda r: (r["patient"], arm_order[r["arm"]]))
-        table = pd.DataFrame(results)
-        failures = [json.loads(self.failure_path(t).read_text()) for t in self.tasks
-                    if self.failure_path(t).exists()]
         failures.sort(key=lambda r: (r["patient"], arm_order[r["arm"]]))
+        table = pd.DataFrame(results)
         paths = {"results": self.out / "results.csv", "failures": self.out / "failures.csv",
                  "arms": self.out / "arms.csv"}
         atomic_write_text(paths["results"], table.to_csv(index=False))
@@ -130,60 +156,15 @@ class CohortRun:
             failures, columns=["patient", "arm", "error"]).to_csv(index=False))
         arms = arm_table(table, [a.name for a in self.cohort.arms])
         atomic_write_text(paths["arms"], arms.to_csv(index=False))
-        patients = pd.DataFrame(self.patients)
-        paths["figure"] = cohort_figure(table, arms, patients, self.cohort.name,
-                                        self.out / "cohort")
-        info = {"cohort": self.cohort.name, "seed": self.cohort.seed,
-                "patients": self.cohort.patients, "arms": [a.name for a in self.cohort.arms],
-                "runs": len(self.tasks), "completed": len(results), "failed": len(failures),
-                "engine": engine, "wall_time_s": round(wall_time_s, 2),
-                "bispecific_version": __version__}
-        paths["info"] = self.out / "cohort.json"
-        atomic_write_text(paths["info"], json.dumps(info, indent=2) + "\n")
+        paths["figure"] = cohort_figure(table, arms, pd.DataFrame(self.patients),
+                                        self.cohort.name, self.out / "cohort")
+        paths["timing"] = self.out / "timing.json"
+        atomic_write_text(paths["timing"], json.dumps(
+            {"wall_time_s": round(wall_time_s, 2), "engine": engine,
+             "bispecific_version": __version__}, indent=2) + "\n")
+        paths["info"] = mark_finished(self.out, {"runs": self.runs, "completed": len(results),
+                                                 "failed": len(failures)})
         return paths
-
-
-def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, Any]]]:
-    """Results as they finish, from `workers` local processes (spawned: Mesa's default).
-    Each worker's patches use at most its share of the cores, so workers x threads never
-    exceeds them (`NUMBA_NUM_THREADS`, where set, still decides)."""
-    from ..engine.threads import limit_process_threads, worker_threads
-
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=limit_process_threads,
-                             initargs=(worker_threads(workers),)) as pool:
-        futures = {pool.submit(run_task, t.scenario): t for t in tasks}
-        try:
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    raise WorkerLost("a worker process died (killed or out of memory); "
-                                     "finished results are kept: run the same command "
-                                     "again to continue") from None
-                yield futures[future], outcome
-        finally:
-            for future in futures:
-                future.cancel()
-
-
-def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Task, dict[str, Any]]]:
-    """Results as they finish, from a Dask distributed cluster at `address`."""
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise RuntimeError("--scheduler needs the cluster extra: "
-                           "pip install 'bispecific[cluster]'") from None
-    with Client(address, timeout="30s") as client:
-        futures = {client.submit(run_task, t.scenario, key=f"bispecific-{t.id}", pure=False): t
-                   for t in tasks}
-        try:
-            for future in dask_completed(futures):
-                yield futures[future], future.result()
-        finally:
-            client.cancel(list(futures))
 
 
 def run_cohort(
@@ -193,33 +174,45 @@ def run_cohort(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop_after: int | None = None,
+    fresh: bool = False,
+    connect_timeout_s: float = 30.0,
 ) -> dict[str, Path]:
     """Run every missing patient x arm, then write the cohort's tables and figure.
 
+    Everything that can be refused is refused before anything is written: a cohort with no
+    runnable patient (ScenarioError), a folder holding other files or another cohort
+    (`folder.CohortFolderError`, a `FolderError`), a scheduler that cannot be reached
+    (SchedulerError). `cohort.json` in the result counts runs completed and failed.
+
     Args:
         cohort: a validated cohort.
-        out_dir: output folder; results already there are kept and not run again.
+        out_dir: output folder; results of the same cohort already there are kept and not
+            run again.
         workers: local worker processes (default: every core). Ignored with `scheduler`.
         scheduler: address of a Dask distributed scheduler (e.g. tcp://host:8786).
         progress: called as progress(done, total) after each finished run.
         stop_after: stop (as if interrupted) after this many runs; for testing resumption.
+        fresh: replace a folder that holds another cohort instead of refusing it.
+        connect_timeout_s: how long to try to reach the scheduler.
     """
     start = time.perf_counter()
     run = CohortRun(cohort, out_dir)
-    run.prepare()
-    todo = run.missing()
-    total = len(run.tasks)
-    done = total - len(todo)
-    if progress is not None:
-        progress(done, total)
-    engine = f"dask {scheduler}" if scheduler else f"local, {workers or os.cpu_count()} workers"
-    if todo:
-        stream = _dask(todo, scheduler) if scheduler else _local(todo, workers or os.cpu_count())
-        for finished, (task, outcome) in enumerate(stream, start=1):
+    check_cohort_folder(run.out, cohort, fresh)
+    engine = (DaskEngine(scheduler, connect_timeout_s) if scheduler is not None
+              else LocalEngine(workers or os.cpu_count() or 1))
+    with engine:  # connected before anything is written
+        run.prepare(fresh)
+        todo = run.missing()
+        done = run.runs - len(todo)
+        if progress is not None:
+            progress(done, run.runs)
+        for finished, (task, outcome) in enumerate(engine.run(todo), start=1):
+            if outcome.get("interrupted"):
+                raise KeyboardInterrupt("a worker was interrupted")
             run.save(task, outcome)
             done += 1
             if progress is not None:
-                progress(done, total)
+                progress(done, run.runs)
             if stop_after is not None and finished >= stop_after:
                 raise KeyboardInterrupt(f"stopped after {finished} runs")
-    return run.finish(time.perf_counter() - start, engine)
+    return run.finish(time.perf_counter() - start, engine.description)

@@ -35,8 +35,8 @@ a model parameter (`ModelParameters`). Patients are sampled once and shared by e
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields
+import hashlib
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +44,40 @@ import numpy as np
 
 from ..engine.parameters import ModelParameters
 from ..pharmacology.pk import PKParameters
-from ..scenario import Patient, Scenario, ScenarioError, load_scenario, scenario_from_dict
-from ..scenario.validation import Failer, Key, check_keys, suggest
+from ..scenario import Patient, Scenario, load_scenario, scenario_from_dict
+from ..scenario.doses import cut_schedule
+from ..scenario.names import slug
+from ..scenario.validation import (
+    Failer,
+    FileProblem,
+    Key,
+    Name,
+    check_keys,
+    read_toml,
+    shorten,
+    suggest,
+)
 
+# Every value a covariate sets has a range far inside +-1e12; bounding the parameters there
+# keeps the draws finite (numpy refuses a uniform range that overflows).
+BIG = 1e12
 DISTRIBUTIONS: dict[str, dict[str, Key]] = {
-    "lognormal": {"median": Key(float, required=True, lo=0.0),
+    "lognormal": {"median": Key(float, required=True, lo=0.0, hi=BIG, lo_open=True),
                   "sigma_log": Key(float, required=True, lo=0.0, hi=10.0)},
-    "normal": {"mean": Key(float, required=True), "sd": Key(float, required=True, lo=0.0)},
-    "beta": {"a": Key(float, required=True, lo=1e-3), "b": Key(float, required=True, lo=1e-3),
-             "low": Key(float, 0.0), "high": Key(float, 1.0)},
-    "uniform": {"low": Key(float, required=True), "high": Key(float, required=True)},
-    "fixed": {"value": Key(float, required=True)},
+    "normal": {"mean": Key(float, required=True, lo=-BIG, hi=BIG),
+               "sd": Key(float, required=True, lo=0.0, hi=BIG)},
+    "beta": {"a": Key(float, required=True, lo=1e-3, hi=1e6),
+             "b": Key(float, required=True, lo=1e-3, hi=1e6),
+             "low": Key(float, 0.0, -BIG, BIG), "high": Key(float, 1.0, -BIG, BIG)},
+    "uniform": {"low": Key(float, required=True, lo=-BIG, hi=BIG),
+                "high": Key(float, required=True, lo=-BIG, hi=BIG)},
+    "fixed": {"value": Key(float, required=True, lo=-BIG, hi=BIG)},
 }
-COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None),
-          "clip_high": Key(float, None), "doc": Key(str, "")}
+COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None, -BIG, BIG),
+          "clip_high": Key(float, None, -BIG, BIG), "doc": Key(str, "")}
+# Independent streams of the cohort seed: covariates and run seeds.
+COVARIATE_STREAM = 0
+RUN_SEED_STREAM = 1
 
 PATIENT_FIELDS = {f.name for f in fields(Patient)}
 PK_FIELDS = {f.name for f in fields(PKParameters)}
@@ -65,13 +85,13 @@ PARAMETER_FIELDS = {f.name for f in fields(ModelParameters)}
 COVARIATE_NAMES = PATIENT_FIELDS | PK_FIELDS | PARAMETER_FIELDS
 
 COHORT_KEYS = {
-    "name": Key(str, required=True),
+    "name": Key(Name, required=True),
     "description": Key(str, ""),
     "patients": Key(int, required=True, lo=1, hi=1_000_000),
     "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
     "days": Key(float, None, 0.01, 3650.0),
 }
-ARM_KEYS = {"name": Key(str, required=True), "scenario": Key(str, None), "base": Key(str, None),
+ARM_KEYS = {"name": Key(Name, required=True), "scenario": Key(str, None), "base": Key(str, None),
             "dose": Key(list, None), "description": Key(str, "")}
 GRID_KEYS = {"width": Key(int, None, 4, 16384), "height": Key(int, None, 4, 16384)}
 
@@ -101,6 +121,12 @@ class Covariate:
             x = np.clip(x, self.clip_low, self.clip_high)
         return x
 
+    def to_dict(self) -> dict[str, Any]:
+        """The covariate as a [covariates.NAME] table."""
+        clips = {k: v for k, v in (("clip_low", self.clip_low), ("clip_high", self.clip_high))
+                 if v is not None}
+        return {"distribution": self.distribution, **self.args, **clips}
+
 
 @dataclass(frozen=True)
 class Arm:
@@ -116,22 +142,47 @@ class Cohort:
     arms: tuple[Arm, ...]
     covariates: tuple[Covariate, ...] = field(default_factory=tuple)
     description: str = ""
+    source: str = field(default="<cohort>", compare=False)  # the file, for messages
 
     def with_patients(self, n: int) -> Cohort:
-        return Cohort(self.name, n, self.seed, self.arms, self.covariates, self.description)
+        return replace(self, patients=n)
+
+    def patient(self, index: int) -> dict[str, float]:
+        """One virtual patient's covariates. Each covariate of each patient has its own
+        random stream, from the cohort seed, the patient's index and the covariate's name:
+        patient i is the same whatever the number of patients, and adding a covariate
+        changes no other."""
+        row: dict[str, float] = {"patient": index}
+        for c in self.covariates:
+            words = [self.seed, COVARIATE_STREAM, index, _name_word(c.name)]
+            row[c.name] = float(c.sample(np.random.default_rng(words), 1)[0])
+        return row
 
     def sample_patients(self) -> list[dict[str, float]]:
-        """The virtual patients: covariate values, drawn once from the cohort seed alone."""
-        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 0]))
-        columns = {c.name: c.sample(rng, self.patients) for c in self.covariates}
-        return [{"patient": i, **{k: float(v[i]) for k, v in columns.items()}}
-                for i in range(self.patients)]
+        """The virtual patients 0 to patients - 1 (the first n of a larger cohort are the
+        cohort of n)."""
+        return [self.patient(i) for i in range(self.patients)]
 
     def run_seed(self, patient: int) -> int:
         """The model seed of a patient, the same in every arm: from the cohort seed and the
         patient's index, never from a worker or the order of execution."""
-        seq = np.random.SeedSequence([self.seed, 1, patient])
+        seq = np.random.SeedSequence([self.seed, RUN_SEED_STREAM, patient])
         return int(seq.generate_state(1, dtype=np.uint64)[0] % (2**63))
+
+    def to_dict(self, arm_files: dict[str, str]) -> dict[str, Any]:
+        """The cohort as TOML-ready data, each arm's scenario in the file `arm_files` names
+        (its resolved scenario: the cohort's days and grid are already applied)."""
+        return {
+            "cohort": {"name": self.name, "description": self.description,
+                       "patients": self.patients, "seed": self.seed},
+            "arm": [{"name": a.name, "scenario": arm_files[a.name]} for a in self.arms],
+            "covariates": {c.name: c.to_dict() for c in self.covariates},
+        }
+
+
+def _name_word(name: str) -> int:
+    """A 64-bit word from a name, the same in every process (unlike hash())."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
 
 
 def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario:
@@ -152,16 +203,8 @@ def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario
 def load_cohort(path: str | Path) -> Cohort:
     """Read and validate a cohort file; raises ScenarioError with one clear line."""
     path = Path(path)
-    label = str(path)
-    fail = Failer(label)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{label}: is a folder, expected a cohort .toml file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label}: TOML syntax error: {exc}") from None
+    data = read_toml(path, "cohort")
+    fail = Failer(str(path))
     for table in data:
         if table not in ("cohort", "arm", "covariates", "grid"):
             fail.unknown(table, {"cohort", "arm", "covariates", "grid"}, "table")
@@ -172,7 +215,7 @@ def load_cohort(path: str | Path) -> Cohort:
     arms = _arms(data.get("arm", []), path.parent, head["days"], grid, fail)
     covariates = _covariates(data.get("covariates", {}), fail)
     return Cohort(head["name"], head["patients"], head["seed"], arms, covariates,
-                  head["description"])
+                  head["description"], source=str(path))
 
 
 def _arms(raw: Any, folder: Path, days: float | None, grid: dict[str, Any],
@@ -190,23 +233,27 @@ def _arms(raw: Any, folder: Path, days: float | None, grid: dict[str, Any],
                  "inline 'dose')")
         if v["base"] is None and v["dose"] is not None:
             fail(f"{where} 'dose' goes with 'base', not with 'scenario'")
-        scenario = load_scenario(folder / (v["scenario"] or v["base"]))
+        key = "scenario" if v["scenario"] is not None else "base"
+        try:
+            scenario = load_scenario(folder / v[key])
+        except FileProblem as exc:  # the cohort names a file that cannot be used
+            fail(f"{where} {key} = {shorten(v[key])}: {exc.reason} ({folder / v[key]})")
         data = scenario.to_dict()
         if v["dose"] is not None:
             data["dose"] = v["dose"]
         if days is not None:
             data["scenario"]["days"] = days
-            data["dose"] = [d for d in data["dose"]
-                            if d.get("start_day", d.get("day", 0.0)) < days]
+            cut_schedule(data, days)
         for key, value in grid.items():
             if value is not None:
                 data["grid"][key] = value
         data["scenario"]["name"] = v["name"]
         arms.append(Arm(v["name"], scenario_from_dict(data, f"{fail.label}: {where}")))
-    names = [a.name for a in arms]
-    for name in names:
-        if names.count(name) > 1:
-            fail(f"two arms are named '{name}'; arm names must differ")
+    folders = [slug(a.name) for a in arms]  # arms name their files in the cohort folder
+    for folder_name in folders:
+        if folders.count(folder_name) > 1:
+            fail(f"two arms are named '{folder_name}' (or alike: arm names give file names "
+                 f"by letters, digits, '.', '_' and '-'); arm names must differ")
     return tuple(arms)
 
 
@@ -222,12 +269,16 @@ def _covariates(raw: Any, fail: Failer) -> tuple[Covariate, ...]:
         if not isinstance(spec, dict):
             fail(f"{where} must be a table with a 'distribution'")
         dist = spec.get("distribution")
-        if dist not in DISTRIBUTIONS:
-            fail(f"{where} distribution = {dist!r}: expected one of "
+        if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
+            fail(f"{where} distribution = {shorten(dist)}: expected one of "
                  + ", ".join(sorted(DISTRIBUTIONS)))
         v = check_keys(spec, {**COMMON, **DISTRIBUTIONS[dist]}, where, fail)
         args = {k: v[k] for k in DISTRIBUTIONS[dist]}
         if dist in ("beta", "uniform") and args["high"] <= args["low"]:
             fail(f"{where} high = {args['high']:g}: must be above low ({args['low']:g})")
+        if (v["clip_low"] is not None and v["clip_high"] is not None
+                and v["clip_high"] < v["clip_low"]):
+            fail(f"{where} clip_high = {v['clip_high']:g}: must be at least clip_low "
+                 f"({v['clip_low']:g}); otherwise every patient gets one value")
         out.append(Covariate(name, dist, args, v["clip_low"], v["clip_high"]))
     return tuple(out)

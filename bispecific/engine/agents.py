@@ -6,6 +6,20 @@ objects until someone asks to look at them, and a view always reads the current 
 
 A `Molecule` is a molecule held by a cell: by one arm, or bridging a blast and a T cell (a
 trimer). Free drug is a well-mixed pool (docs/model.md s.3.1), `model.free_molecules`.
+
+Views behave as Mesa agents do:
+- two views of the same agent are equal and hash alike, however and whenever they were
+  made (same model, type and slot);
+- `unique_id` is unique across all agents of a model and never reused: cells keep their
+  slot for life, and a molecule's id carries the compaction epoch of its slot (below);
+- `remove()` removes the agent through the arrays (`bispecific.engine.removal`);
+- `step()` and `advance()` raise: the kernels advance every agent together in
+  `model.step()`, so `agents.do("step")` would otherwise do nothing without saying so.
+
+Molecule slots are compacted when cleared ones pass a tenth of them (docs/model.md s.7),
+which moves the molecules that remain. A `Molecule` view is therefore valid until the next
+compaction; after it, reading the view raises `StaleAgentView` instead of reading another
+molecule. Cell views stay valid for good (a dead cell reads as dead).
 """
 
 from __future__ import annotations
@@ -14,13 +28,23 @@ from typing import Any
 
 import mesa
 
-from .state import ENGAGEMENT_NAMES, ON_BLAST, ON_TCELL, TRIMER
+from . import removal
+from .state import CLEARED, ENGAGEMENT_NAMES, ON_BLAST, ON_TCELL, TRIMER
+
+# unique_id = N_TYPES * serial + type code: disjoint across types, and >= 1 as in Mesa.
+N_TYPES = 4
+
+
+class StaleAgentView(RuntimeError):
+    """A molecule view made before its slot was compacted (the molecule may have moved)."""
 
 
 class ArrayAgent(mesa.Agent):
-    """A read-only view of one agent slot; not registered with the model."""
+    """A view of one agent slot in the model's arrays (see the module docstring)."""
 
-    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:  # pragma: no cover
+    TYPE_CODE = 0
+
+    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
             f"{type(self).__name__} agents live in the model's arrays; get them from "
             "model.agents_by_type instead of creating them")
@@ -30,8 +54,32 @@ class ArrayAgent(mesa.Agent):
         obj = cls.__new__(cls)
         obj.model = model
         obj.index = int(index)
-        obj.unique_id = int(index) + 1
         return obj
+
+    @property
+    def unique_id(self) -> int:
+        return N_TYPES * self.index + self.TYPE_CODE
+
+    def _key(self) -> tuple:
+        return (type(self), self.index)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ArrayAgent):
+            return NotImplemented
+        return other.model is self.model and other._key() == self._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def step(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} agents cannot step one by one: the kernels advance every "
+            "agent together in model.step()")
+
+    def advance(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} agents cannot advance one by one: the kernels advance "
+            "every agent together in model.step()")
 
     def _xy(self, voxel: int) -> tuple[int, int]:
         width = self.model.state.width
@@ -43,6 +91,12 @@ class ArrayAgent(mesa.Agent):
 
 class Blast(ArrayAgent):
     """A leukaemic blast (CD19+ unless `cd19_positive` is False)."""
+
+    TYPE_CODE = 1
+
+    def remove(self) -> None:
+        """Kill the blast (counted as an apoptosis); its engaged T cell lets go."""
+        removal.remove_blast(self.model, self.index)
 
     @property
     def pos(self) -> tuple[int, int]:
@@ -73,6 +127,12 @@ class Blast(ArrayAgent):
 class NormalCell(ArrayAgent):
     """A normal nucleated marrow cell (haematopoiesis): it holds space and turns over."""
 
+    TYPE_CODE = 3
+
+    def remove(self) -> None:
+        """The cell dies (counted as a normal-cell death)."""
+        removal.remove_normal(self.model, self.index)
+
     @property
     def pos(self) -> tuple[int, int]:
         return self._xy(self.model.state.c_voxel[self.index])
@@ -84,6 +144,12 @@ class NormalCell(ArrayAgent):
 
 class TCell(ArrayAgent):
     """A CD3+ T cell: motile, forms synapses, kills serially, activates and exhausts."""
+
+    TYPE_CODE = 2
+
+    def remove(self) -> None:
+        """Kill the T cell (counted as a T-cell death); its partner blast is let go."""
+        removal.remove_tcell(self.model, self.index)
 
     @property
     def pos(self) -> tuple[int, int]:
@@ -129,25 +195,55 @@ class TCell(ArrayAgent):
         return int(self.model.state.t_bound[self.index])
 
 
-_STATE_NAMES = {ON_BLAST: "on_blast", ON_TCELL: "on_t_cell", TRIMER: "trimer"}
+_STATE_NAMES = {ON_BLAST: "on_blast", ON_TCELL: "on_t_cell", TRIMER: "trimer",
+                CLEARED: "cleared"}
 
 
 class Molecule(ArrayAgent):
     """A blinatumomab molecule held by a cell: its CD19 arm on a blast ('on_blast'), its CD3
-    arm on a T cell ('on_t_cell'), or both, bridging the two ('trimer')."""
+    arm on a T cell ('on_t_cell'), or both, bridging the two ('trimer').
+
+    Valid until the molecule slots are next compacted (module docstring)."""
+
+    TYPE_CODE = 4
+
+    @classmethod
+    def view(cls, model: mesa.Model, index: int) -> Molecule:
+        obj = super().view(model, index)
+        obj.epoch = model.molecule_epoch
+        obj._serial = model.molecule_id_base + obj.index
+        return obj
+
+    @property
+    def unique_id(self) -> int:
+        return N_TYPES * self._serial + self.TYPE_CODE
+
+    def _key(self) -> tuple:
+        return (type(self), self.index, self.epoch)
+
+    def _slot(self) -> int:
+        if self.epoch != self.model.molecule_epoch:
+            raise StaleAgentView(
+                f"molecule view {self.index} was made before the molecule slots were "
+                "compacted; get a fresh view from model.agents_by_type[Molecule]")
+        return self.index
+
+    def remove(self) -> None:
+        """The molecule leaves the patch (counted as cleared by exit)."""
+        removal.remove_molecule(self.model, self._slot())
 
     @property
     def state(self) -> str:
-        return _STATE_NAMES[int(self.model.state.m_state[self.index])]
+        return _STATE_NAMES[int(self.model.state.m_state[self._slot()])]
 
     @property
     def blast(self) -> Blast | None:
-        b = int(self.model.state.m_blast[self.index])
+        b = int(self.model.state.m_blast[self._slot()])
         return Blast.view(self.model, b) if b >= 0 else None
 
     @property
     def t_cell(self) -> TCell | None:
-        t = int(self.model.state.m_tcell[self.index])
+        t = int(self.model.state.m_tcell[self._slot()])
         return TCell.view(self.model, t) if t >= 0 else None
 
     @property
@@ -157,8 +253,16 @@ class Molecule(ArrayAgent):
         return blast if blast is not None else self.t_cell
 
     @property
-    def pos(self) -> tuple[int, int]:
+    def pos(self) -> tuple[int, int] | None:
+        """Its cell's position; None once the molecule is cleared (unbound or gone)."""
+        if self.model.state.m_state[self._slot()] == CLEARED:
+            return None
         return self.cell.pos
+
+    def __repr__(self) -> str:
+        if self.epoch != self.model.molecule_epoch:
+            return f"Molecule(index={self.index}, stale)"
+        return super().__repr__()
 
 
 AGENT_TYPES = (Blast, TCell, NormalCell, Molecule)

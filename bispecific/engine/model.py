@@ -1,13 +1,16 @@
 """The Mesa model of a bone-marrow patch under blinatumomab (docs/model.md).
 
-Mesa is the public API: `BispecificModel(..., seed=)`, `model.step()`,
-`model.agents_by_type[Blast | TCell | NormalCell | Molecule]` and a `DataCollector`. The
-state every step touches lives in the NumPy arrays of `model.state`, advanced by Numba
-kernels (`bispecific.engine.step.advance`); agent objects are views made on demand.
+Mesa is the public API: `BispecificModel(..., seed= | rng=)`, `model.step()`,
+`model.agents`, `model.agents_by_type[Blast | TCell | NormalCell | Molecule]`, `model.grid`
+(what is where), `agent.remove()`, a `DataCollector` and `mesa.batch_run`. The state every
+step touches lives in the NumPy arrays of `model.state`, advanced by Numba kernels
+(`bispecific.engine.step.advance`); agent objects are views made on demand, and the grid is
+a view of the occupancy arrays. None of them costs anything while the model runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
@@ -16,9 +19,12 @@ import numpy as np
 from mesa.agent import AgentSet
 
 from .. import units
-from .agents import AGENT_TYPES, ArrayAgent, Blast, NormalCell, TCell
+from .agents import AGENT_TYPES, ArrayAgent, Blast, Molecule, NormalCell, TCell
 from .parameters import ModelParameters
-from .state import CLEARED, COUNTER_NAMES, KILLS, SYNAPSES, TRIMER, new_patch_state
+from .records import StepRecords
+from .removal import deferred_compaction
+from .space import PatchGrid
+from .state import BINDINGS, CLEARED, COUNTER_NAMES, KILLS, SYNAPSES, TRIMER, new_patch_state
 from .step import StepConfig, advance
 
 PlasmaInput = Callable[[float], float] | float
@@ -29,7 +35,9 @@ class StepReadout(Protocol):
 
     The model calls `start` once it is built, `update` after every step, and adds
     `reporters()` to its DataCollector; readouts live in higher layers, which the model never
-    imports.
+    imports. A readout that keeps state between steps also offers `state_dict()` (numbers,
+    lists, dicts and arrays) and `load_state_dict(d)`, so that a run can be checkpointed and
+    continued (`BispecificModel.state_dict`).
     """
 
     def start(self, model: BispecificModel) -> None: ...
@@ -40,11 +48,34 @@ class StepReadout(Protocol):
 
 
 class AgentViews(AgentSet):
-    """An AgentSet of views that keeps them alive (AgentSet itself holds weak references)."""
+    """An AgentSet of views that keeps them alive (AgentSet itself holds weak references,
+    and nothing else holds a view). Sets made from it by `select`, `shuffle` and `sort` are
+    AgentViews too, so they keep their members however long they are kept."""
 
-    def __init__(self, agents: list[ArrayAgent], random) -> None:
-        self._views = agents
-        super().__init__(agents, random=random)
+    def __init__(self, agents: list[ArrayAgent], random, model: BispecificModel) -> None:
+        self._views = list(agents)
+        self._model = model
+        super().__init__(self._views, random=random)
+
+    def _keep(self, result: AgentSet, inplace: bool) -> AgentSet:
+        return result if inplace else AgentViews(list(result), self.random, self._model)
+
+    def do(self, method, *args, **kwargs) -> AgentSet:
+        with deferred_compaction(self._model):  # so do("remove") reaches every molecule
+            return super().do(method, *args, **kwargs)
+
+    def shuffle_do(self, method, *args, **kwargs) -> AgentSet:
+        with deferred_compaction(self._model):
+            return super().shuffle_do(method, *args, **kwargs)
+
+    def select(self, filter_func=None, at_most=float("inf"), inplace=False, agent_type=None):
+        return self._keep(super().select(filter_func, at_most, inplace, agent_type), inplace)
+
+    def shuffle(self, inplace: bool = False) -> AgentSet:
+        return self._keep(super().shuffle(inplace), inplace)
+
+    def sort(self, key, ascending: bool = False, inplace: bool = False) -> AgentSet:
+        return self._keep(super().sort(key, ascending, inplace), inplace)
 
 
 class _ViewsByType(Mapping):
@@ -60,8 +91,7 @@ class _ViewsByType(Mapping):
         if agent_type not in self._cache:
             self._cache[agent_type] = AgentViews(
                 [agent_type.view(self._model, i) for i in self._model._live_slots(agent_type)],
-                random=self._model.random,
-            )
+                self._model.random, self._model)
         return self._cache[agent_type]
 
     def __iter__(self) -> Iterator[type]:
@@ -96,6 +126,8 @@ class BispecificModel(mesa.Model):
         parallel: bool | None = None,
         readouts: Sequence[StepReadout] = (),
         seed: int | None = None,
+        rng: np.random.Generator | np.random.BitGenerator | np.random.SeedSequence
+        | int | Sequence[int] | None = None,
     ) -> None:
         """Create the patch.
 
@@ -119,8 +151,18 @@ class BispecificModel(mesa.Model):
             readouts: step observers (see `StepReadout`), updated after every step; their
                 reporters become DataCollector columns.
             seed: random seed; None draws one from the OS, recorded as `model.seed`.
+            rng: Mesa 3's alternative to `seed` (give one or neither): an integer is the same
+                as `seed`; from a NumPy Generator, BitGenerator, SeedSequence or sequence of
+                integers the model draws its seed (`model.seed`, which then reproduces the
+                run alone).
         """
-        if seed is None:
+        if seed is not None and rng is not None:
+            raise ValueError("you have to pass either rng or seed, not both")
+        if rng is not None and isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+            seed, rng = int(rng), None
+        if rng is not None:  # the seed is drawn from it, so that `seed` reproduces the run
+            seed = int(np.random.default_rng(rng).integers(2**63))
+        elif seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(seed=seed)
         self.seed = int(seed)
@@ -150,11 +192,18 @@ class BispecificModel(mesa.Model):
         self.bound_molecules = 0
         self.drug_plasma_pg_per_ml = float(self.plasma(0.0))
         self._views = _ViewsByType(self)
+        self._grid: PatchGrid | None = None
+        # Molecule slots are compacted now and then (docs/model.md s.7): views made before
+        # a compaction are stale, and molecule ids restart above every id used before it.
+        self.molecule_epoch = 0
+        self.molecule_id_base = 0
+        self._compaction_deferred = 0
         self.readouts = list(readouts)
         model_reporters = self.reporters()
         for readout in self.readouts:
             model_reporters.update(readout.reporters())
-        self.datacollector = mesa.DataCollector(model_reporters=model_reporters)
+        self.datacollector = StepRecords(lambda: self.steps, model_reporters=model_reporters,
+                                         summary=self.summary)
         for readout in self.readouts:
             readout.start(self)
         self.datacollector.collect(self)
@@ -176,7 +225,10 @@ class BispecificModel(mesa.Model):
         plasma = float(self.plasma(t_mid_h))
         tissue = self.params.tissue_plasma_partition * units.pg_per_ml_to_molecules_per_um3(
             plasma, self._mw)
+        slots, bindings = self.state.n_molecules, int(self.state.counters[BINDINGS])
         result = advance(self.state, self.config, k, tissue)
+        if self.state.n_molecules < slots + int(self.state.counters[BINDINGS]) - bindings:
+            self._molecules_compacted(slots)  # fewer slots than before plus the new bindings
         self.free_molecules = result.free_molecules
         self.bound_molecules = result.bound_molecules
         self.drug_plasma_pg_per_ml = float(self.plasma(self.time_h))
@@ -194,7 +246,66 @@ class BispecificModel(mesa.Model):
             if progress is not None and (i + 1) % self._steps_per_record == 0:
                 progress(self._steps_per_record)
 
+    def _molecules_compacted(self, slots_before: int) -> None:
+        self.molecule_epoch += 1
+        self.molecule_id_base += slots_before
+
+    def _agents_changed(self) -> None:
+        """Agents were removed between steps: views made from now on see it."""
+        self._views = _ViewsByType(self)
+
+    # -- checkpoints (bispecific.simulation.checkpoint) --------------------------------------
+    def state_dict(self) -> dict:
+        """Everything that changes as the model runs, to continue it later bit for bit: the
+        patch arrays and counts (every `PatchState` field), the model's numbers (steps
+        included), Mesa's random generators, the time series so far and each readout's
+        state. Values are numbers, strings, lists, dicts and NumPy arrays."""
+        numbers = {k: v for k, v in vars(self).items() if isinstance(v, bool | int | float)}
+        return {
+            "patch": {f.name: getattr(self.state, f.name) for f in dataclasses.fields(
+                self.state)},
+            "numbers": numbers,
+            "random": self.random.getstate(),
+            "rng": self.rng.bit_generator.state,
+            "records": self.datacollector.state_dict(),
+            "readouts": [_readout_state(r) for r in self.readouts],
+        }
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Continue from `state_dict()` of a model built with the same arguments."""
+        self.state = type(self.state)(**saved["patch"])
+        for name, value in saved["numbers"].items():
+            setattr(self, name, value)
+        version, internal, gauss = saved["random"]  # lists again after JSON
+        self.random.setstate((version, tuple(internal), gauss))
+        self.rng.bit_generator.state = saved["rng"]
+        self.datacollector.load_state_dict(saved["records"])
+        for readout, state in zip(self.readouts, saved["readouts"], strict=True):
+            if state is not None:
+                readout.load_state_dict(state)
+        self._views = _ViewsByType(self)
+
     # -- Mesa's agent API over the arrays -------------------------------------------------
+    @property
+    def grid(self) -> PatchGrid:
+        """The patch's grid, read-only: what is at (x, y), and who is around it."""
+        if self._grid is None:
+            self._grid = PatchGrid(self)
+        return self._grid
+
+    def register_agent(self, agent: mesa.Agent) -> None:
+        raise TypeError("agents of a BispecificModel live in its arrays: cells are born and "
+                        "molecules bind in model.step(), not by registering agents")
+
+    def deregister_agent(self, agent: ArrayAgent) -> None:
+        """Remove the agent from the model (the same as `agent.remove()`)."""
+        agent.remove()
+
+    def remove_all_agents(self) -> None:
+        """Remove every agent: bound molecules leave the patch, then every cell dies."""
+        for agent_type in (Molecule, Blast, TCell, NormalCell):
+            self._views[agent_type].do("remove")
+
     @property
     def agents_by_type(self) -> Mapping[type, AgentViews]:
         return self._views
@@ -204,7 +315,7 @@ class BispecificModel(mesa.Model):
         views: list[ArrayAgent] = []
         for agent_type in AGENT_TYPES:
             views.extend(self._views[agent_type])
-        return AgentViews(views, random=self.random)
+        return AgentViews(views, self.random, self)
 
     @property
     def agent_types(self) -> list[type]:
@@ -240,6 +351,12 @@ class BispecificModel(mesa.Model):
     def counter(self, name: str) -> int:
         return int(self.state.counters[COUNTER_NAMES.index(name)])
 
+    def summary(self) -> dict[str, object]:
+        """The run's summary readouts as it stands, one value each (the DataCollector offers
+        them to `mesa.batch_run`). The bare patch has none; a model built from a scenario
+        (`bispecific.simulation.ScenarioModel`) gives the run summary."""
+        return {}
+
     @staticmethod
     def reporters() -> dict[str, Callable[[BispecificModel], float]]:
         """The DataCollector's model reporters: one column of the time series each."""
@@ -259,6 +376,12 @@ class BispecificModel(mesa.Model):
             "mean_t_cell_exhaustion": lambda m: _mean_alive(
                 m.state.t_exhaustion, m.state.t_alive, m.state.n_tcells),
         }
+
+
+def _readout_state(readout: StepReadout) -> dict | None:
+    """A readout's state; None for one that keeps none (it offers no state_dict)."""
+    state_dict = getattr(readout, "state_dict", None)
+    return None if state_dict is None else state_dict()
 
 
 def _mean_alive(values: np.ndarray, alive: np.ndarray, n: int) -> float:

@@ -76,6 +76,16 @@ class StepConfig:
         )
 
 
+def compact_molecules(s: PatchState) -> None:
+    """Drop the cleared molecules, sorting the rest by the cell that holds them (kernels/
+    molecules.py `sort_molecules`): the step does it when holes pass `COMPACT_FRACTION`,
+    and so does a removal between steps (engine/removal.py), so both leave the same order."""
+    d_state, d_blast, d_tcell, d_release = s.sort_buffers()
+    s.swap_sorted(sort_molecules(
+        s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.n_blasts,
+        s.n_tcells, d_state, d_blast, d_tcell, d_release))
+
+
 def normal_attempts_per_step(p: ModelParameters, dt_min: float, voxels: int,
                              t_cell_fraction: float) -> float:
     """Mean new normal cells attempted per step (docs/model.md s.6): the production that
@@ -168,10 +178,7 @@ def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3
     if times is not None:
         clock = _lap(times, "molecule events", clock)
     if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
-        d_state, d_blast, d_tcell, d_release = s.sort_buffers()
-        s.swap_sorted(sort_molecules(
-            s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.n_blasts,
-            s.n_tcells, d_state, d_blast, d_tcell, d_release))
+        compact_molecules(s)
     if times is not None:
         clock = _lap(times, "sort", clock)
     # 6. The free pool: binding to cells, exit, entry.

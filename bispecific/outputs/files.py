@@ -1,8 +1,11 @@
 """Writing a run's outputs whole or not at all, and redrawing its figures later.
 
-Each file is written to a temporary name in the destination folder and renamed when
-complete; `summary.json` is written last, so a folder with a summary is a finished run.
-A run folder describes itself: the resolved scenario, seed and version are in it.
+A run is written into a staging folder and swapped in whole (`folders.StagedFolder`):
+nothing of a previous run is left beside it, and `summary.json` comes last, so a folder with
+a summary is a finished run. A run folder describes itself: the resolved scenario, seed and
+version are in it. Every file is a function of the scenario and seed alone, except
+`timing.json` (wall time), which is kept apart so that the rest can be compared byte for
+byte.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import __version__
 from ..readouts.snapshots import load_snapshots, save_snapshots
 from ..scenario import Scenario, load_scenario
+from ..scenario.names import slug
 from ..simulation.run import RunResult
 from . import figures
+from .folders import StagedFolder, check_folder
 
 TIMESERIES = "timeseries.csv"
 SUMMARY = "summary.json"
 SCENARIO = "scenario.toml"
 SNAPSHOTS = "snapshots.npz"
+TIMING = "timing.json"
 OVERVIEW = "overview"
 GRID = "snapshots"
 ANIMATION = "animation"
@@ -48,33 +55,38 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def _atomic_snapshots(taken: list, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_snapshots(taken, tmp)
-    tmp.replace(path)
-
-
 def write_run(
     result: RunResult, out_dir: str | Path, formats: Sequence[str] = ("png",)
 ) -> dict[str, Path]:
-    """Write the run's data, figures and (last) summary.json into `out_dir`."""
+    """Write the run's data, figures and (last) summary.json into `out_dir`, replacing any
+    previous run there whole. Raises `folders.FolderError` for a folder that holds other
+    files."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = out / SUMMARY
-    summary.unlink(missing_ok=True)  # an old summary must not vouch for new, partial files
-    paths = {"timeseries": out / TIMESERIES, "scenario": out / SCENARIO,
-             "snapshots": out / SNAPSHOTS}
-    atomic_write_text(paths["timeseries"], result.timeseries.to_csv(index=False))
-    atomic_write_text(paths["scenario"], result.scenario.to_toml())
-    _atomic_snapshots(result.snapshots.taken, paths["snapshots"])
-    paths.update(draw(result.scenario, result.timeseries, result.snapshots.taken, out,
+    check_folder(out, "run")
+    with StagedFolder(out, "run") as stage:
+        names = _write_run_files(result, stage, formats)
+    return {key: out / name for key, name in names.items()}
+
+
+def _write_run_files(result: RunResult, folder: Path, formats: Sequence[str]) -> dict[str, str]:
+    """The run's files in `folder`, summary.json last; returns their names by role."""
+    paths = {"timeseries": folder / TIMESERIES, "scenario": folder / SCENARIO,
+             "snapshots": folder / SNAPSHOTS}
+    paths["timeseries"].write_text(result.timeseries.to_csv(index=False), encoding="utf-8")
+    paths["scenario"].write_text(result.scenario.to_toml(), encoding="utf-8")
+    save_snapshots(result.snapshots.taken, paths["snapshots"])
+    paths.update(draw(result.scenario, result.timeseries, result.snapshots.taken, folder,
                       formats))
     if result.frames is not None and result.frames.taken:
         paths["animation"] = figures.animate(result.frames.taken, result.scenario,
-                                             out / ANIMATION)
-    atomic_write_text(summary, json.dumps(result.summary, indent=2) + "\n")
-    paths["summary"] = summary
-    return paths
+                                             folder / ANIMATION)
+    timing = {"wall_time_s": round(result.wall_time_s, 3),
+              "resumed_from_h": result.resumed_from_h, "bispecific_version": __version__}
+    paths["timing"] = folder / TIMING
+    paths["timing"].write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    paths["summary"] = folder / SUMMARY
+    paths["summary"].write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
+    return {key: path.name for key, path in paths.items()}
 
 
 def draw(scenario: Scenario, ts: pd.DataFrame, taken: list, out: Path,
@@ -102,14 +114,20 @@ def redraw(out_dir: str | Path, formats: Sequence[str] = ("png",)) -> dict[str, 
 
 def write_comparison(results: Sequence[RunResult], out_dir: str | Path,
                      formats: Sequence[str] = ("png",)) -> dict[str, Path]:
-    """comparison.csv (one row per scenario) and comparison.png, each run in its folder."""
+    """comparison.csv (one row per scenario) and comparison.png, each run in its folder
+    (named by the slug of its scenario name), replacing any previous comparison whole."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for r in results:
-        write_run(r, out / r.scenario.name, formats)
-    table = pd.DataFrame([r.summary for r in results])
-    csv = out / "comparison.csv"
-    atomic_write_text(csv, table.to_csv(index=False))
-    png = figures.comparison([(r.scenario, r.timeseries) for r in results],
-                             out / "comparison", formats)[0]
-    return {"comparison_csv": csv, "comparison_figure": png}
+    folders = [slug(r.scenario.name) for r in results]
+    if len(set(folders)) < len(folders):
+        raise ValueError("two scenarios would share the folder "
+                         f"'{next(f for f in folders if folders.count(f) > 1)}'")
+    check_folder(out, "comparison")
+    with StagedFolder(out, "comparison") as stage:
+        for r, name in zip(results, folders, strict=True):
+            (stage / name).mkdir()
+            _write_run_files(r, stage / name, formats)
+        table = pd.DataFrame([r.summary for r in results])
+        (stage / "comparison.csv").write_text(table.to_csv(index=False), encoding="utf-8")
+        figure = figures.comparison([(r.scenario, r.timeseries) for r in results],
+                                    stage / "comparison", formats)[0]
+    return {"comparison_csv": out / "comparison.csv", "comparison_figure": out / figure.name}

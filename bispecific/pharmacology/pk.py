@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,14 +26,22 @@ from .. import units
 from .dosing import DosingSchedule, total_rate_steps
 
 
+def _pk(default: float, lo: float, hi: float) -> Any:
+    """A parameter with the range the model runs with (scenario files are checked against it;
+    clearance and volume divide, so neither may be 0)."""
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
 @dataclass(frozen=True)
 class PKParameters:
     """One-compartment population PK parameters (science.md 1a)."""
 
-    clearance_l_per_h: float = 2.22  # typical adult CL, pop-PK 2020 (R)
-    volume_l: float = 5.98  # central volume, pop-PK 2020 (R)
-    reference_bsa_m2: float = 1.88  # median adult BSA in the pop-PK data (R)
-    bsa_exponent_on_clearance: float = 0.612  # D: (0.37/1.88)^x = 0.37, see module docstring
+    clearance_l_per_h: float = _pk(2.22, 1e-3, 1e3)  # typical adult CL, pop-PK 2020 (R)
+    volume_l: float = _pk(5.98, 0.01, 1e3)  # central volume, pop-PK 2020 (R)
+    reference_bsa_m2: float = _pk(1.88, 0.1, 3.5)  # median adult BSA in the pop-PK data (R)
+    # D: (0.37/1.88)^x = 0.37, see module docstring. Allometric exponents lie well below 3;
+    # above it, (BSA / reference)^x overflows for extreme BSAs.
+    bsa_exponent_on_clearance: float = _pk(0.612, 0.0, 3.0)
 
     def clearance_for(self, bsa_m2: float) -> float:
         """Clearance in L/h for a patient of the given body surface area."""

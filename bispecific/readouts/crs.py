@@ -130,6 +130,16 @@ class CrsReadout:
         })
         return out
 
+    def state_dict(self) -> dict[str, float]:
+        """Everything tracked so far (for checkpoints)."""
+        return {name: getattr(self, name) for name in (
+            "exposure_pg_per_ml", "peak_exposure_pg_per_ml", "time_of_peak_risk_h",
+            "peak_il6_pg_per_ml", "time_of_peak_il6_h", "expected_hours_grade_2_or_more")}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
     # The readout is a step observer too (no per-step work of its own; `observe` does it).
     def start(self, model: BispecificModel) -> None:
         """Nothing to do: the exposure starts at baseline."""

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .. import units
 from .release import ExpectedRelease
@@ -29,32 +29,38 @@ if TYPE_CHECKING:
     from ..engine.model import BispecificModel
 
 
+def _c(default: float, lo: float, hi: float) -> Any:
+    """A parameter with the range the readout runs with; half-lives and the plasma volume
+    divide, so their ranges exclude 0."""
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
 @dataclass(frozen=True)
 class CytokineParameters:
     """Plasma cytokine kinetics and the patch-to-patient scaling (docs/model.md s.9)."""
 
     # IFN-g released per minute of synapse by an undesensitised T cell, lumped. Calibrated to
     # the IL-6 of V8/V9 (docs/calibration.md).
-    ifng_fg_per_synapse_min: float = 0.00255
-    tnf_per_ifng: float = 0.5  # TNF released per IFN-g, by mass (assumption)
-    ifng_half_life_min: float = 30.0  # plasma IFN-g (U)
-    tnf_half_life_min: float = 20.0  # plasma TNF (U)
-    il6_half_life_min: float = 20.0  # plasma IL-6, Hosseini 2020 (R-3p)
+    ifng_fg_per_synapse_min: float = _c(0.00255, 0.0, 1e6)
+    tnf_per_ifng: float = _c(0.5, 0.0, 1e3)  # TNF released per IFN-g, by mass (assumption)
+    ifng_half_life_min: float = _c(30.0, 0.01, 1e6)  # plasma IFN-g (U)
+    tnf_half_life_min: float = _c(20.0, 0.01, 1e6)  # plasma TNF (U)
+    il6_half_life_min: float = _c(20.0, 0.01, 1e6)  # plasma IL-6, [Hosseini2020] (R-3p)
     # Quasi-steady IL-6 per pg/mL of IFN-g + TNF above baseline: the monocyte amplification
     # (assumption; IL-6 exceeds the T-cell cytokines in blinatumomab CRS, V7).
-    il6_per_ifng_tnf: float = 3.0
-    il6_baseline_pg_per_ml: float = 10.0  # assumption; V8 late values are 10-40 pg/mL
-    ifng_baseline_pg_per_ml: float = 2.0  # assumption
-    tnf_baseline_pg_per_ml: float = 2.0  # assumption
-    plasma_l_per_kg: float = 0.043  # plasma volume, ~3 L for 70 kg (U)
+    il6_per_ifng_tnf: float = _c(3.0, 0.0, 1e4)
+    il6_baseline_pg_per_ml: float = _c(10.0, 0.0, 1e6)  # assumption; V8 late values 10-40
+    ifng_baseline_pg_per_ml: float = _c(2.0, 0.0, 1e6)  # assumption
+    tnf_baseline_pg_per_ml: float = _c(2.0, 0.0, 1e6)  # assumption
+    plasma_l_per_kg: float = _c(0.043, 1e-3, 1.0)  # plasma volume, ~3 L for 70 kg (U)
     # Nucleated marrow cells per kg: 10.4-11.1e9 [Harrison1962] (R); with
     # marrow_blast_fraction it sets the patient's blast burden, with the patch's cells the
     # scale-up.
-    marrow_cells_per_kg: float = 1.1e10
-    dexamethasone_damping: float = 0.5  # fraction of release removed at full effect
-    dexamethasone_half_life_h: float = 36.0  # effect decays with dex's biological t1/2 (U)
-    premedication_lead_h: float = 1.0  # given 1 h before the dose (label, R)
-
+    marrow_cells_per_kg: float = _c(1.1e10, 0.0, 1e13)
+    # Fraction of release removed at full effect (a fraction: above 1 would reverse release).
+    dexamethasone_damping: float = _c(0.5, 0.0, 1.0)
+    dexamethasone_half_life_h: float = _c(36.0, 0.01, 1e4)  # effect decays with dex's t1/2 (U)
+    premedication_lead_h: float = _c(1.0, 0.0, 168.0)  # given 1 h before the dose (label, R)
 
 
 def patient_scale(patch_marrow_cells: float, weight_kg: float, p: CytokineParameters) -> float:
@@ -143,6 +149,19 @@ class CytokineReadout:
         self.il6 = _relax(self.il6, il6_steady, self._k_il6, dt)
         if self.on_il6 is not None:
             self.on_il6(t_h, self.il6, dt / units.MINUTES_PER_HOUR)
+
+    def state_dict(self) -> dict:
+        """The plasma levels now, and the expected release's memory: all that changes
+        between steps (for checkpoints)."""
+        return {"ifng": self.ifng, "tnf": self.tnf, "il6": self.il6,
+                "last_release": self.last_release,
+                "release": None if self.release is None else self.release.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.ifng, self.tnf, self.il6 = state["ifng"], state["tnf"], state["il6"]
+        self.last_release = state["last_release"]
+        if self.release is not None:
+            self.release.load_state_dict(state["release"])
 
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {

@@ -40,3 +40,9 @@ class ExpectedEscape:
 
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {"blasts_cd19_negative_expected": lambda _m: self.expected}
+
+    def state_dict(self) -> dict[str, float]:
+        return {"expected": self.expected}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.expected = state["expected"]

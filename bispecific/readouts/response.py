@@ -94,6 +94,15 @@ class AssessmentRecorder:
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {}
 
+    def state_dict(self) -> dict:
+        """The assessments taken so far (for checkpoints)."""
+        return {"next": self._next,
+                "taken": [[a.time_h, a.blasts, a.cells] for a in self.taken]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._next = state["next"]
+        self.taken = [Assessment(*a) for a in state["taken"]]
+
 
 def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
                      enrichment: float) -> dict[str, Any]:

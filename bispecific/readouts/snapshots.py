@@ -8,6 +8,7 @@ voxel per snapshot; `save`/`load` keep them in a compressed .npz beside the run'
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,14 +77,33 @@ class SnapshotRecorder:
     def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
         return {}
 
+    def state_dict(self) -> dict:
+        """The snapshots taken so far (for checkpoints)."""
+        return {"next": self._next, "taken": [[t, snap] for t, snap in self.taken]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._next = state["next"]
+        self.taken = [(t, dict(snap)) for t, snap in state["taken"]]
+
 
 def save_snapshots(taken: list[tuple[float, dict[str, np.ndarray]]], path: Path) -> None:
+    """A compressed .npz (numpy.load reads it) whose bytes depend on the arrays alone."""
     arrays: dict[str, np.ndarray] = {"times_h": np.array([t for t, _ in taken])}
     for i, (_, snap) in enumerate(taken):
         for name, arr in snap.items():
             arrays[f"{name}_{i}"] = arr
-    with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
+    save_npz(path, arrays)
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Like numpy.savez_compressed, but each member is dated 1980-01-01, not now: numpy
+    stamps the time of writing, so the same arrays written twice would differ."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, arr in arrays.items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(member, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
 
 
 def load_snapshots(path: Path) -> list[tuple[float, dict[str, np.ndarray]]]:

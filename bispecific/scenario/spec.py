@@ -25,7 +25,6 @@ raises `ScenarioError` with one line naming the file, the key, the value and wha
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -37,12 +36,12 @@ from ..pharmacology.dosing import DosingSchedule
 from ..pharmacology.pk import PKParameters
 from ..readouts.crs import CrsParameters
 from ..readouts.cytokines import CytokineParameters
-from .doses import parse_schedule
-from .validation import Failer, Key, ScenarioError, check_keys, number
+from .doses import cut_schedule, parse_schedule
+from .validation import Failer, Key, Name, check_keys, number, read_toml
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "scenario": {
-        "name": Key(str, required=True, doc="short name, used for the output folder"),
+        "name": Key(Name, required=True, doc="short name; its slug names the output folder"),
         "description": Key(str, default=""),
         "days": Key(float, required=True, lo=0.01, hi=3650.0, doc="simulated days"),
         "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
@@ -75,8 +74,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                         "blasts (docs/model.md s.11); 0 turns it off"),
     },
     "pharmacokinetics": {
-        f.name: Key(float, f.default, 0.0 if "exponent" in f.name else 1e-6, 1e4)
-        for f in fields(PKParameters)
+        f.name: Key(float, f.default, *f.metadata["range"]) for f in fields(PKParameters)
     },
     "premedication": {
         "dexamethasone": Key(bool, False, doc="dexamethasone premedication"),
@@ -85,7 +83,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                           "r/r label); each_cycle: the first dose of each cycle (MRD label)"),
     },
     "cytokines": {
-        f.name: Key(float, f.default, 0.0, 1e15) for f in fields(CytokineParameters)
+        f.name: Key(float, f.default, *f.metadata["range"]) for f in fields(CytokineParameters)
     },
     "crs": {
         f.name: Key(float, f.default, -10.0 if f.name.startswith("theta") else 1e-6, 1e4)
@@ -142,15 +140,14 @@ class Scenario:
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
 
-        A shorter `days` runs the first part of the schedule: doses that would start after
-        the new end are dropped, and infusions are cut at it.
+        A shorter `days` runs the first part of the schedule (`doses.cut_schedule`): doses
+        that would start after the new end are dropped, and the rest are cut at it.
         """
         data = self.to_dict()
         data["scenario"].update(changes)
         days = data["scenario"]["days"]
-        if isinstance(days, int | float) and days > 0:
-            data["dose"] = [d for d in data["dose"]
-                            if d.get("start_day", d.get("day", 0.0)) < days]
+        if isinstance(days, int | float) and not isinstance(days, bool) and days > 0:
+            cut_schedule(data, days)
         return scenario_from_dict(data, "<command line>")
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,20 +186,7 @@ def _not_none(obj: Any) -> dict[str, Any]:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises ScenarioError with one clear line."""
     path = Path(path)
-    label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{label}: is a folder, expected a scenario .toml file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{label}: cannot read ({exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{label}: TOML syntax error: {exc}") from None
-    return scenario_from_dict(data, label)
+    return scenario_from_dict(read_toml(path, "scenario"), str(path))
 
 
 def save_scenario(scenario: Scenario, path: str | Path) -> None:
@@ -262,6 +246,10 @@ def _check_whole(s: Scenario, fail: Failer) -> None:
         fail(f"[patient] t_cell_fraction = {number(p.t_cell_fraction)}: with "
              f"marrow_blast_fraction = {number(p.marrow_blast_fraction)} the two exceed 1; "
              "they are shares of the same marrow cells, so their sum must be at most 1")
+    thresholds = s.crs.thresholds()
+    if list(thresholds) != sorted(thresholds):
+        fail("[crs] theta_grade1..theta_grade4 = " + ", ".join(number(t) for t in thresholds)
+             + ": a higher grade needs a threshold at least as high; order them")
     if s.simulation.record_every_minutes < s.simulation.dt_minutes:
         fail(f"[simulation] record_every_minutes = {number(s.simulation.record_every_minutes)}: "
              f"must be at least dt_minutes ({number(s.simulation.dt_minutes)})")

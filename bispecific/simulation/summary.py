@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 
 def summarise(
-    scenario: Scenario, model: BispecificModel, ts: pd.DataFrame, wall_time_s: float,
-    readouts: PatientReadouts,
+    scenario: Scenario, model: BispecificModel, ts: pd.DataFrame, readouts: PatientReadouts,
 ) -> dict[str, Any]:
     """The run's summary: response (best over the assessments), killing, exposure, CRS
-    (expected values), then provenance."""
+    (expected values), then provenance.
+
+    A function of the scenario and seed alone: timing is kept out (`RunResult.wall_time_s`),
+    so identical runs give identical summaries."""
     blasts = ts["blasts"].to_numpy()
     final = ts.iloc[-1]
     kills = model.state.t_kills[: model.state.n_tcells]
@@ -41,18 +43,18 @@ def summarise(
         "max_kills_per_t_cell": int(kills.max()) if kills.size else 0,
         "initial_t_cells": int(ts["t_cells"].iloc[0]),
         "final_t_cells": int(final["t_cells"]),
-        "initial_effector_target_ratio": _ratio(ts["t_cells"].iloc[0], blasts[0]
-                                                ) * readouts.enrichment,
+        "initial_effector_target_ratio": _ratio(ts["t_cells"].iloc[0],
+                                                blasts[0] / readouts.enrichment),
         "initial_normal_cells": int(ts["normal_cells"].iloc[0]),
         "final_normal_cells": int(final["normal_cells"]),
         "peak_drug_plasma_pg_per_ml": float(ts["drug_plasma_pg_per_ml"].max()),
         **readouts.crs.summary(),
         "dexamethasone": scenario.dexamethasone,
-        "wall_time_s": round(wall_time_s, 3),
         "bispecific_version": __version__,
     }
 
 
 def _ratio(t_cells: float, blasts: float) -> float | None:
-    """T cells per blast (E:T); None when there are no blasts."""
+    """T cells per blast (E:T) in the patient, blasts taken back from the patch's enrichment;
+    None when there are no blasts."""
     return float(t_cells) / blasts if blasts > 0 else None

@@ -55,16 +55,24 @@ def _legend(fig: Figure, ncol: int) -> None:
                loc="outside lower center", ncol=ncol, fontsize=7, frameon=False)
 
 
+def scale_bar_um(width_um: float) -> float:
+    """A round length for a scale bar, about a fifth of the patch's width."""
+    return max(v for v in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
+               if v <= max(width_um / 5, 10))
+
+
+def scale_bar_label(length_um: float) -> str:
+    return f"{length_um / 1000:g} mm" if length_um >= 1000 else f"{length_um:g} um"
+
+
 def _scale_bar(ax, scenario: Scenario) -> None:
     """A bar of a round length (about a fifth of the patch) in its lower-left corner."""
-    width_um = scenario.grid.width * scenario.grid.voxel_um
-    length_um = max(v for v in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
-                    if v <= max(width_um / 5, 10))
+    length_um = scale_bar_um(scenario.grid.width * scenario.grid.voxel_um)
     voxels = length_um / scenario.grid.voxel_um
     x0, y0 = 0.04 * scenario.grid.width, 0.95 * scenario.grid.height
     ax.plot([x0, x0 + voxels], [y0, y0], color="black", lw=3, solid_capstyle="butt")
-    label = f"{length_um / 1000:g} mm" if length_um >= 1000 else f"{length_um:g} um"
-    ax.text(x0 + voxels / 2, y0 - 0.02 * scenario.grid.height, label, ha="center",
+    ax.text(x0 + voxels / 2, y0 - 0.02 * scenario.grid.height, scale_bar_label(length_um),
+            ha="center",
             va="bottom", fontsize=7, color="black",
             bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
 
@@ -114,6 +122,10 @@ def animate(taken: list[tuple[float, dict[str, np.ndarray]]], scenario: Scenario
     anim = FuncAnimation(fig, frame, frames=len(taken), blit=False)
     final = path.with_suffix(".gif")
     tmp = final.with_name(f".{final.name}.tmp.gif")
-    anim.save(tmp, writer=PillowWriter(fps=8))
-    tmp.replace(final)
+    try:
+        anim.save(tmp, writer=PillowWriter(fps=8))
+        tmp.replace(final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return final

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -23,14 +24,28 @@ ENGAGED = "#b2182b"  # T cells in a synapse, as on the grid pictures
 CRS_COLOURS = ("#fec44f", "#fc8d59", "#d7301f", "#7f0000")  # grade >= 1, 2, 3, 4
 
 
+# What makes a figure file differ between identical runs, pinned: the date in an SVG and
+# the random ids of its clip paths (a fixed salt makes them a hash of the content). PNG
+# from the Agg backend depends on the data alone.
+_METADATA = {"png": {"Software": None}, "svg": {"Date": None}}
+_RC = {"svg.hashsalt": "bispecific"}
+
+
 def save(fig: Figure, path: Path, formats: Sequence[str]) -> list[Path]:
-    """Save each format under a temporary name, then rename (never a half-written figure)."""
+    """Save each format under a temporary name, then rename (never a half-written figure).
+    The same data give the same bytes."""
     written = []
     for fmt in formats:
         final = path.with_suffix("." + fmt)
         tmp = final.with_name(f".{final.name}.tmp")
-        fig.savefig(tmp, format=fmt, dpi=130, bbox_inches="tight")
-        tmp.replace(final)
+        try:
+            with matplotlib.rc_context(_RC):
+                fig.savefig(tmp, format=fmt, dpi=130, bbox_inches="tight",
+                            metadata=_METADATA.get(fmt))
+            tmp.replace(final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         written.append(final)
     return written
 

@@ -1,0 +1,335 @@
+"""What each `bispecific` command does, as library calls. Each failure becomes an exception
+whose message is the one line the user sees (`main` picks the exit status), and it says what
+was kept."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..scenario import Scenario, load_scenario
+from ..scenario.names import slug
+
+
+class UserError(Exception):
+    """Bad input from the user; nothing was written (exit 2)."""
+
+
+class RunFailed(Exception):
+    """The run failed; the message says what was kept (exit 1)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that a kill is handled like Ctrl-C."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or a kill stopped a command; the message says what was kept."""
+
+    def __init__(self, message: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.terminated = isinstance(cause, Terminated) or isinstance(
+            cause.__cause__, Terminated)
+
+
+def _file_kind(path: Path) -> str | None:
+    """"cohort" or "scenario" by the file's head table; None when it has neither or cannot
+    be read (the loader then reports the problem in one line)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML, a NUL in the path
+        return None
+    return next((kind for kind in ("cohort", "scenario") if kind in data), None)
+
+
+def _load(path: Path, seed: int | None = None, days: float | None = None) -> Scenario:
+    from ..scenario import ScenarioError
+
+    if _file_kind(path) == "cohort":
+        raise UserError(f"{path}: is a cohort file; run it with 'bispecific cohort {path}'")
+    scenario = load_scenario(path)
+    changes = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
+    if changes:
+        try:
+            scenario = scenario.with_changes(**changes)
+        except ScenarioError as exc:
+            flag = " ".join(f"--{k} {v}" for k, v in changes.items())
+            raise UserError(f"{flag}: {str(exc).split(': ', 1)[1]}") from None
+    return scenario
+
+
+def _output_folder(given: Path | None, name: str) -> Path:
+    return given if given is not None else Path("runs") / slug(name)
+
+
+def _check_folder(out: Path, kind: str, given: bool) -> None:
+    """Fail before running, not after, when the output folder cannot or must not be used."""
+    from ..outputs.folders import FolderError, check_folder
+
+    try:
+        check_folder(out, kind)
+    except FolderError as exc:
+        raise UserError(f"--out {exc}" if given else str(exc)) from None
+
+
+def _formats(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("png", "svg") if args.svg else ("png",)
+
+
+def _progress_bar(total: float, unit: str, desc: str, quiet: bool) -> Any:
+    """A tqdm bar on a terminal; None when quiet or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=round(total), unit=unit, desc=desc, file=sys.stderr, leave=False)
+
+
+def _notes(quiet: bool, bar: Any) -> Callable[[str], None] | None:
+    """Where a run's notes go (a line each on stderr, above the bar); None when quiet."""
+    if quiet:
+        return None
+    if bar is not None:
+        return lambda line: bar.write(f"note: {line}", file=sys.stderr)
+    return lambda line: print(f"note: {line}", file=sys.stderr, flush=True)
+
+
+def _one_line(result: Any) -> str:
+    s = result.summary
+    depth = ">=" if s["blast_log10_reduction_censored"] else ""
+    return (f"{s['scenario']}: blasts {s['initial_blasts']} -> {s['final_blasts']} "
+            f"(log10 reduction {depth}{s['blast_log10_reduction']:.2f}, P(CR) "
+            f"{s['p_complete_response']:.2f}, P(MRD < 1e-4) {s['p_mrd_negative']:.2f}); "
+            f"peak IL-6 {s['peak_il6_pg_per_ml']:.0f} pg/mL, P(CRS >= 1/2/3) "
+            f"{s['p_crs_grade1_or_more']:.2f}/{s['p_crs_grade2_or_more']:.2f}/"
+            f"{s['p_crs_grade3_or_more']:.2f}; {result.wall_time_s:.1f} s")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Accept exactly what run and cohort accept."""
+    if _file_kind(args.scenario) == "cohort":
+        from ..cohorts.runner import plan
+        from ..cohorts.spec import load_cohort
+
+        c = load_cohort(args.scenario)
+        tasks, invalid = plan(c)
+        note = (f"; {len(invalid)} of {len(tasks) + len(invalid)} runs draw covariates outside "
+                "the model's ranges and will be recorded as failures" if invalid else "")
+        print(f"{args.scenario}: ok (cohort {c.name}, {c.patients} patients, arms "
+              f"{', '.join(a.name for a in c.arms)}, covariates "
+              f"{', '.join(v.name for v in c.covariates) or 'none'}{note})")
+        return 0
+    s = _load(args.scenario)
+    print(f"{args.scenario}: ok ({s.name}, {s.days:g} days, {s.grid.width}x{s.grid.height} "
+          f"voxels, {len(s.schedule.infusions)} infusion and {len(s.schedule.boluses)} "
+          "bolus entries)")
+    return 0
+
+
+def _kept(checkpointing: Any) -> str:
+    if checkpointing is None or checkpointing.saved_h is None:
+        return ""
+    return (f"; the checkpoint at hour {checkpointing.saved_h:g} is kept in "
+            f"{checkpointing.path}: run the same command again to continue from it")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..outputs.files import write_run
+    from ..simulation.checkpoint import CHECKPOINT, Checkpointing
+    from ..simulation.run import RunInterrupted, run_scenario, snapshot_days_problem
+
+    scenario = _load(args.scenario, args.seed, args.days)
+    if args.snapshots is not None:
+        problem = snapshot_days_problem(args.snapshots, scenario.days)
+        if problem is not None:
+            raise UserError(f"--snapshots {','.join(f'{d:g}' for d in args.snapshots)}: "
+                            f"{problem}")
+    out = _output_folder(args.out, scenario.name)
+    _check_folder(out, "run", args.out is not None)
+    total_h = scenario.days * 24.0
+    bar = _progress_bar(total_h, "h", scenario.name, args.quiet)
+    checkpointing = Checkpointing(out / CHECKPOINT, args.checkpoint_every,
+                                  notify=_notes(args.quiet, bar))
+    try:
+        result = run_scenario(scenario, progress=None if bar is None else bar.update,
+                              snapshot_days=args.snapshots,
+                              frame_every_h=6.0 if args.animate else None,
+                              checkpointing=checkpointing)
+    except RunInterrupted as exc:
+        kept = _kept(checkpointing) or (
+            ": nothing was written" + ("" if args.checkpoint_every else
+                                       " (--checkpoint-every HOURS makes a run resumable)"))
+        raise Interrupted(f"at hour {exc.at_h:g} of {total_h:g}{kept}", exc) from None
+    except KeyboardInterrupt as exc:  # while the model was being built
+        raise Interrupted(f"before the run started: nothing was written{_kept(checkpointing)}",
+                          exc) from None
+    except OSError as exc:  # the only file a run writes as it goes is its checkpoint
+        raise RunFailed(f"{checkpointing.path}: cannot save the checkpoint "
+                        f"({exc.strerror or exc}){_kept(checkpointing)}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        paths = write_run(result, out, _formats(args))
+    except KeyboardInterrupt as exc:
+        raise Interrupted(f"while writing {out}: it holds what it held before"
+                          f"{_kept(checkpointing)}", exc) from None
+    except OSError as exc:
+        raise RunFailed(f"{out}: cannot write the outputs ({exc.strerror or exc}); it holds "
+                        f"what it held before{_kept(checkpointing)}") from None
+    if not args.quiet:
+        print(_one_line(result))
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..outputs.files import write_comparison
+    from ..simulation.run import run_scenario
+
+    scenarios = [_load(path, days=args.days) for path in args.scenarios]
+    names = [slug(s.name) for s in scenarios]  # each run's folder in the comparison
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise UserError(f"two scenarios are named '{dup}' (or alike, as folder names); "
+                        "names must differ to compare them")
+    _check_folder(args.out, "comparison", True)
+    results = []
+    try:
+        for s in scenarios:
+            bar = _progress_bar(s.days * 24.0, "h", s.name, args.quiet)
+            try:
+                results.append(run_scenario(s, progress=None if bar is None else bar.update))
+            finally:
+                if bar is not None:
+                    bar.close()
+        paths = write_comparison(results, args.out, _formats(args))
+    except KeyboardInterrupt as exc:
+        raise Interrupted(f"{args.out} holds what it held before: a comparison is written "
+                          "once all its runs finish", exc) from None
+    except OSError as exc:
+        raise RunFailed(f"{args.out}: cannot write the outputs ({exc.strerror or exc}); it "
+                        "holds what it held before") from None
+    if not args.quiet:
+        for r in results:
+            print(_one_line(r))
+        print(f"wrote {paths['comparison_csv']} and {paths['comparison_figure']}")
+    return 0
+
+
+def cmd_cohort(args: argparse.Namespace) -> int:
+    from ..cohorts.engines import SchedulerError
+    from ..cohorts.runner import run_cohort
+    from ..cohorts.spec import COHORT_KEYS, load_cohort
+    from ..outputs.folders import FolderError
+
+    if _file_kind(args.cohort) == "scenario":
+        raise UserError(f"{args.cohort}: is a scenario file; run it with "
+                        f"'bispecific run {args.cohort}'")
+    cohort = load_cohort(args.cohort)
+    if args.patients:
+        if not COHORT_KEYS["patients"].accepts(args.patients):
+            raise UserError(f"--patients {args.patients}: expected "
+                            f"{COHORT_KEYS['patients'].allowed()}")
+        cohort = cohort.with_patients(args.patients)
+    out = _output_folder(args.out, cohort.name)
+    bar = _progress_bar(cohort.patients * len(cohort.arms), "run", cohort.name, args.quiet)
+    done = {"runs": 0, "total": cohort.patients * len(cohort.arms)}
+
+    def progress(finished: int, total: int) -> None:
+        done.update(runs=finished, total=total)
+        if bar is not None:
+            bar.total = total
+            bar.n = finished
+            bar.refresh()
+
+    tasks = out / "tasks"
+    try:
+        paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
+                           progress=progress, fresh=args.fresh)
+    except SchedulerError as exc:
+        raise UserError(f"--scheduler {args.scheduler}: {exc}") from None
+    except FolderError as exc:
+        raise UserError(f"--out {exc}" if args.out is not None else str(exc)) from None
+    except KeyboardInterrupt as exc:
+        raise Interrupted(f"{done['runs']} of {done['total']} runs are finished and kept in "
+                          f"{tasks}/: run the same command again to run the rest",
+                          exc) from None
+    except OSError as exc:
+        raise RunFailed(f"{exc.filename or out}: cannot write ({exc.strerror or exc}); "
+                        f"finished runs are kept in {tasks}/: run the same command again "
+                        "to continue") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    info = json.loads(paths["info"].read_text(encoding="utf-8"))
+    if not args.quiet:
+        _print_arms(paths["arms"])
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+    if info["failed"]:
+        raise RunFailed(f"{info['failed']} of {info['runs']} runs failed (see "
+                        f"{paths['failures']}); the other {info['completed']} are in "
+                        f"{paths['results']}")
+    return 0
+
+
+def _print_arms(path: Path) -> None:
+    import pandas as pd
+
+    for _, a in pd.read_csv(path).iterrows():
+        if not a["patients"]:
+            print(f"{a['arm']}: no finished runs")
+            continue
+        print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
+              f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), MRD < 1e-4 "
+              f"{a['mrd_negative_rate']:.0%}, CRS any {a['crs_grade1_rate']:.0%}, "
+              f"grade >= 3 {a['crs_grade3_rate']:.1%}, median peak IL-6 "
+              f"{a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ..outputs.files import SCENARIO, TIMESERIES, is_finished_run, redraw
+    from ..outputs.folders import FolderError, check_writable
+
+    folder = args.run_dir
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    if not is_finished_run(folder):
+        missing = [n for n in (TIMESERIES, SCENARIO, "summary.json")
+                   if not (folder / n).exists()]
+        raise UserError(f"{folder}: not a finished run (missing {', '.join(missing)})")
+    try:
+        check_writable(folder)
+    except FolderError as exc:
+        raise UserError(str(exc)) from None
+    paths = redraw(folder, _formats(args))
+    print(f"redrew {folder}/: " + ", ".join(p.name for p in paths.values()))
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    """The scenario (or the approved regimen) in the browser (`bispecific.viz`)."""
+    import importlib.util
+
+    from ..simulation.scenario_model import default_scenario
+
+    scenario = _load(args.scenario) if args.scenario else default_scenario()
+    if importlib.util.find_spec("solara") is None:
+        raise UserError("bispecific view needs the viz extra: pip install -e '.[viz]'")
+    from ..viz.server import serve
+
+    serve(args.scenario, scenario, host=args.host, port=args.port,
+          open_browser=not args.no_browser, announce=lambda line: print(line, flush=True))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "plot": cmd_plot,
+    "cohort": cmd_cohort, "view": cmd_view,
+}

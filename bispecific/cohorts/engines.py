@@ -1,0 +1,165 @@
+"""Where a cohort's runs execute: local worker processes or a Dask cluster.
+
+Both are context managers that connect (or start) on entry, before the cohort writes
+anything, and yield (task, outcome) pairs as runs finish. A run that raises comes back as an
+outcome with its error; a worker or cluster that fails ends the cohort with one line, its
+finished results kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import traceback
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import Any, Protocol
+
+from ..scenario import Scenario
+
+AGAIN = "finished results are kept: run the same command again to continue"
+
+
+class SchedulerError(ValueError):
+    """The Dask scheduler cannot be reached or its address is not one (bad input)."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died mid-run (killed, out of memory); finished results are kept."""
+
+
+class ClusterLost(RuntimeError):
+    """The Dask cluster failed mid-run; finished results are kept."""
+
+
+class HasScenario(Protocol):
+    scenario: Any
+
+
+def run_task(scenario: Scenario) -> dict[str, Any]:
+    """Run one patient x arm in a worker; errors come back as data, never as a crash."""
+    from ..simulation.run import run_scenario
+
+    try:
+        summary = run_scenario(scenario).summary
+        return {"ok": True, "summary": summary}
+    except Exception as exc:  # a failing patient must not stop the cohort
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=5)}
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches every process in the terminal's group; an idle worker would die of it
+    # with a traceback. Workers ignore it between runs and stop the run they are in.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_worker(threads: int) -> None:
+    _ignore_interrupts()
+    # Workers share the machine's cores: each worker's patches use at most its share, so
+    # workers x threads never exceeds the cores (NUMBA_NUM_THREADS, where set, still decides).
+    from ..engine.threads import limit_process_threads
+
+    limit_process_threads(threads)
+
+
+def _run_local(scenario: Scenario) -> dict[str, Any]:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run_task(scenario)
+    except KeyboardInterrupt:
+        return {"ok": None, "interrupted": True}  # not a result: never saved
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalEngine:
+    """`workers` local processes, spawned (Mesa's default; every worker imports afresh)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.description = f"local, {workers} workers"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalEngine:
+        from ..engine.threads import worker_threads
+
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker, initargs=(worker_threads(self.workers),))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self._pool is not None
+        if exc_type is not None:
+            # Stopped early (Ctrl-C, a kill, a lost worker): the runs in progress cannot be
+            # saved any more, so they are stopped rather than waited for. The executor has no
+            # public way to do this before Python 3.14 (terminate_workers).
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, tasks: Sequence[HasScenario]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        assert self._pool is not None
+        futures = {self._pool.submit(_run_local, t.scenario): t for t in tasks}
+        try:
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLost("a worker process died (killed or out of memory); "
+                                     + AGAIN) from None
+                yield futures[future], outcome
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+class DaskEngine:
+    """A Dask distributed cluster, reached through its scheduler's address."""
+
+    def __init__(self, address: str, connect_timeout_s: float = 30.0) -> None:
+        self.address = address
+        self.timeout = connect_timeout_s
+        self.description = f"dask {address}"
+        self._client: Any = None
+
+    def __enter__(self) -> DaskEngine:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SchedulerError("needs the cluster extra: pip install 'bispecific[cluster]'"
+                                 ) from None
+        if not self.address.strip():
+            raise SchedulerError("not an address; expected one like tcp://host:8786")
+        try:
+            self._client = Client(self.address, timeout=f"{self.timeout}s")
+        except Exception as exc:  # distributed raises ValueError, OSError, TimeoutError...
+            raise SchedulerError(f"cannot connect ({exc})") from None
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        with contextlib.suppress(Exception):  # closing a client of a cluster that is gone
+            self._client.close()
+
+    def run(self, tasks: Sequence[HasScenario]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        from distributed import as_completed as dask_completed
+
+        futures = {self._client.submit(run_task, t.scenario, key=f"bispecific-{t.key}",
+                                       pure=False): t for t in tasks}
+        try:
+            for future in dask_completed(futures):
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # a lost scheduler or worker, a cancelled future
+                    raise ClusterLost(f"the Dask cluster failed ({type(exc).__name__}: "
+                                      f"{exc}); " + AGAIN) from None
+                yield futures[future], outcome
+        finally:
+            with contextlib.suppress(Exception):  # nothing to cancel on a lost cluster
+                self._client.cancel(list(futures))

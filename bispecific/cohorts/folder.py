@@ -1,0 +1,101 @@
+"""A cohort's output folder: what it holds, and which cohort may write into it.
+
+The folder describes itself:
+- `cohort.json`: the cohort's definition (`identity.definition`), the version, and once
+  finished the counts of runs; written first, so a folder with any result names its cohort;
+- `cohort.toml` and `arms/ARM.toml`: the cohort as run, every arm's resolved scenario
+  (`bispecific cohort OUT/cohort.toml` runs it again);
+- `patients.csv`, and `tasks/`: one file per finished patient x arm, named by its key.
+
+A folder made from another definition is refused in one line that says what differs; with
+`fresh` it is emptied first. The same definition with a different number of patients
+extends or trims the cohort: the patients that both share are the same (`Cohort.patient`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import tomli_w
+
+from .. import __version__
+from ..outputs.files import atomic_write_text
+from ..outputs.folders import FolderError, check_folder, folder_kind
+from ..scenario.names import slug
+from .identity import definition, first_difference
+from .spec import Cohort
+
+MANIFEST = "cohort.json"
+TASKS = "tasks"
+ARMS = "arms"
+# Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
+# folder never shows the tables of an earlier, smaller cohort beside new patients.
+TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
+          "timing.json")
+
+
+class CohortFolderError(FolderError):
+    """A folder that holds another cohort; the message says what differs."""
+
+
+def check_cohort_folder(out: Path, cohort: Cohort, fresh: bool = False) -> None:
+    """Refuse a folder that holds another cohort (unless `fresh`: `write_manifest` will
+    empty it), before any work; writes nothing. Folders that hold anything but cohort
+    outputs are refused even with `fresh`."""
+    check_folder(out, "cohort")
+    if fresh or folder_kind(out) != "cohort":
+        return
+    how = "choose another folder with --out, or add --fresh to replace it"
+    try:
+        recorded = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["definition"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CohortFolderError(f"{out}: holds a cohort without a readable {MANIFEST} (an "
+                                f"earlier version, or damaged); {how}") from None
+    difference = first_difference(recorded, definition(cohort))
+    if difference is not None:
+        raise CohortFolderError(f"{out}: holds a different cohort ({difference}); {how}")
+
+
+def _empty(out: Path) -> None:
+    for entry in out.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def arm_file(arm_name: str) -> str:
+    return f"{ARMS}/{slug(arm_name)}.toml"
+
+
+def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
+                   fresh: bool = False) -> None:
+    """cohort.json (first), then the cohort as run, its arms and its patients; with
+    `fresh`, the previous cohort in the folder is removed first."""
+    if fresh and folder_kind(out) == "cohort":
+        _empty(out)
+    (out / TASKS).mkdir(parents=True, exist_ok=True)
+    (out / ARMS).mkdir(exist_ok=True)
+    info = {"cohort": cohort.name, "seed": cohort.seed, "patients": cohort.patients,
+            "arms": [a.name for a in cohort.arms], "status": "running",
+            "bispecific_version": __version__, "definition": definition(cohort)}
+    atomic_write_text(out / MANIFEST, json.dumps(info, indent=1) + "\n")
+    for name in TABLES:
+        (out / name).unlink(missing_ok=True)
+    for arm in cohort.arms:
+        atomic_write_text(out / arm_file(arm.name), arm.scenario.to_toml())
+    files = {a.name: arm_file(a.name) for a in cohort.arms}
+    atomic_write_text(out / "cohort.toml", tomli_w.dumps(cohort.to_dict(files)))
+    atomic_write_text(out / "patients.csv", pd.DataFrame(patients).to_csv(index=False))
+
+
+def mark_finished(out: Path, counts: dict[str, int]) -> Path:
+    """cohort.json again, with the counts of runs: the last file a finished run writes."""
+    path = out / MANIFEST
+    info = json.loads(path.read_text(encoding="utf-8"))
+    info.update(status="finished", **counts)
+    atomic_write_text(path, json.dumps(info, indent=1) + "\n")
+    return path

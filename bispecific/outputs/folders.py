@@ -1,0 +1,149 @@
+"""Output folders: used only when they are safe to use, and replaced whole.
+
+bispecific writes into a folder that is new, empty, or holds nothing but its own outputs of
+the same kind (a run, a comparison, a cohort). Any other folder is refused with one line
+(`FolderError`): a re-run must never delete a user's files, nor leave its files among them.
+
+A run or comparison is written into a hidden staging folder inside the destination and then
+swapped in (`StagedFolder`): the old summary goes first, outputs of the previous run that
+this one did not write are removed, the new files move in by rename, the summary last. So a
+folder holds one whole run, and a failure before the swap (a full disk) leaves the previous
+run as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+RUN_FILES = frozenset({
+    "timeseries.csv", "summary.json", "scenario.toml", "snapshots.npz", "timing.json",
+    "overview.png", "overview.svg", "snapshots.png", "snapshots.svg", "animation.gif",
+    "checkpoint.npz",
+})
+COMPARISON_FILES = frozenset({"comparison.csv", "comparison.png", "comparison.svg"})
+COHORT_FILES = frozenset({
+    "cohort.json", "cohort.toml", "patients.csv", "results.csv", "arms.csv", "failures.csv",
+    "cohort.png", "cohort.svg", "timing.json",
+})
+COHORT_FOLDERS = frozenset({"arms", "tasks"})
+# Written last, removed first: a folder with one of these holds a finished run.
+FINISHING_FILES = ("summary.json", "comparison.csv")
+STAGING_PREFIX = ".staging-"
+
+
+class FolderError(ValueError):
+    """An output folder that bispecific will not write into; the message is one line."""
+
+
+def is_temporary(name: str) -> bool:
+    """A file or folder bispecific writes on the way to an output (removed or renamed)."""
+    return name.startswith(".") and (".tmp" in name or name.startswith(STAGING_PREFIX))
+
+
+def _is_run(path: Path) -> bool:
+    return path.is_dir() and all(
+        (e.is_file() and e.name in RUN_FILES) or is_temporary(e.name) for e in path.iterdir())
+
+
+def _belongs(entry: Path, kind: str) -> bool:
+    if is_temporary(entry.name):
+        return True
+    if kind == "run":
+        return entry.is_file() and entry.name in RUN_FILES
+    if kind == "comparison":
+        return (entry.is_file() and entry.name in COMPARISON_FILES) or _is_run(entry)
+    return ((entry.is_file() and entry.name in COHORT_FILES)
+            or (entry.is_dir() and entry.name in COHORT_FOLDERS))
+
+
+def folder_kind(path: Path) -> str:
+    """'missing', 'empty', 'run', 'comparison', 'cohort' or 'other' (anything else)."""
+    if not path.exists():
+        return "missing"
+    if not path.is_dir():
+        return "other"
+    entries = [e for e in path.iterdir() if not is_temporary(e.name)]
+    if not entries:
+        return "empty"
+    for kind in ("run", "cohort", "comparison"):
+        if all(_belongs(e, kind) for e in entries):
+            return kind
+    return "other"
+
+
+def check_folder(path: Path, kind: str) -> None:
+    """Refuse `path` unless it is new, empty or a `kind` folder, and unless it can be
+    written, before any work is done; nothing is created."""
+    try:
+        found = folder_kind(path)
+    except OSError as exc:  # a folder we may not list
+        raise FolderError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if found == "other" and path.exists() and not path.is_dir():
+        raise FolderError(f"{path}: cannot write there: it is a file, not a folder")
+    if found == "other":
+        foreign = sorted(e.name for e in path.iterdir() if not _belongs(e, kind))
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise FolderError(f"{path}: holds files that are not bispecific {kind} outputs "
+                          f"({shown}); choose a new or empty folder")
+    if found not in ("missing", "empty", kind):
+        raise FolderError(f"{path}: is a {found} folder, not a {kind} folder; choose "
+                          "another folder")
+    check_writable(path)
+
+
+def check_writable(path: Path) -> None:
+    """Prove that files can be written in `path`, or in the folder that would hold it, by
+    writing one there for a moment; creates nothing (an interrupted run leaves no folder)."""
+    existing = Path(path)
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise FolderError(f"{path}: cannot write there: {existing} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise FolderError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+
+
+class StagedFolder:
+    """`with StagedFolder(out, kind) as stage:` write the outputs into `stage`; on a clean
+    exit they replace the previous `kind` outputs in `out` (see the module docstring)."""
+
+    def __init__(self, out: Path, kind: str) -> None:
+        self.out = Path(out)
+        self.kind = kind
+        self.stage: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.stage = Path(tempfile.mkdtemp(dir=self.out, prefix=STAGING_PREFIX))
+        return self.stage
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self.stage is not None
+        try:
+            if exc_type is None:
+                self._swap_in(self.stage)
+        finally:
+            shutil.rmtree(self.stage, ignore_errors=True)
+
+    def _swap_in(self, stage: Path) -> None:
+        new = {e.name for e in stage.iterdir()}
+        trash = stage / ".previous"  # removed with the stage
+        trash.mkdir()
+        for name in FINISHING_FILES:  # no old summary may vouch for a mix
+            (self.out / name).unlink(missing_ok=True)
+        for entry in self.out.iterdir():
+            # Everything of the previous run goes, and the leftovers of a write that was
+            # killed (temporary files, staging folders); files that are not outputs stay.
+            if entry != stage and (entry.name in new or _belongs(entry, self.kind)):
+                os.replace(entry, trash / entry.name)
+        order = sorted(new - set(FINISHING_FILES)) + [n for n in FINISHING_FILES if n in new]
+        for name in order:
+            os.replace(stage / name, self.out / name)
