@@ -2,7 +2,8 @@
 
 A task (one patient in one arm) is stored under the hash of everything that determines its
 result: the resolved scenario (the arm's schedule, grid and run length, the patient's
-covariates and seed, every model, PK and cytokine parameter) and the package version. A
+covariates and seed, every model, PK and cytokine parameter; not the thread setting
+`parallel`, which never changes a result) and the package version. A
 result can only be reused by a task that would compute the same thing.
 
 A cohort folder records the cohort's definition: everything except the number of patients.
@@ -28,7 +29,8 @@ def canonical_json(data: Any) -> str:
 
 def task_key(scenario: Scenario) -> str:
     """The sha256 of the resolved scenario of one patient in one arm, and the version."""
-    text = canonical_json({"scenario": scenario.to_dict(), "bispecific_version": __version__})
+    text = canonical_json({"scenario": scenario.result_dict(),
+                           "bispecific_version": __version__})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -39,7 +41,7 @@ def definition(cohort: Cohort) -> dict[str, Any]:
         "description": cohort.description,
         "seed": cohort.seed,
         "covariates": {c.name: c.to_dict() for c in cohort.covariates},
-        "arms": {a.name: a.scenario.to_dict() for a in cohort.arms},
+        "arms": {a.name: a.scenario.result_dict() for a in cohort.arms},
         "bispecific_version": __version__,
     }
 

@@ -178,6 +178,15 @@ class Scenario:
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
 
+    def result_dict(self) -> dict[str, Any]:
+        """`to_dict()` less the settings that cannot change a result: what keys a stored
+        result or a checkpoint. `simulation.parallel` only picks the threads, and a run is
+        bit-identical on any number of them (docs/model.md s.7), so a cohort or a checkpoint
+        carries on whatever it is set to."""
+        data = self.to_dict()
+        data["simulation"].pop("parallel", None)
+        return data
+
 
 def _not_none(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj) if getattr(obj, f.name) is not None}
