@@ -13,7 +13,6 @@ completes.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from ..engine.threads import available_cores
 from ..outputs.files import atomic_write_text
 from ..scenario import Scenario, ScenarioError
 from ..scenario.names import slug
@@ -188,7 +188,8 @@ def run_cohort(
         cohort: a validated cohort.
         out_dir: output folder; results of the same cohort already there are kept and not
             run again.
-        workers: local worker processes (default: every core). Ignored with `scheduler`.
+        workers: local worker processes (default: every core this process may run on).
+            Ignored with `scheduler`.
         scheduler: address of a Dask distributed scheduler (e.g. tcp://host:8786).
         progress: called as progress(done, total) after each finished run.
         stop_after: stop (as if interrupted) after this many runs; for testing resumption.
@@ -199,7 +200,7 @@ def run_cohort(
     run = CohortRun(cohort, out_dir)
     check_cohort_folder(run.out, cohort, fresh)
     engine = (DaskEngine(scheduler, connect_timeout_s) if scheduler is not None
-              else LocalEngine(workers or os.cpu_count() or 1))
+              else LocalEngine(workers or available_cores()))
     with engine:  # connected before anything is written
         run.prepare(fresh)
         todo = run.missing()
