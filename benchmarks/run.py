@@ -291,6 +291,31 @@ def kernel_sizes(sizes: list[int], quick: bool, rounds: int) -> list[dict]:
     return rows
 
 
+def flatness(small: int, large: int, steps_small: int, steps_large: int,
+             rounds: int) -> dict:
+    """Cost per update of a large patch over a small one, one thread, the two taking turns
+    in rounds so that both see the same load (sizes measured one after the other on a
+    machine whose load changes are not comparable)."""
+    models = {small: realistic_model(small, False), large: realistic_model(large, False)}
+    steps = {small: steps_small, large: steps_large}
+    totals = {size: [0.0, 0] for size in models}
+    for _ in range(rounds):
+        for size, m in models.items():
+            set_policy(m, "serial")
+            wall, updates = measure(m, steps[size])
+            totals[size][0] += wall
+            totals[size][1] += updates
+    ns = {size: wall / updates * 1e9 for size, (wall, updates) in totals.items()}
+    row = {"small_grid": small, "large_grid": large,
+           "small_agents": totals[small][1] // (steps_small * rounds),
+           "large_agents": totals[large][1] // (steps_large * rounds),
+           "small_ns_per_update": ns[small], "large_ns_per_update": ns[large],
+           "ratio": ns[large] / ns[small], "rounds": rounds, "load": load_average()}
+    print(f"flatness, interleaved: {small}^2 {ns[small]:.1f} ns, {large}^2 {ns[large]:.1f} ns "
+          f"per update (x{row['ratio']:.2f})", flush=True)
+    return row
+
+
 def phase_profile(sizes: list[int], steps: int) -> list[dict]:
     """Where a serial step's time goes, by phase (bispecific/engine/step.py)."""
     rows = []
@@ -307,6 +332,79 @@ def phase_profile(sizes: list[int], steps: int) -> list[dict]:
                      "phases_us": {k: v / steps * 1e6 for k, v in times.items()}})
         print(f"profile {size}^2: " + ", ".join(
             f"{k} {v:.0f} us" for k, v in rows[-1]["phases_us"].items()), flush=True)
+    return rows
+
+
+def _compact_keeping_order(s) -> None:
+    """The compaction before issue 13: drop cleared molecules, the rest keeping their order
+    (for `sort_payoff` only; it gives other slots, so other draws, than the sort)."""
+    from numba import njit
+
+    from bispecific.engine.state import CLEARED
+
+    global _compact_kernel
+    if _compact_kernel is None:
+        @njit(cache=False)
+        def compact(n, m_state, m_blast, m_tcell, m_release):
+            j = 0
+            for i in range(n):
+                if m_state[i] != CLEARED:
+                    m_state[j] = m_state[i]
+                    m_blast[j] = m_blast[i]
+                    m_tcell[j] = m_tcell[i]
+                    m_release[j] = m_release[i]
+                    j += 1
+            return j
+
+        _compact_kernel = compact
+    s.n_molecules = _compact_kernel(s.n_molecules, s.m_state, s.m_blast, s.m_tcell,
+                                    s.m_release)
+
+
+_compact_kernel = None
+
+
+def sort_payoff(sizes: list[int], steps: int, rounds: int) -> list[dict]:
+    """Does sorting the molecules by cell pay in the whole step? One thread, the same patch
+    run with the sort (as the model does) and with the old order-keeping compaction, taking
+    turns in rounds; wall time of every step, compactions included."""
+    sorted_compact = engine_step.compact_molecules
+    warm = realistic_model(16, False)  # compile the order-keeping kernel outside the timing
+    _compact_keeping_order(warm.state)
+    rows = []
+    for size in sizes:
+        models = {"sorted": realistic_model(size, False),
+                  "kept order": realistic_model(size, False)}
+        totals = {k: [0.0, 0, 0] for k in models}
+        for _ in range(rounds):
+            for name, m in models.items():
+                set_policy(m, "serial")
+                calls = [0]
+                base = sorted_compact if name == "sorted" else _compact_keeping_order
+
+                def counted(s, base=base, calls=calls):
+                    calls[0] += 1
+                    base(s)
+
+                engine_step.compact_molecules = counted
+                try:
+                    wall, updates = measure(m, steps)
+                finally:
+                    engine_step.compact_molecules = sorted_compact
+                totals[name][0] += wall
+                totals[name][1] += updates
+                totals[name][2] += calls[0]
+        row = {"grid": size, "agents": totals["sorted"][1] // (steps * rounds),
+               "steps": steps * rounds}
+        for name, (wall, updates, compactions) in totals.items():
+            key = name.replace(" ", "_")
+            row[f"{key}_ns_per_update"] = wall / updates * 1e9
+            row[f"{key}_compactions"] = compactions
+        row["gain"] = row["kept_order_ns_per_update"] / row["sorted_ns_per_update"]
+        rows.append(row)
+        print(f"sort payoff {size}^2: sorted {row['sorted_ns_per_update']:.1f} ns/update, "
+              f"order kept {row['kept_order_ns_per_update']:.1f} (x{row['gain']:.2f})",
+              flush=True)
     return rows
 
 
@@ -341,17 +439,103 @@ def cohort_throughput(patients: int, days: float) -> list[dict]:
     return rows
 
 
-def end_to_end_large(size: int) -> dict:
+def end_to_end_large(size: int, days: float = 28.0) -> dict:
     """The approved regimen on a size^2 patch, `parallel = true` (a scenario written on the
-    fly)."""
+    fly), for its 28 days or, where time is short, its first `days`."""
     text = (ROOT / "scenarios" / "continuous_4wk.toml").read_text()
     text += f"\n[grid]\nwidth = {size}\nheight = {size}\n\n[simulation]\nparallel = true\n"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"continuous_4wk_{size}.toml"
         path.write_text(text)
-        row = end_to_end(path, [])
+        row = end_to_end(path, [] if days >= 28.0 else ["--days", f"{days:g}"])
     row["scenario"] = f"continuous_4wk.toml on {size}^2, parallel = true"
+    row["days"] = days
+    if days < 28.0:
+        row["scenario"] += f", first {days:g} of 28 days"
     return row
+
+
+def memory_figures() -> dict:
+    """What the memory system delivers, to set the kernel's out-of-cache cost against:
+    streaming bandwidth (a STREAM-like triad, 1 and 2 threads, 3 x 128 MiB) and the cost of
+    a random read (gathers into 64 MiB, the access pattern of T cells' and molecules' look-ups
+    into the grid and the cells' arrays when the patch outgrows the caches)."""
+    import numba
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=False)
+    def triad_par(a, b, c, x):
+        for i in prange(a.shape[0]):
+            a[i] = b[i] + x * c[i]
+
+    @njit(cache=False)
+    def triad(a, b, c, x):
+        for i in range(a.shape[0]):
+            a[i] = b[i] + x * c[i]
+
+    @njit(cache=False)
+    def gather(table, idx):
+        total = 0
+        for i in range(idx.shape[0]):
+            total += table[idx[i]]
+        return total
+
+    @njit(parallel=True, cache=False)
+    def compute(n):
+        out = np.zeros(64)
+        for c in prange(64):
+            x = 0.0
+            for i in range(n):
+                x += np.sqrt(i + c + 1.0)
+            out[c] = x
+        return out.sum()
+
+    n = 16 * 2**20  # float64: 128 MiB per array
+    a, b, c = np.zeros(n), np.ones(n), np.ones(n)
+    out: dict = {}
+    before = numba.get_num_threads()
+    for name, fn, threads in (("triad_1_thread_gb_s", triad, 1),
+                              ("triad_2_threads_gb_s", triad_par, min(2, before))):
+        numba.set_num_threads(threads)
+        fn(a, b, c, 2.0)
+        best = math.inf
+        for _ in range(5):
+            t = time.perf_counter()
+            fn(a, b, c, 2.0)
+            best = min(best, time.perf_counter() - t)
+        out[name] = 3 * a.nbytes / best / 1e9
+    # The most two threads can gain here, now: a loop with no memory traffic and nothing
+    # shared. On a virtual machine whose cores other work holds, this is what is left.
+    compute(10)
+    times = {}
+    for threads in (1, min(2, before), 1, min(2, before)):
+        numba.set_num_threads(threads)
+        t = time.perf_counter()
+        compute(2_000_000)
+        times[threads] = min(times.get(threads, math.inf), time.perf_counter() - t)
+    out["compute_2_threads_speedup"] = times[1] / times[min(2, before)]
+    numba.set_num_threads(before)
+    table = np.arange(16 * 2**20, dtype=np.int32)  # 64 MiB
+    rng = np.random.default_rng(1)
+    for name, size in (("random_read_in_cache_ns", 2**16), ("random_read_64mib_ns", table.size)):
+        idx = rng.integers(0, size, 2**22).astype(np.int64)
+        gather(table, idx)
+        t = time.perf_counter()
+        gather(table, idx)
+        out[name] = (time.perf_counter() - t) / idx.size * 1e9
+    print("memory: " + ", ".join(f"{k} {v:.2f}" for k, v in out.items()), flush=True)
+    return out
+
+
+def large_run_agents(size: int) -> int:
+    """Agents of the large run's patch at the start (no drug yet): the work a step has."""
+    from bispecific.scenario import load_scenario
+    from bispecific.simulation.run import build_model
+
+    scenario = load_scenario(ROOT / "scenarios" / "continuous_4wk.toml")
+    scenario = dataclasses.replace(scenario, grid=dataclasses.replace(
+        scenario.grid, width=size, height=size))
+    return live_agents(build_model(scenario))
 
 
 def start_up_times() -> dict:
@@ -413,15 +597,34 @@ def main(argv: list[str] | None = None) -> int:
                     help="only rewrite the README's Performance section from full.json")
     ap.add_argument("--smoke", action="store_true",
                     help="every part of the full run at tiny sizes (checks the script)")
+    ap.add_argument("--large-days", type=float, default=28.0,
+                    help="days of the 1024^2 approved-regimen run (default all 28)")
+    ap.add_argument("--cohort-patients", type=int, default=6,
+                    help="patients per cohort measurement (full run; default 6)")
+    ap.add_argument("--cohort-days", type=float, default=28.0,
+                    help="days per cohort run (full run; default 28)")
+    ap.add_argument("--flatness", action="store_true",
+                    help="add the flatness target, sizes taking turns, to full.json and "
+                         "rewrite full.md and the README")
     args = ap.parse_args(argv)
+    command = " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
     if args.readme:
         write_readme(json.loads((RESULTS / "full.json").read_text()))
+        return 0
+    if args.flatness:
+        # Sizes measured one after another compare only on a machine whose load holds still;
+        # this measures the flatness target with the sizes taking turns, into full.json.
+        results = json.loads((RESULTS / "full.json").read_text())
+        results["flatness"] = flatness(128, 2048, 1000, 4, 6)  # equal work per turn
+        results["command"] += f"; then {command}"
+        write(results, "full")
+        write_readme(results)
         return 0
     if args.smoke:
         return smoke()
     sizes = [64, 256] if args.quick else [24, 64, 128, 256, 512, 1024, 2048]
     results: dict = {"machine": machine(), "quick": args.quick, "targets": TARGETS,
-                     "load_at_start": load_average()}
+                     "load_at_start": load_average(), "command": command}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"load average at start: {results['load_at_start']:.2f}", flush=True)
     results["implementations"] = implementations([16, 32] if args.quick else [16, 32, 64])
@@ -431,11 +634,16 @@ def main(argv: list[str] | None = None) -> int:
         [r["agents"] for r in quiet_serial], [r["wall_s"] / r["steps"] for r in quiet_serial])
     results["profile"] = phase_profile([256] if args.quick else [256, 2048],
                                        20 if args.quick else 40)
+    results["sort_payoff"] = sort_payoff([256] if args.quick else [256, 1024],
+                                         20 if args.quick else 30, 3)
+    results["memory"] = memory_figures()
     results["start_up"] = start_up_times()
-    results["cohort"] = cohort_throughput(2 if args.quick else 6, 3.0 if args.quick else 28.0)
+    results["cohort"] = cohort_throughput(2 if args.quick else args.cohort_patients,
+                                          3.0 if args.quick else args.cohort_days)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", [])]
     if not args.quick:
-        results["end_to_end"].append(end_to_end_large(1024))
+        results["end_to_end"].append(end_to_end_large(1024, args.large_days))
+        results["large_run_agents"] = large_run_agents(1024)
     results["load_at_end"] = load_average()
     name = args.name or ("quick" if args.quick else "full")
     write(results, name)
@@ -456,10 +664,12 @@ def smoke() -> int:
     results["scaling_exponent"] = fit_exponent(
         [r["agents"] for r in quiet_serial], [r["wall_s"] / r["steps"] for r in quiet_serial])
     results["profile"] = phase_profile([64], 10)
+    results["sort_payoff"] = sort_payoff([24], 10, 2)
+    results["memory"] = memory_figures()
     results["start_up"] = {"compile_first_call_s": math.nan, "cached_start_up_s": math.nan}
     results["cohort"] = cohort_throughput(1, 0.5)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", []),
-                             end_to_end_large(128)]
+                             end_to_end_large(128, 1.0)]
     results["end_to_end"][1]["scenario"] = results["end_to_end"][1]["scenario"].replace(
         "128", "1024 (smoke: 128)")
     results["load_at_end"] = load_average()
@@ -507,7 +717,13 @@ def target_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
     serial = _rows(results, "serial", 0)
     small = [r for r in serial if 1e4 <= r["agents"] <= 1.2e5]
     large = [r for r in serial if r["agents"] >= 9e6]
-    if small and large:
+    if "flatness" in results:
+        f = results["flatness"]
+        row("flatness", "cost per update, 1e7 vs 1e4-1e5 agents", f"<= {t['flatness']}x",
+            f"{f['ratio']:.2f}x ({f['large_ns_per_update']:.1f} ns at {f['large_agents']:,} "
+            f"agents, {f['small_ns_per_update']:.1f} ns at {f['small_agents']:,}; sizes taking "
+            f"turns, load {f['load']:.1f})", f["ratio"] <= t["flatness"])
+    elif small and large:
         flat = large[-1]["ns_per_update"] / min(r["ns_per_update"] for r in small)
         row("flatness", "cost per update, 1e7 vs 1e4-1e5 agents", f"<= {t['flatness']}x",
             f"{flat:.2f}x ({large[-1]['ns_per_update']:.1f} ns at {large[-1]['agents']:,} "
@@ -516,12 +732,28 @@ def target_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
     else:
         row("flatness", "cost per update, 1e7 vs 1e4-1e5 agents", f"<= {t['flatness']}x",
             "not measured (no 1e7-agent patch in this run)", None)
-    in_cache = [r for r in serial if r["agents"] * r["state_bytes_per_agent"] < 1.5e6]
+    # In cache: the state fits one core's L2 (2 MiB here), as 128^2 did when the figure
+    # before was taken (153 M/s at 128^2, 32,251 agents).
+    in_cache = [r for r in serial if r["agents"] * r["state_bytes_per_agent"] < 2 * 2**20]
     best = max((r["updates_per_s"] for r in in_cache), default=math.nan)
     row("in_cache_updates_per_s", "serial in cache", ">= 150 M/s, no regression",
         f"{best / 1e6:.0f} M/s{note}", best >= t["in_cache_updates_per_s"])
     large_run = [e for e in results["end_to_end"] if "1024" in e["scenario"]]
-    if large_run:
+    if large_run and large_run[0].get("days", 28.0) < 28.0:
+        e = large_run[0]
+        per_day = e["model_wall_s"] / e["days"]
+        agents = results.get("large_run_agents")
+        floor = ""
+        if agents:
+            best = max(r["updates_per_s"] for r in results["kernel"] if not r["spinners"])
+            floor = (f"; its {agents / 1e6:.1f} M agents at the start, over 40,320 steps "
+                     f"at the best quiet rate measured ({best / 1e6:.0f} M/s), would take "
+                     f"{agents * 40320 / best:.0f} s")
+        row("large_run_s", "28-day approved regimen, 1024^2 patch, 2 cores",
+            f"<= {t['large_run_s']:.0f} s",
+            f"28 days not run (time): first {e['days']:g} days {e['wall_s']:.0f} s wall, "
+            f"model {per_day:.0f} s per day{floor}{note}", None)
+    elif large_run:
         e = large_run[0]
         row("large_run_s", "28-day approved regimen, 1024^2 patch, 2 cores",
             f"<= {t['large_run_s']:.0f} s", f"{e['wall_s']:.0f} s{note}",
@@ -551,8 +783,10 @@ def write(results: dict, name: str) -> None:
     lines = [f"# Benchmark results ({name})", "",
              f"Machine: {m['cpu_model']}, {m['cores']} cores ({m['caches']}), Python "
              f"{m['python']}, NumPy {m['numpy']}, Numba {m['numba']} ({m['numba_threads']} "
-             f"threads), bispecific {m['bispecific']}. Command: `python benchmarks/run.py"
-             f"{' --quick' if results['quick'] else ''}`. Load average at the start "
+             f"threads), bispecific {m['bispecific']}. Command: `"
+             + results.get("command", "python benchmarks/run.py"
+                           + (" --quick" if results["quick"] else ""))
+             + f"`. Load average at the start "
              f"{results['load_at_start']:.2f}, at the end {results['load_at_end']:.2f} "
              f"(quiet: below {QUIET_LOAD}).", "",
              "An agent-update is one agent (blast, T cell, normal cell or bound molecule) "
@@ -593,6 +827,23 @@ def write(results: dict, name: str) -> None:
               "only above a size (bispecific/engine/step.py, PARALLEL_MIN_*), since waking a "
               "sleeping thread costs 10-70 us here. Amdahl's bound on 2 threads from the "
               "profile: " + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
+    lines += _limits(results)
+    lines += ["", "## What was tried (issue 13)", "",
+              "- Idle threads sleep (OMP_WAIT_POLICY=PASSIVE) instead of spinning: a region no "
+              "longer waits a time slice for a descheduled spinner on a busy machine.",
+              "- Threads chosen per step (bispecific/engine/threads.py): free cores from "
+              "os.sched_getaffinity and the load, then kept only while measured faster "
+              "(probes <= 2% of the run); cohort workers get cores // workers each.",
+              "- Fewer, larger parallel regions: the blasts' and normal cells' draws fused into "
+              "one pass over fixed chunks; binding in fixed blocks; each phase on threads only "
+              "above a size, since waking a thread costs 10-70 us here.",
+              "- Locality: molecules sorted by the cell that holds them at each compaction "
+              "(whole-step effect in the table above); the neighbour look-up with one "
+              "division instead of four.",
+              "- Not tried: T cells in tiles (a checkerboard would change which T cell wins a "
+              "contested blast or voxel, docs/model.md s.5, so results would no longer match "
+              "the serial rules); renumbering cells in space order (every molecule, partner "
+              "and grid index would need remapping at each sort)."]
     su = results["start_up"]
     lines += ["", f"Compile (first call, empty cache): {su['compile_first_call_s']:.1f} s; "
               f"cached start-up: {su['cached_start_up_s']:.1f} s.", "",
@@ -620,6 +871,52 @@ def write(results: dict, name: str) -> None:
     print("\n".join(lines))
 
 
+def _limits(results: dict) -> list[str]:
+    """The sort's payoff over the whole step, and the memory figures the out-of-cache cost
+    is set against."""
+    lines = ["", "## Sorting the molecules by cell: the whole step, one thread", "",
+             "The same patch run with the sort (what the model does) and with the order-keeping "
+             "compaction it replaced, taking turns; every step timed, compactions included "
+             "(the two runs draw differently once slots differ, with the same rules).", "",
+             "| grid | agents | steps | sorted, ns/update | order kept, ns/update | gain "
+             "| compactions |", "|---|---|---|---|---|---|---|"]
+    for r in results.get("sort_payoff", []):
+        lines.append(f"| {r['grid']}^2 | {r['agents']:,} | {r['steps']} "
+                     f"| {r['sorted_ns_per_update']:.1f} | {r['kept_order_ns_per_update']:.1f} "
+                     f"| {r['gain']:.2f}x | {r['sorted_compactions']} |")
+    mem = results.get("memory")
+    if mem:
+        serial = _rows(results, "serial", 0)
+        big = serial[-1]
+        streamed = big["updates_per_s"] * big["state_bytes_per_agent"] / 1e9
+        lines += ["", "## Memory and cores: what bounds the cost out of cache and on threads",
+                  "",
+                  "- Two threads on a loop with no memory traffic and nothing shared (the most "
+                  "any kernel could gain from a second core at the time): "
+                  f"{mem.get('compute_2_threads_speedup', math.nan):.2f}x.",
+                  f"- Streaming (triad, 3 x 128 MiB): {mem['triad_1_thread_gb_s']:.1f} GB/s on "
+                  f"one thread, {mem['triad_2_threads_gb_s']:.1f} GB/s on two.",
+                  f"- A random read: {mem['random_read_in_cache_ns']:.2f} ns in cache, "
+                  f"{mem['random_read_64mib_ns']:.2f} ns into 64 MiB "
+                  f"({mem['random_read_64mib_ns'] / mem['random_read_in_cache_ns']:.1f}x).",
+                  f"- At {big['grid']}^2 ({big['agents']:,} agents) one thread makes "
+                  f"{big['updates_per_s'] / 1e6:.0f} M updates/s; reading the whole state "
+                  f"({big['state_bytes_per_agent']:.0f} B/agent) once per update would be "
+                  f"{streamed:.1f} GB/s, {streamed / mem['triad_1_thread_gb_s'] * 100:.0f}% of "
+                  "the streaming rate: what grows out of cache is the cost of scattered reads, "
+                  "not the volume read."]
+        profile = results.get("profile", [])
+        if len(profile) >= 2:
+            small, large = profile[0], profile[-1]
+            growth = [(k, (large["phases_us"][k] / large["agents"])
+                       / (small["phases_us"][k] / small["agents"]))
+                      for k in large["phases_us"] if small["phases_us"].get(k, 0.0) > 0.0]
+            lines.append(f"- Cost per agent at {large['grid']}^2 over {small['grid']}^2, by "
+                         "phase (the profile above): " + ", ".join(
+                             f"{k} {g:.1f}x" for k, g in growth) + ".")
+    return lines
+
+
 SERIAL_PHASES = ("set-up", "T cells", "cells acting", "molecule events", "sort",
                  "pool and production")
 
@@ -640,7 +937,8 @@ def readme_section(results: dict) -> str:
             if r["spinners"]}
     grids = sorted({r["grid"] for r in results["kernel"] if r["grid"] >= 128})
     lines = ["## Performance", "",
-             "Measured with `python benchmarks/run.py` on this project's 2-core reference "
+             f"Measured with `{results.get('command', 'python benchmarks/run.py')}` on this "
+             "project's 2-core reference "
              f"machine ({results['machine']['cpu_model']}; load average "
              f"{results['load_at_start']:.1f} at the start). The full report is "
              "`benchmarks/results/full.md`, with `full_scaling.png`; `--quick` takes under 2 "
@@ -658,12 +956,15 @@ def readme_section(results: dict) -> str:
               "two other processes keeping cores busy. Threads are chosen per step "
               "(`bispecific/engine/threads.py`): by patch size and free cores, then by "
               "measuring steps with one thread and with all; results are bit-identical for any "
-              "number. `NUMBA_NUM_THREADS` forces a count, `parallel = false` one thread.", ""]
+              "number. `NUMBA_NUM_THREADS` forces a count, `parallel = false` one thread. How "
+              "the step is cut for threads: `docs/performance.md`.", ""]
     e2e = results["end_to_end"]
     lines.append(f"- The approved 4-week regimen runs in {e2e[0]['wall_s']:.1f} s end to end "
                  "on the default patch, start-up included"
                  + (f", and in {e2e[1]['wall_s']:.0f} s on a 1024^2 patch with "
-                    "`parallel = true`." if len(e2e) > 1 else "."))
+                    "`parallel = true`" + (f" (its first {e2e[1]['days']:g} days only)."
+                                           if e2e[1].get("days", 28.0) < 28.0 else ".")
+                    if len(e2e) > 1 else "."))
     su = results["start_up"]
     lines.append(f"- A cold kernel compile takes {su['compile_first_call_s']:.1f} s once; "
                  f"after that, start-up is {su['cached_start_up_s']:.1f} s.")
@@ -677,6 +978,13 @@ def readme_section(results: dict) -> str:
     lines.append(f"- Cohorts: 2 workers give {cohort[(2, 0)]['speedup']:.2f}x the runs per "
                  f"minute of one, {cohort[(2, 1)]['speedup']:.2f}x with a core busy; workers "
                  "share the cores (workers x threads <= cores).")
+    mem = results.get("memory", {})
+    if "compute_2_threads_speedup" in mem:
+        gain = mem["compute_2_threads_speedup"]
+        lines.append(f"- During this run two threads gained {gain:.2f}x "
+                     "on a loop with no memory traffic: the ceiling for any threaded speed-up "
+                     "on the machine as it was (other work held the cores; load average "
+                     f"{results['load_at_start']:.1f}).")
     missed = [r for r in target_rows(results) if r[4] == "NOT met"]
     if missed:
         lines.append("- Targets missed (issue 13; limits and what was tried in "
