@@ -80,6 +80,30 @@ def test_blast_poor_marrow_is_simulated_enriched_and_scaled_back():
     assert r.summary["mrd_level_estimate"] == pytest.approx(0.001, rel=0.05)
 
 
+def _tiny_patient(t_cell_fraction: float, blast_fraction: float):
+    d = load_scenario(ROOT / "scenarios" / "mrd.toml").to_dict()
+    d["grid"].update(width=8, height=8)
+    d["patient"].update(t_cell_fraction=t_cell_fraction, marrow_blast_fraction=blast_fraction)
+    return scenario_from_dict(d)
+
+
+def test_enrichment_never_takes_more_room_than_the_t_cells_leave():
+    """Found by the fuzz test: T cells at 100% of the marrow left no room for enriched
+    blasts, and the model refused the shares enrichment had made."""
+    s = _tiny_patient(0.99, 1e-6)
+    fraction, _ = patch_blast_fraction(s)
+    assert fraction <= 0.01 + 1e-12
+    assert run_scenario(s.with_changes(days=0.05)).summary["initial_t_cells"] > 0
+
+
+def test_a_vanishing_blast_share_is_simulated_as_it_is_with_finite_readouts():
+    """Found by the fuzz test: 5e-324 blasts made the enrichment factor overflow to inf."""
+    s = _tiny_patient(0.06, 5e-324)
+    assert patch_blast_fraction(s) == (5e-324, 1.0)
+    summary = run_scenario(s.with_changes(days=0.05)).summary
+    assert all(math.isfinite(v) for v in summary.values() if isinstance(v, float))
+
+
 def test_mrd_responds_to_drug_and_not_without():
     base = load_scenario(ROOT / "scenarios" / "mrd.toml").to_dict()
     base["grid"].update(width=48, height=48)

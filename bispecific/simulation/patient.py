@@ -4,6 +4,7 @@ readouts (cytokines from the expected release, CRS, CD19-negative escape, assess
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..pharmacology.dosing import total_rate_steps
@@ -39,14 +40,19 @@ def patch_blast_fraction(scenario: Scenario) -> tuple[float, float]:
     """The blast share simulated in the patch, and its enrichment over the patient's.
 
     A patient whose blasts would number fewer than `minimum_patch_blasts` in the patch is
-    simulated with that many, up to 2% of its cells (docs/model.md s.11)."""
+    simulated with that many, up to 2% of its cells and within the room the T cells leave
+    (docs/model.md s.11)."""
     f0 = scenario.patient.marrow_blast_fraction
     minimum = scenario.simulation.minimum_patch_blasts
     cells = patch_cells(scenario)
     if f0 <= 0.0 or f0 * cells >= minimum:
         return f0, 1.0
-    enriched = min(minimum / max(cells, 1), MAX_ENRICHED_BLAST_FRACTION)
-    return (enriched, enriched / f0) if enriched > f0 else (f0, 1.0)
+    room = 1.0 - scenario.patient.t_cell_fraction
+    enriched = min(minimum / max(cells, 1), MAX_ENRICHED_BLAST_FRACTION, room)
+    # A share so small that the factor overflows (below ~1e-308) is simulated as it is.
+    if enriched <= f0 or not math.isfinite(enriched / f0):
+        return f0, 1.0
+    return enriched, enriched / f0
 
 
 def assessment_times_h(scenario: Scenario) -> list[float]:
