@@ -144,8 +144,8 @@ def describe_scenario_doses(doses: list[dict[str, Any]]) -> str:
         else:
             amount = (f"{d['dose_ug']:g} ug" if "dose_ug" in d
                       else f"{d['dose_ug_per_m2']:g} ug/m^2")
-            every = (f" every {d['every_days']:g} d to d{d.get('until_day', 'end')}"
-                     if "every_days" in d else "")
+            until = f"d{d['until_day']:g}" if "until_day" in d else "the end"
+            every = f" every {d['every_days']:g} d to {until}" if "every_days" in d else ""
             parts.append(f"bolus {amount} d{d['day']:g}{every}")
     return "; ".join(parts) or "no drug"
 
