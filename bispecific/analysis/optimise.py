@@ -165,18 +165,28 @@ def pareto_front(points: np.ndarray) -> np.ndarray:
 
 
 def choose_best(spec: OptimiseSpec, table: pd.DataFrame) -> pd.DataFrame:
-    """The best distinct schedules of the search: the feasible ones with the highest CR rate
-    (max_cr; ties to lower CRS), or schedules spread along the front (pareto)."""
+    """The best distinct schedules of the search. max_cr: the feasible ones with the highest
+    CR rate (ties to lower CRS). pareto: first the schedules on the front that beat the base
+    regimen (the first arm) on both rates, highest CR first: the answer to "as good, with
+    less CRS"; then others spread along the front."""
     search = table[(table["source"] == "search") & table[CR].notna()]
     search = search.drop_duplicates("schedule")
     if spec.objective == "max_cr":
         ok = search[search[CRS] <= spec.max_crs_grade2_rate]
         return ok.sort_values([CR, CRS], ascending=[False, True], kind="stable").head(spec.best)
     front = search[search["on_front"]].sort_values([CRS, CR], kind="stable")
-    if len(front) <= spec.best:
-        return front.sort_values(CR, ascending=False, kind="stable")
-    picks = np.unique(np.round(np.linspace(0, len(front) - 1, spec.best)).astype(int))
-    return front.iloc[picks].sort_values(CR, ascending=False, kind="stable")
+    base = table[table["trial"] == f"ref:{spec.cohort.arms[0].name}"].iloc[0]
+    beats = (front[CR] >= base[CR]) & (front[CRS] <= base[CRS]) & (
+        (front[CR] > base[CR]) | (front[CRS] < base[CRS]))
+    chosen = front[beats].sort_values([CR, CRS], ascending=[False, True], kind="stable")
+    rest = front[~beats]
+    room = spec.best - len(chosen)
+    if room > 0 and len(rest):
+        picks = np.unique(np.round(np.linspace(0, len(rest) - 1, min(room, len(rest))))
+                          .astype(int))
+        chosen = pd.concat([chosen, rest.iloc[picks].sort_values(CR, ascending=False,
+                                                                 kind="stable")])
+    return chosen.head(spec.best)
 
 
 def run_optimise(
