@@ -8,12 +8,14 @@ counts (Jeffreys posteriors), and a cohort's rate is the mean of its patients' p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
+
+from .timed import TimedRecorder
 
 if TYPE_CHECKING:
     from ..engine.model import BispecificModel
@@ -66,42 +68,25 @@ class Assessment:
     cells: float
 
 
-class AssessmentRecorder:
+class AssessmentRecorder(TimedRecorder):
     """Counts the marrow at the assessment times (hours); time 0 is the baseline."""
 
     def __init__(self, times_h: Sequence[float], escape) -> None:
-        self.times_h = sorted({0.0, *(float(t) for t in times_h)})
+        super().__init__({0.0, *(float(t) for t in times_h)})
         self.escape = escape
-        self.taken: list[Assessment] = []
-        self._next = 0
 
-    def start(self, model: BispecificModel) -> None:
-        self._take_due(model)
+    def take(self, model: BispecificModel) -> Assessment:
+        s = model.state
+        negative = s.blasts_cd19_negative()
+        blasts = s.blasts_alive() - negative + self.escape.expected
+        cells = blasts + s.tcells_alive() + s.normal_alive()
+        return Assessment(model.time_h, blasts, cells)
 
-    def update(self, model: BispecificModel) -> None:
-        self._take_due(model)
+    def encode(self, item: Assessment) -> list[float]:
+        return [item.time_h, item.blasts, item.cells]
 
-    def _take_due(self, model: BispecificModel) -> None:
-        eps = model.dt_minutes / 120.0
-        while self._next < len(self.times_h) and model.time_h + eps >= self.times_h[self._next]:
-            s = model.state
-            negative = s.blasts_cd19_negative()
-            blasts = s.blasts_alive() - negative + self.escape.expected
-            cells = blasts + s.tcells_alive() + s.normal_alive()
-            self.taken.append(Assessment(model.time_h, blasts, cells))
-            self._next += 1
-
-    def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
-        return {}
-
-    def state_dict(self) -> dict:
-        """The assessments taken so far (for checkpoints)."""
-        return {"next": self._next,
-                "taken": [[a.time_h, a.blasts, a.cells] for a in self.taken]}
-
-    def load_state_dict(self, state: dict) -> None:
-        self._next = state["next"]
-        self.taken = [Assessment(*a) for a in state["taken"]]
+    def decode(self, stored: list[float]) -> Assessment:
+        return Assessment(*stored)
 
 
 def response_summary(taken: Sequence[Assessment], baseline_fraction: float,

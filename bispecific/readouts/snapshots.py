@@ -9,13 +9,13 @@ voxel per snapshot; `save`/`load` keep them in a compressed .npz beside the run'
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..engine.state import BLAST, LYTIC, NORMAL, ON_BLAST, ON_TCELL, TCELL, TRIMER
+from .timed import TimedRecorder
 
 if TYPE_CHECKING:
     from ..engine.model import BispecificModel
@@ -54,36 +54,17 @@ def capture(model: BispecificModel) -> dict[str, np.ndarray]:
             "molecules": molecules.reshape(shape)}
 
 
-class SnapshotRecorder:
+class SnapshotRecorder(TimedRecorder):
     """Captures the grid at given times (hours); time 0 is captured at once if listed."""
 
-    def __init__(self, times_h: Sequence[float]) -> None:
-        self.times_h = sorted({float(t) for t in times_h})
-        self.taken: list[tuple[float, dict[str, np.ndarray]]] = []
-        self._next = 0
+    def take(self, model: BispecificModel) -> tuple[float, dict[str, np.ndarray]]:
+        return (model.time_h, capture(model))
 
-    def start(self, model: BispecificModel) -> None:
-        self._take_due(model)
+    def encode(self, item: tuple[float, dict[str, np.ndarray]]) -> list:
+        return [item[0], item[1]]
 
-    def update(self, model: BispecificModel) -> None:
-        self._take_due(model)
-
-    def _take_due(self, model: BispecificModel) -> None:
-        eps = model.dt_minutes / 120.0
-        while self._next < len(self.times_h) and model.time_h + eps >= self.times_h[self._next]:
-            self.taken.append((model.time_h, capture(model)))
-            self._next += 1
-
-    def reporters(self) -> dict[str, Callable[[BispecificModel], float]]:
-        return {}
-
-    def state_dict(self) -> dict:
-        """The snapshots taken so far (for checkpoints)."""
-        return {"next": self._next, "taken": [[t, snap] for t, snap in self.taken]}
-
-    def load_state_dict(self, state: dict) -> None:
-        self._next = state["next"]
-        self.taken = [(t, dict(snap)) for t, snap in state["taken"]]
+    def decode(self, stored: list) -> tuple[float, dict[str, np.ndarray]]:
+        return (stored[0], dict(stored[1]))
 
 
 def save_snapshots(taken: list[tuple[float, dict[str, np.ndarray]]], path: Path) -> None:
