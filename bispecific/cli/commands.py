@@ -36,23 +36,37 @@ class Interrupted(Exception):
             cause.__cause__, Terminated)
 
 
+ANALYSES = ("sensitivity", "optimise")
+
+
 def _file_kind(path: Path) -> str | None:
-    """"cohort" or "scenario" by the file's head table; None when it has neither or cannot
-    be read (the loader then reports the problem in one line)."""
+    """"sensitivity", "optimise", "cohort" or "scenario" by the file's head table (an
+    analysis file holds a cohort too); None when it has none or cannot be read (the loader
+    then reports the problem in one line)."""
     import tomllib
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # unreadable, not UTF-8, not TOML, a NUL in the path
         return None
-    return next((kind for kind in ("cohort", "scenario") if kind in data), None)
+    return next((kind for kind in (*ANALYSES, "cohort", "scenario") if kind in data), None)
+
+
+def _refuse_other_kind(path: Path, command: str) -> None:
+    """A file of another kind than `command` runs: say which command runs it."""
+    kind = _file_kind(path)
+    runs = {"scenario": "run", "cohort": "cohort", "sensitivity": "sensitivity",
+            "optimise": "optimise"}
+    if kind is not None and runs[kind] != command:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise UserError(f"{path}: is {article} {kind} file; run it with 'bispecific "
+                        f"{runs[kind]} {path}'")
 
 
 def _load(path: Path, seed: int | None = None, days: float | None = None) -> Scenario:
     from ..scenario import ScenarioError
 
-    if _file_kind(path) == "cohort":
-        raise UserError(f"{path}: is a cohort file; run it with 'bispecific cohort {path}'")
+    _refuse_other_kind(path, "run")
     scenario = load_scenario(path)
     changes = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
     if changes:
@@ -112,8 +126,26 @@ def _one_line(result: Any) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Accept exactly what run and cohort accept."""
-    if _file_kind(args.scenario) == "cohort":
+    """Accept exactly what run, cohort, sensitivity and optimise accept."""
+    kind = _file_kind(args.scenario)
+    if kind == "sensitivity":
+        from ..analysis.sensitivity_spec import load_sensitivity
+
+        spec = load_sensitivity(args.scenario)
+        print(f"{args.scenario}: ok (sensitivity {spec.name}, {spec.method}, "
+              f"{len(spec.ranges)} parameters, {spec.candidates_planned()} candidates x "
+              f"{spec.cohort.patients} patients: {spec.runs_planned()} runs with the noise "
+              "replicates)")
+        return 0
+    if kind == "optimise":
+        from ..analysis.optimise_spec import load_optimise
+
+        spec = load_optimise(args.scenario)
+        print(f"{args.scenario}: ok (optimise {spec.name}, {spec.objective}, {spec.trials} "
+              f"trials x {spec.cohort.patients} patients, references "
+              f"{', '.join(a.name for a in spec.cohort.arms)})")
+        return 0
+    if kind == "cohort":
         from ..cohorts.runner import plan
         from ..cohorts.spec import load_cohort
 
@@ -229,9 +261,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     from ..cohorts.spec import COHORT_KEYS, load_cohort
     from ..outputs.folders import FolderError
 
-    if _file_kind(args.cohort) == "scenario":
-        raise UserError(f"{args.cohort}: is a scenario file; run it with "
-                        f"'bispecific run {args.cohort}'")
+    _refuse_other_kind(args.cohort, "cohort")
     cohort = load_cohort(args.cohort)
     if args.patients:
         if not COHORT_KEYS["patients"].accepts(args.patients):
@@ -277,6 +307,154 @@ def cmd_cohort(args: argparse.Namespace) -> int:
                         f"{paths['failures']}); the other {info['completed']} are in "
                         f"{paths['results']}")
     return 0
+
+
+def _needs_analysis_extra(command: str) -> None:
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("SALib", "optuna")):
+        raise UserError(f"bispecific {command} needs the analysis extra: pip install -e "
+                        "'.[analysis]'")
+
+
+def _analysis_errors(args: argparse.Namespace, out: Path, kept: Callable[[], str]) -> Any:
+    """The one-line failures of a command that evaluates over a cohort, as `cohort` has
+    them; `kept` says what is kept, at the moment of failing."""
+    import contextlib
+
+    from ..cohorts.engines import SchedulerError
+    from ..outputs.folders import FolderError
+
+    @contextlib.contextmanager
+    def errors() -> Any:
+        try:
+            yield
+        except SchedulerError as exc:
+            raise UserError(f"--scheduler {args.scheduler}: {exc}") from None
+        except FolderError as exc:
+            raise UserError(f"--out {exc}" if args.out is not None else str(exc)) from None
+        except KeyboardInterrupt as exc:
+            raise Interrupted(f"{kept()}: run the same command again to continue", exc) from None
+        except OSError as exc:
+            raise RunFailed(f"{exc.filename or out}: cannot write ({exc.strerror or exc}); "
+                            f"{kept()}: run the same command again to continue") from None
+
+    return errors()
+
+
+def _bar_progress(bar: Any, done: dict[str, int]) -> Callable[[int, int], None]:
+    def progress(finished: int, total: int) -> None:
+        done.update(n=finished, total=total)
+        if bar is not None:
+            bar.total = total
+            bar.n = finished
+            bar.refresh()
+
+    return progress
+
+
+def _failed_runs(info_path: Path, failures: Path) -> None:
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    if info["failed"]:
+        raise RunFailed(f"{info['failed']} of {info['runs']} runs failed (see {failures}); the "
+                        "tables are made from the other runs")
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Morris or Sobol indices of the file's parameters over its virtual cohort."""
+    from ..analysis.sensitivity_spec import load_sensitivity
+
+    _refuse_other_kind(args.file, "sensitivity")
+    spec = load_sensitivity(args.file)
+    _needs_analysis_extra("sensitivity")
+    from ..analysis.sensitivity import run_sensitivity
+
+    out = _output_folder(args.out, spec.name)
+    bar = _progress_bar(spec.runs_planned(), "run", spec.name, args.quiet)
+    done = {"n": 0, "total": spec.runs_planned()}
+
+    def kept() -> str:
+        return (f"{done['n']} of {done['total']} runs are finished and kept in "
+                f"{out / 'tasks'}/")
+
+    try:
+        with _analysis_errors(args, out, kept):
+            paths = run_sensitivity(spec, out, workers=args.workers, scheduler=args.scheduler,
+                                    progress=_bar_progress(bar, done), fresh=args.fresh,
+                                    formats=_formats(args))
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        _print_ranking(paths["indices"], paths["noise"])
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+    _failed_runs(paths["info"], paths["failures"])
+    return 0
+
+
+def _print_ranking(indices: Path, noise: Path) -> None:
+    import pandas as pd
+
+    from ..analysis.sensitivity import noise_text
+
+    table = pd.read_csv(indices)
+    shares = pd.read_csv(noise).set_index("readout")["noise_share"]
+    for readout, rows in table.groupby("readout", sort=False):
+        top = ", ".join(rows.sort_values("rank")["parameter"].head(3))
+        print(f"{readout}: decided most by {top}; simulation noise "
+              f"{noise_text(float(shares[readout]))}")
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    """A schedule search over the file's family and virtual cohort."""
+    from dataclasses import replace
+
+    from ..analysis.optimise_spec import HEAD_KEYS, load_optimise
+
+    _refuse_other_kind(args.file, "optimise")
+    spec = load_optimise(args.file)
+    if args.trials:
+        if not HEAD_KEYS["trials"].accepts(args.trials):
+            raise UserError(f"--trials {args.trials}: expected {HEAD_KEYS['trials'].allowed()}")
+        spec = replace(spec, trials=args.trials)
+    _needs_analysis_extra("optimise")
+    from ..analysis.optimise import run_optimise
+
+    out = _output_folder(args.out, spec.name)
+    total = spec.trials + len(spec.cohort.arms)
+    bar = _progress_bar(total, "schedule", spec.name, args.quiet)
+    done = {"n": 0, "total": total}
+
+    def kept() -> str:
+        return (f"{done['n']} of {done['total']} schedules are evaluated and their runs kept "
+                f"in {out / 'tasks'}/")
+
+    try:
+        with _analysis_errors(args, out, kept):
+            paths = run_optimise(spec, out, workers=args.workers, scheduler=args.scheduler,
+                                 progress=_bar_progress(bar, done), fresh=args.fresh,
+                                 formats=_formats(args))
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        _print_best(paths["trials"])
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+    _failed_runs(paths["info"], paths["failures"])
+    return 0
+
+
+def _print_best(trials: Path) -> None:
+    import pandas as pd
+
+    table = pd.read_csv(trials)
+    shown = pd.concat([table[table["source"] == "reference"],
+                       table[table["best"].notna()].sort_values("best")])
+    for _, r in shown.iterrows():
+        label = (f"best {int(r['best'])}" if r["source"] == "search" else
+                 f"reference {r['trial'][4:]}")
+        print(f"{label}: CR {r['cr_rate']:.0%}, CRS >= 2 {r['crs_grade2_rate']:.0%}: "
+              f"{r['schedule']}")
 
 
 def _print_arms(path: Path) -> None:
@@ -331,5 +509,6 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "plot": cmd_plot,
-    "cohort": cmd_cohort, "view": cmd_view,
+    "cohort": cmd_cohort, "view": cmd_view, "sensitivity": cmd_sensitivity,
+    "optimise": cmd_optimise,
 }

@@ -86,6 +86,25 @@ def _parser() -> argparse.ArgumentParser:
                         help="replace a folder that holds another cohort instead of refusing")
     cohort.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
+    sensitivity = sub.add_parser(
+        "sensitivity", help="which uncertain parameters decide the readouts: Morris or Sobol "
+                            "indices over a virtual cohort (needs the analysis extra)")
+    sensitivity.add_argument("file", type=Path, help="sensitivity .toml file")
+    sensitivity.add_argument("--out", type=Path,
+                             help="output folder (default runs/<analysis name>)")
+    _engine_flags(sensitivity, "analysis")
+    _figure_flags(sensitivity)
+
+    optimise = sub.add_parser(
+        "optimise", help="search a family of schedules for the best response at acceptable "
+                         "CRS over a virtual cohort (needs the analysis extra)")
+    optimise.add_argument("file", type=Path, help="optimiser .toml file")
+    optimise.add_argument("--out", type=Path, help="output folder (default runs/<search name>)")
+    optimise.add_argument("--trials", type=_positive_int,
+                          help="override the number of schedules tried (more extend a search)")
+    _engine_flags(optimise, "search")
+    _figure_flags(optimise)
+
     view = sub.add_parser("view", help="open a scenario in the browser: play it, change it, "
                                        "save it (needs the viz extra)")
     view.add_argument("scenario", type=Path, nargs="?",
@@ -99,6 +118,18 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("run_dir", type=Path, help="a folder written by 'bispecific run'")
     _figure_flags(plot)
     return parser
+
+
+def _engine_flags(p: argparse.ArgumentParser, what: str) -> None:
+    """Where the runs go and what happens to a folder of another run, as for `cohort`."""
+    engine = p.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=_positive_int,
+                        help="local worker processes (default: every core)")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument("--fresh", action="store_true",
+                   help=f"replace a folder that holds another {what} instead of refusing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
 
 def _figure_flags(p: argparse.ArgumentParser) -> None:

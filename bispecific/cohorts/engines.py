@@ -12,12 +12,13 @@ import contextlib
 import multiprocessing
 import signal
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol
 
+from ..engine.threads import available_cores
 from ..scenario import Scenario
 
 AGAIN = "finished results are kept: run the same command again to continue"
@@ -37,14 +38,26 @@ class ClusterLost(RuntimeError):
 
 class HasScenario(Protocol):
     scenario: Any
+    key: str
 
 
-def run_task(scenario: Scenario) -> dict[str, Any]:
-    """Run one patient x arm in a worker; errors come back as data, never as a crash."""
+# What a worker computes from one resolved scenario: its summary. The model by default;
+# a module-level function (so that it pickles) stands in for it where a test or a script
+# needs a cheap objective evaluated on exactly the same path.
+Simulator = Callable[[Scenario], dict[str, Any]]
+
+
+def simulate_model(scenario: Scenario) -> dict[str, Any]:
+    """The model's run summary (`simulation.summary`)."""
     from ..simulation.run import run_scenario
 
+    return run_scenario(scenario).summary
+
+
+def run_task(scenario: Scenario, simulate: Simulator | None = None) -> dict[str, Any]:
+    """Run one patient x arm in a worker; errors come back as data, never as a crash."""
     try:
-        summary = run_scenario(scenario).summary
+        summary = (simulate or simulate_model)(scenario)
         return {"ok": True, "summary": summary}
     except Exception as exc:  # a failing patient must not stop the cohort
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}",
@@ -66,10 +79,10 @@ def _start_worker(threads: int) -> None:
     limit_process_threads(threads)
 
 
-def _run_local(scenario: Scenario) -> dict[str, Any]:
+def _run_local(scenario: Scenario, simulate: Simulator | None) -> dict[str, Any]:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return run_task(scenario)
+        return run_task(scenario, simulate)
     except KeyboardInterrupt:
         return {"ok": None, "interrupted": True}  # not a result: never saved
     finally:
@@ -79,8 +92,9 @@ def _run_local(scenario: Scenario) -> dict[str, Any]:
 class LocalEngine:
     """`workers` local processes, spawned (Mesa's default; every worker imports afresh)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, simulate: Simulator | None = None) -> None:
         self.workers = workers
+        self.simulate = simulate
         self.description = f"local, {workers} workers"
         self._pool: ProcessPoolExecutor | None = None
 
@@ -105,7 +119,7 @@ class LocalEngine:
 
     def run(self, tasks: Sequence[HasScenario]) -> Iterator[tuple[Any, dict[str, Any]]]:
         assert self._pool is not None
-        futures = {self._pool.submit(_run_local, t.scenario): t for t in tasks}
+        futures = {self._pool.submit(_run_local, t.scenario, self.simulate): t for t in tasks}
         try:
             for future in as_completed(futures):
                 try:
@@ -122,8 +136,10 @@ class LocalEngine:
 class DaskEngine:
     """A Dask distributed cluster, reached through its scheduler's address."""
 
-    def __init__(self, address: str, connect_timeout_s: float = 30.0) -> None:
+    def __init__(self, address: str, connect_timeout_s: float = 30.0,
+                 simulate: Simulator | None = None) -> None:
         self.address = address
+        self.simulate = simulate
         self.timeout = connect_timeout_s
         self.description = f"dask {address}"
         self._client: Any = None
@@ -150,8 +166,9 @@ class DaskEngine:
     def run(self, tasks: Sequence[HasScenario]) -> Iterator[tuple[Any, dict[str, Any]]]:
         from distributed import as_completed as dask_completed
 
-        futures = {self._client.submit(run_task, t.scenario, key=f"bispecific-{t.key}",
-                                       pure=False): t for t in tasks}
+        futures = {self._client.submit(run_task, t.scenario, self.simulate,
+                                       key=f"bispecific-{t.key}", pure=False): t
+                   for t in tasks}
         try:
             for future in dask_completed(futures):
                 try:
@@ -163,3 +180,13 @@ class DaskEngine:
         finally:
             with contextlib.suppress(Exception):  # nothing to cancel on a lost cluster
                 self._client.cancel(list(futures))
+
+
+def open_engine(workers: int | None = None, scheduler: str | None = None,
+                connect_timeout_s: float = 30.0,
+                simulate: Simulator | None = None) -> LocalEngine | DaskEngine:
+    """The engine a command asks for: a Dask scheduler's address, else local workers (default:
+    every core this process may run on). Not yet connected: use it as a context manager."""
+    if scheduler is not None:
+        return DaskEngine(scheduler, connect_timeout_s, simulate)
+    return LocalEngine(workers or available_cores(), simulate)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import tomli_w
@@ -45,21 +46,32 @@ def check_cohort_folder(out: Path, cohort: Cohort, fresh: bool = False) -> None:
     """Refuse a folder that holds another cohort (unless `fresh`: `write_manifest` will
     empty it), before any work; writes nothing. Folders that hold anything but cohort
     outputs are refused even with `fresh`."""
-    check_folder(out, "cohort")
-    if fresh or folder_kind(out) != "cohort":
+    check_recorded_folder(out, "cohort", MANIFEST, definition(cohort), fresh)
+
+
+def check_recorded_folder(out: Path, kind: str, manifest: str, current: dict[str, Any],
+                          fresh: bool = False, what: str | None = None) -> None:
+    """Refuse a `kind` folder whose `manifest` records a definition other than `current`
+    (unless `fresh`), and any folder holding other files; writes nothing. Shared by every
+    folder that gathers many runs under one definition (a cohort, an analysis); `what` names
+    the definition in messages (default: the kind)."""
+    what = what or kind
+    check_folder(out, kind)
+    if fresh or folder_kind(out) in ("missing", "empty"):
         return
     how = "choose another folder with --out, or add --fresh to replace it"
     try:
-        recorded = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["definition"]
+        recorded = json.loads((out / manifest).read_text(encoding="utf-8"))["definition"]
     except (OSError, ValueError, KeyError, TypeError):
-        raise CohortFolderError(f"{out}: holds a cohort without a readable {MANIFEST} (an "
+        raise CohortFolderError(f"{out}: holds a {what} without a readable {manifest} (an "
                                 f"earlier version, or damaged); {how}") from None
-    difference = first_difference(recorded, definition(cohort))
+    difference = first_difference(recorded, current)
     if difference is not None:
-        raise CohortFolderError(f"{out}: holds a different cohort ({difference}); {how}")
+        raise CohortFolderError(f"{out}: holds a different {what} ({difference}); {how}")
 
 
-def _empty(out: Path) -> None:
+def empty_folder(out: Path) -> None:
+    """Remove everything in `out` (a folder `check_recorded_folder` accepted as its kind)."""
     for entry in out.iterdir():
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -76,7 +88,7 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
     """cohort.json (first), then the cohort as run, its arms and its patients; with
     `fresh`, the previous cohort in the folder is removed first."""
     if fresh and folder_kind(out) == "cohort":
-        _empty(out)
+        empty_folder(out)
     (out / TASKS).mkdir(parents=True, exist_ok=True)
     (out / ARMS).mkdir(exist_ok=True)
     info = {"cohort": cohort.name, "seed": cohort.seed, "patients": cohort.patients,
@@ -92,9 +104,9 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
     atomic_write_text(out / "patients.csv", pd.DataFrame(patients).to_csv(index=False))
 
 
-def mark_finished(out: Path, counts: dict[str, int]) -> Path:
-    """cohort.json again, with the counts of runs: the last file a finished run writes."""
-    path = out / MANIFEST
+def mark_finished(out: Path, counts: dict[str, int], manifest: str = MANIFEST) -> Path:
+    """The manifest again, with the counts of runs: the last file a finished run writes."""
+    path = out / manifest
     info = json.loads(path.read_text(encoding="utf-8"))
     info.update(status="finished", **counts)
     atomic_write_text(path, json.dumps(info, indent=1) + "\n")

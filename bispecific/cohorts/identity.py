@@ -27,10 +27,15 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def task_key(scenario: Scenario) -> str:
-    """The sha256 of the resolved scenario of one patient in one arm, and the version."""
-    text = canonical_json({"scenario": scenario.result_dict(),
-                           "bispecific_version": __version__})
+def task_key(scenario: Scenario, simulator: str | None = None) -> str:
+    """The sha256 of the resolved scenario of one patient in one arm (less the thread
+    setting, `Scenario.result_dict`), and the version; and the name of what computes it when
+    that is not the model (a stand-in objective)."""
+    data: dict[str, Any] = {"scenario": scenario.result_dict(),
+                            "bispecific_version": __version__}
+    if simulator is not None:
+        data["simulator"] = simulator
+    text = canonical_json(data)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

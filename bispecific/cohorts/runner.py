@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,17 +22,16 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..engine.threads import available_cores
 from ..outputs.files import atomic_write_text
 from ..scenario import Scenario, ScenarioError
 from ..scenario.names import slug
-from .engines import ClusterLost, DaskEngine, LocalEngine, SchedulerError, WorkerLost, run_task
+from .engines import ClusterLost, SchedulerError, WorkerLost, open_engine, run_task
 from .folder import TASKS, check_cohort_folder, mark_finished, write_manifest
 from .identity import task_key
 from .spec import Cohort, patient_scenario
 
-__all__ = ["ClusterLost", "CohortRun", "SchedulerError", "Task", "WorkerLost", "plan",
-           "run_cohort", "run_task"]
+__all__ = ["ClusterLost", "CohortRun", "SchedulerError", "Task", "TaskStore", "WorkerLost",
+           "plan", "run_cohort", "run_task", "run_tasks"]
 
 
 @dataclass(frozen=True)
@@ -81,40 +80,44 @@ def plan(cohort: Cohort,
     return tasks, invalid
 
 
-class CohortRun:
-    """One cohort's output folder: what is done, what is missing, and the final tables."""
+class TaskStore:
+    """A folder of finished tasks, one file each, named by the task: what is done, what is
+    missing. A record is used only by a task of the same key, so a store can be shared by
+    anything that computes tasks (a cohort, an analysis) without mixing results."""
 
-    def __init__(self, cohort: Cohort, out_dir: str | Path) -> None:
-        self.cohort = cohort
-        self.out = Path(out_dir)
-        self.tasks_dir = self.out / TASKS
-        self.patients = cohort.sample_patients()
-        self.tasks, self.invalid = plan(cohort, self.patients)
-
-    @property
-    def runs(self) -> int:
-        return len(self.tasks) + len(self.invalid)
-
-    def prepare(self, fresh: bool = False) -> None:
-        write_manifest(self.out, self.cohort, self.patients, fresh)
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
 
     def result_path(self, task: Task) -> Path:
-        return self.tasks_dir / f"{task.id}.json"
+        return self.folder / f"{task.id}.json"
 
     def failure_path(self, task: Task) -> Path:
-        return self.tasks_dir / f"{task.id}.failed.json"
+        return self.folder / f"{task.id}.failed.json"
 
     def _load(self, path: Path, task: Task) -> dict[str, Any] | None:
-        """A saved record of `task`, or None; a record of another key is never used."""
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         return record if record.get("key") == task.key else None
 
-    def missing(self) -> list[Task]:
-        """Tasks with no saved result; failures are tried again."""
-        return [t for t in self.tasks if self._load(self.result_path(t), t) is None]
+    def result(self, task: Task) -> dict[str, Any] | None:
+        """The saved result of `task` (with its key), or None."""
+        return self._load(self.result_path(task), task)
+
+    def failure(self, task: Task) -> dict[str, Any] | None:
+        """The saved failure of `task`, or None."""
+        return self._load(self.failure_path(task), task)
+
+    def missing(self, tasks: Sequence[Task]) -> list[Task]:
+        """Tasks with no saved result, each once; failures are tried again."""
+        seen: set[str] = set()
+        todo = []
+        for t in tasks:
+            if t.id not in seen and self.result(t) is None:
+                seen.add(t.id)
+                todo.append(t)
+        return todo
 
     def save(self, task: Task, outcome: dict[str, Any]) -> None:
         record = {"patient": task.patient, "arm": task.arm}
@@ -127,6 +130,57 @@ class CohortRun:
             record.update(error=outcome["error"], traceback=outcome["traceback"], key=task.key)
             atomic_write_text(self.failure_path(task), json.dumps(record, indent=1) + "\n")
 
+
+def run_tasks(engine: Any, store: TaskStore, tasks: Sequence[Task],
+              on_finished: Callable[[], None] | None = None,
+              stop_after: int | None = None) -> int:
+    """Run the `tasks` that `store` lacks on an entered engine, saving each as it finishes;
+    returns how many ran. `on_finished` is called after each. `stop_after` stops (as if
+    interrupted) once that many have run, for testing resumption."""
+    finished = 0
+    for task, outcome in engine.run(store.missing(tasks)):
+        if outcome.get("interrupted"):
+            raise KeyboardInterrupt("a worker was interrupted")
+        store.save(task, outcome)
+        finished += 1
+        if on_finished is not None:
+            on_finished()
+        if stop_after is not None and finished >= stop_after:
+            raise KeyboardInterrupt(f"stopped after {finished} runs")
+    return finished
+
+
+class CohortRun:
+    """One cohort's output folder: what is done, what is missing, and the final tables."""
+
+    def __init__(self, cohort: Cohort, out_dir: str | Path) -> None:
+        self.cohort = cohort
+        self.out = Path(out_dir)
+        self.tasks_dir = self.out / TASKS
+        self.store = TaskStore(self.tasks_dir)
+        self.patients = cohort.sample_patients()
+        self.tasks, self.invalid = plan(cohort, self.patients)
+
+    @property
+    def runs(self) -> int:
+        return len(self.tasks) + len(self.invalid)
+
+    def prepare(self, fresh: bool = False) -> None:
+        write_manifest(self.out, self.cohort, self.patients, fresh)
+
+    def result_path(self, task: Task) -> Path:
+        return self.store.result_path(task)
+
+    def failure_path(self, task: Task) -> Path:
+        return self.store.failure_path(task)
+
+    def missing(self) -> list[Task]:
+        """Tasks with no saved result; failures are tried again."""
+        return self.store.missing(self.tasks)
+
+    def save(self, task: Task, outcome: dict[str, Any]) -> None:
+        self.store.save(task, outcome)
+
     def finish(self, wall_time_s: float, engine: str) -> dict[str, Path]:
         """Write results.csv, failures.csv, arms.csv, cohort.png, timing.json, and
         cohort.json (last) with the counts of runs."""
@@ -136,12 +190,12 @@ class CohortRun:
         arm_order = {a.name: i for i, a in enumerate(self.cohort.arms)}
         results, failures = [], []
         for t in self.tasks:
-            result = self._load(self.result_path(t), t)
+            result = self.store.result(t)
             if result is not None:
                 result.pop("key")
                 results.append(result)
                 continue
-            failure = self._load(self.failure_path(t), t)
+            failure = self.store.failure(t)
             if failure is not None:
                 failures.append(failure)
         failures += [{"patient": d.patient, "arm": d.arm, "error": f"ScenarioError: {d.error}"}
@@ -199,21 +253,18 @@ def run_cohort(
     start = time.perf_counter()
     run = CohortRun(cohort, out_dir)
     check_cohort_folder(run.out, cohort, fresh)
-    engine = (DaskEngine(scheduler, connect_timeout_s) if scheduler is not None
-              else LocalEngine(workers or available_cores()))
+    engine = open_engine(workers, scheduler, connect_timeout_s)
     with engine:  # connected before anything is written
         run.prepare(fresh)
-        todo = run.missing()
-        done = run.runs - len(todo)
+        done = run.runs - len(run.missing())
         if progress is not None:
             progress(done, run.runs)
-        for finished, (task, outcome) in enumerate(engine.run(todo), start=1):
-            if outcome.get("interrupted"):
-                raise KeyboardInterrupt("a worker was interrupted")
-            run.save(task, outcome)
+
+        def finished() -> None:
+            nonlocal done
             done += 1
             if progress is not None:
                 progress(done, run.runs)
-            if stop_after is not None and finished >= stop_after:
-                raise KeyboardInterrupt(f"stopped after {finished} runs")
+
+        run_tasks(engine, run.store, run.tasks, finished, stop_after)
     return run.finish(time.perf_counter() - start, engine.description)

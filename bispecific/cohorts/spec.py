@@ -75,9 +75,11 @@ DISTRIBUTIONS: dict[str, dict[str, Key]] = {
 }
 COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None, -BIG, BIG),
           "clip_high": Key(float, None, -BIG, BIG), "doc": Key(str, "")}
-# Independent streams of the cohort seed: covariates and run seeds.
+# Independent streams of the cohort seed: covariates, run seeds, and the run seeds of
+# replicates (the same patients run again with other seeds, to measure simulation noise).
 COVARIATE_STREAM = 0
 RUN_SEED_STREAM = 1
+REPLICATE_SEED_STREAM = 2
 
 PATIENT_FIELDS = {f.name for f in fields(Patient)}
 PK_FIELDS = {f.name for f in fields(PKParameters)}
@@ -163,10 +165,13 @@ class Cohort:
         cohort of n)."""
         return [self.patient(i) for i in range(self.patients)]
 
-    def run_seed(self, patient: int) -> int:
+    def run_seed(self, patient: int, replicate: int = 0) -> int:
         """The model seed of a patient, the same in every arm: from the cohort seed and the
-        patient's index, never from a worker or the order of execution."""
-        seq = np.random.SeedSequence([self.seed, RUN_SEED_STREAM, patient])
+        patient's index, never from a worker or the order of execution. Replicate 0 is the
+        cohort's own run; replicate r > 0 runs the same patient with another seed."""
+        words = ([self.seed, RUN_SEED_STREAM, patient] if replicate == 0
+                 else [self.seed, REPLICATE_SEED_STREAM, patient, replicate])
+        seq = np.random.SeedSequence(words)
         return int(seq.generate_state(1, dtype=np.uint64)[0] % (2**63))
 
     def to_dict(self, arm_files: dict[str, str]) -> dict[str, Any]:
@@ -200,14 +205,24 @@ def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario
     return scenario_from_dict(data, f"patient {int(patient['patient'])}, arm {arm.name}")
 
 
+COHORT_TABLES = ("cohort", "arm", "covariates", "grid")
+
+
 def load_cohort(path: str | Path) -> Cohort:
     """Read and validate a cohort file; raises ScenarioError with one clear line."""
     path = Path(path)
     data = read_toml(path, "cohort")
     fail = Failer(str(path))
     for table in data:
-        if table not in ("cohort", "arm", "covariates", "grid"):
-            fail.unknown(table, {"cohort", "arm", "covariates", "grid"}, "table")
+        if table not in COHORT_TABLES:
+            fail.unknown(table, set(COHORT_TABLES), "table")
+    return cohort_from_dict(data, path)
+
+
+def cohort_from_dict(data: dict[str, Any], path: Path) -> Cohort:
+    """Validate the cohort tables of parsed TOML (other tables are the caller's, as in an
+    analysis file); `path` is the file, for messages and relative scenario paths."""
+    fail = Failer(str(path))
     if "cohort" not in data:
         fail("missing the [cohort] table (name, patients, seed)")
     head = check_keys(data["cohort"], COHORT_KEYS, "[cohort]", fail)

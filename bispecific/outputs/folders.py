@@ -1,8 +1,9 @@
 """Output folders: used only when they are safe to use, and replaced whole.
 
 bispecific writes into a folder that is new, empty, or holds nothing but its own outputs of
-the same kind (a run, a comparison, a cohort). Any other folder is refused with one line
-(`FolderError`): a re-run must never delete a user's files, nor leave its files among them.
+the same kind (a run, a comparison, a cohort, a sensitivity analysis, a schedule search). Any
+other folder is refused with one line (`FolderError`): a re-run must never delete a user's
+files, nor leave its files among them.
 
 A run or comparison is written into a hidden staging folder inside the destination and then
 swapped in (`StagedFolder`): the old summary goes first, outputs of the previous run that
@@ -30,6 +31,23 @@ COHORT_FILES = frozenset({
     "cohort.png", "cohort.svg", "timing.json",
 })
 COHORT_FOLDERS = frozenset({"arms", "tasks"})
+# Analyses (`bispecific.analysis`) keep their runs in tasks/ as a cohort does; their figures
+# are named per readout, so they are recognised by prefix.
+SENSITIVITY_FILES = frozenset({
+    "sensitivity.json", "config.toml", "patients.csv", "samples.csv", "results.csv",
+    "failures.csv", "indices.csv", "indices.md", "noise.csv", "timing.json",
+})
+OPTIMISE_FILES = frozenset({
+    "optimise.json", "config.toml", "patients.csv", "trials.csv", "trials.md", "results.csv",
+    "failures.csv", "pareto.png", "pareto.svg", "timing.json",
+})
+# Folders that gather many runs: their files, their subfolders, and figure-name prefixes.
+_MANY_RUNS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
+    "cohort": (COHORT_FILES, COHORT_FOLDERS, ()),
+    "sensitivity": (SENSITIVITY_FILES, COHORT_FOLDERS, ("sensitivity_",)),
+    "optimise": (OPTIMISE_FILES, COHORT_FOLDERS | {"best"}, ()),
+}
+KINDS = ("run", "cohort", "comparison", "sensitivity", "optimise")
 # Written last, removed first: a folder with one of these holds a finished run.
 FINISHING_FILES = ("summary.json", "comparison.csv")
 STAGING_PREFIX = ".staging-"
@@ -56,12 +74,15 @@ def _belongs(entry: Path, kind: str) -> bool:
         return entry.is_file() and entry.name in RUN_FILES
     if kind == "comparison":
         return (entry.is_file() and entry.name in COMPARISON_FILES) or _is_run(entry)
-    return ((entry.is_file() and entry.name in COHORT_FILES)
-            or (entry.is_dir() and entry.name in COHORT_FOLDERS))
+    names, folders, prefixes = _MANY_RUNS[kind]
+    if entry.is_dir():
+        return entry.name in folders
+    return entry.name in names or (entry.suffix in (".png", ".svg")
+                                   and entry.name.startswith(prefixes))
 
 
 def folder_kind(path: Path) -> str:
-    """'missing', 'empty', 'run', 'comparison', 'cohort' or 'other' (anything else)."""
+    """'missing', 'empty', one of `KINDS`, or 'other' (anything else)."""
     if not path.exists():
         return "missing"
     if not path.is_dir():
@@ -69,7 +90,7 @@ def folder_kind(path: Path) -> str:
     entries = [e for e in path.iterdir() if not is_temporary(e.name)]
     if not entries:
         return "empty"
-    for kind in ("run", "cohort", "comparison"):
+    for kind in KINDS:
         if all(_belongs(e, kind) for e in entries):
             return kind
     return "other"
@@ -89,10 +110,17 @@ def check_folder(path: Path, kind: str) -> None:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise FolderError(f"{path}: holds files that are not bispecific {kind} outputs "
                           f"({shown}); choose a new or empty folder")
-    if found not in ("missing", "empty", kind):
-        raise FolderError(f"{path}: is a {found} folder, not a {kind} folder; choose "
+    # A folder that fits `kind` is accepted even when it fits an earlier kind as well (a
+    # folder holding only tasks/ may be a cohort's or an analysis's).
+    fits = found in ("missing", "empty", kind) or all(_belongs(e, kind) for e in path.iterdir())
+    if not fits:
+        raise FolderError(f"{path}: is {_a(found)} folder, not {_a(kind)} folder; choose "
                           "another folder")
     check_writable(path)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def check_writable(path: Path) -> None:
