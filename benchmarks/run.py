@@ -190,12 +190,16 @@ def cohort_throughput(patients: int, days: float) -> list[dict]:
     from bispecific.cohorts.runner import run_cohort
     from bispecific.cohorts.spec import load_cohort
 
+    # The copy names the shipped scenarios by absolute path (arms' `scenario` and `base`)
+    # and cuts every arm to `days` through the cohort's own `days`.
     text = (ROOT / "scenarios" / "cohort_tower.toml").read_text()
-    text = text.replace("days = 28", f"days = {days}")
+    text = text.replace("[cohort]\n", f"[cohort]\ndays = {days}\n", 1)
+    for key in ("scenario", "base"):
+        text = text.replace(f'{key} = "', f'{key} = "{ROOT / "scenarios"}/')
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.toml"
-        path.write_text(text.replace('scenario = "', f'scenario = "{ROOT / "scenarios"}/'))
+        path.write_text(text)
         cohort = load_cohort(path).with_patients(patients)
         for workers in (1, 2):
             start = time.perf_counter()
