@@ -369,24 +369,34 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     _needs_analysis_extra("sensitivity")
     from ..analysis.sensitivity import run_sensitivity
 
-    out = _output_folder(args.out, spec.name)
-    bar = _progress_bar(spec.runs_planned(), "run", spec.name, args.quiet)
-    done = {"n": 0, "total": spec.runs_planned()}
+    return _run_analysis(args, spec.name, spec.runs_planned(), "run",
+                         "runs are finished and kept",
+                         lambda out, progress: run_sensitivity(
+                             spec, out, workers=args.workers, scheduler=args.scheduler,
+                             progress=progress, fresh=args.fresh, formats=_formats(args)),
+                         lambda paths: _print_ranking(paths["indices"], paths["noise"]))
+
+
+def _run_analysis(args: argparse.Namespace, name: str, total: int, unit: str, kept_words: str,
+                  run: Callable[[Path, Callable], dict[str, Path]],
+                  report: Callable[[dict[str, Path]], None]) -> int:
+    """What sensitivity and optimise share: the folder, a progress bar counting `unit`s,
+    one-line errors that say how much is kept, the report, and failed runs as exit 1."""
+    out = _output_folder(args.out, name)
+    bar = _progress_bar(total, unit, name, args.quiet)
+    done = {"n": 0, "total": total}
 
     def kept() -> str:
-        return (f"{done['n']} of {done['total']} runs are finished and kept in "
-                f"{out / 'tasks'}/")
+        return f"{done['n']} of {done['total']} {kept_words} in {out / 'tasks'}/"
 
     try:
         with _analysis_errors(args, out, kept):
-            paths = run_sensitivity(spec, out, workers=args.workers, scheduler=args.scheduler,
-                                    progress=_bar_progress(bar, done), fresh=args.fresh,
-                                    formats=_formats(args))
+            paths = run(out, _bar_progress(bar, done))
     finally:
         if bar is not None:
             bar.close()
     if not args.quiet:
-        _print_ranking(paths["indices"], paths["noise"])
+        report(paths)
         print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
     _failed_runs(paths["info"], paths["failures"])
     return 0
@@ -420,28 +430,12 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     _needs_analysis_extra("optimise")
     from ..analysis.optimise import run_optimise
 
-    out = _output_folder(args.out, spec.name)
-    total = spec.trials + len(spec.cohort.arms)
-    bar = _progress_bar(total, "schedule", spec.name, args.quiet)
-    done = {"n": 0, "total": total}
-
-    def kept() -> str:
-        return (f"{done['n']} of {done['total']} schedules are evaluated and their runs kept "
-                f"in {out / 'tasks'}/")
-
-    try:
-        with _analysis_errors(args, out, kept):
-            paths = run_optimise(spec, out, workers=args.workers, scheduler=args.scheduler,
-                                 progress=_bar_progress(bar, done), fresh=args.fresh,
-                                 formats=_formats(args))
-    finally:
-        if bar is not None:
-            bar.close()
-    if not args.quiet:
-        _print_best(paths["trials"])
-        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
-    _failed_runs(paths["info"], paths["failures"])
-    return 0
+    return _run_analysis(args, spec.name, spec.trials + len(spec.cohort.arms), "schedule",
+                         "schedules are evaluated and their runs kept",
+                         lambda out, progress: run_optimise(
+                             spec, out, workers=args.workers, scheduler=args.scheduler,
+                             progress=progress, fresh=args.fresh, formats=_formats(args)),
+                         lambda paths: _print_best(paths["trials"]))
 
 
 def _print_best(trials: Path) -> None:
