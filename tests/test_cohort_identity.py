@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bispecific.cohorts.folder import CohortFolderError
-from bispecific.cohorts.identity import definition
+from bispecific.cohorts.identity import definition, task_key
 from bispecific.cohorts.runner import CohortRun, run_cohort
 from bispecific.cohorts.spec import load_cohort
 from bispecific.scenario import ScenarioError
@@ -198,3 +198,28 @@ def test_clips_the_wrong_way_round_are_refused(tmp_path):
     text = TINY.replace("clip_low = 1.2\nclip_high = 2.4", "clip_low = 2.4\nclip_high = 1.2")
     with pytest.raises(ScenarioError, match="clip_high = 1.2: must be at least clip_low"):
         load_cohort(_write(tmp_path, text))
+
+
+def test_the_thread_setting_is_not_part_of_a_result_s_key(tmp_path):
+    """`parallel` only picks threads and a run is bit-identical on any number of them: a
+    cohort or checkpoint carries on whatever it is set to. Anything else still counts."""
+    import dataclasses
+
+    from bispecific.scenario import load_scenario
+    from bispecific.simulation.checkpoint import run_identity
+
+    base = load_scenario(SCENARIOS / "flat_28.toml")
+
+    def with_parallel(value):
+        return dataclasses.replace(base, simulation=dataclasses.replace(
+            base.simulation, parallel=value))
+
+    variants = [with_parallel(v) for v in (None, False, True)]
+    assert len({task_key(s) for s in variants}) == 1
+    assert len({json.dumps(run_identity(s, [1.0], None)) for s in variants}) == 1
+    assert task_key(base.with_changes(seed=base.seed + 1)) != task_key(base)
+    cohort = load_cohort(_write(tmp_path))
+    edited = dataclasses.replace(cohort, arms=tuple(dataclasses.replace(
+        a, scenario=dataclasses.replace(a.scenario, simulation=dataclasses.replace(
+            a.scenario.simulation, parallel=True))) for a in cohort.arms))
+    assert definition(edited) == definition(cohort)

@@ -1,8 +1,17 @@
-"""The same inputs and seed give bit-identical results, serial or parallel."""
+"""The same inputs and seed give bit-identical results, on any number of threads."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 
-from .helpers import small_model
+from bispecific.engine import step as engine_step
+from bispecific.engine.threads import ThreadPolicy
+
+from .helpers import ROOT, small_model
 
 
 def _snapshot(m):
@@ -12,13 +21,30 @@ def _snapshot(m):
         s.m_state[:n].copy(), s.m_blast[:n].copy(), s.m_tcell[:n].copy(),
         s.m_release[:n].copy(), s.b_alive[: s.n_blasts].copy(), s.t_voxel[: s.n_tcells].copy(),
         s.c_voxel[: s.n_normal].copy(), s.counters.copy(), np.array([s.free_molecules]),
-        m.datacollector.get_model_vars_dataframe(),
+        s.stimulation.copy(), m.datacollector.get_model_vars_dataframe(),
     )
 
 
 def _equal(a, b):
     pairs = zip(a, b, strict=True)
     return all(x.equals(y) if hasattr(x, "equals") else np.array_equal(x, y) for x, y in pairs)
+
+
+def _with_threads(m, policy):
+    m.config = dataclasses.replace(m.config, threads=policy)
+    return m
+
+
+class _Alternating(ThreadPolicy):
+    """One thread and two on alternate steps: a policy that switches every step."""
+
+    def __init__(self):
+        super().__init__(False, 0)
+        self.n = 0
+
+    def threads(self):
+        self.n += 1
+        return 1 + self.n % 2
 
 
 def test_same_seed_same_result():
@@ -30,13 +56,56 @@ def test_same_seed_same_result():
     assert _equal(*runs)
 
 
-def test_parallel_kernel_matches_serial_bit_for_bit():
+def test_parallel_kernel_matches_serial_bit_for_bit(monkeypatch):
+    """One thread, two threads, and a switch of thread count at every step (as the adaptive
+    policy does) give the same run. The patch is large enough for several chunks of blasts,
+    and every phase that can run on threads does, however small."""
+    monkeypatch.setattr(engine_step, "PARALLEL_MIN_CELLS", 0)
+    monkeypatch.setattr(engine_step, "PARALLEL_MIN_MOLECULES", 0)
     runs = []
-    for parallel in (False, True):
-        m = small_model(size=20, plasma_pg_per_ml=2000.0, seed=9, parallel=parallel)
-        m.run_for(0.3)
+    for policy in (ThreadPolicy.forced(1), ThreadPolicy.forced(2), _Alternating()):
+        m = _with_threads(small_model(size=96, plasma_pg_per_ml=20000.0, seed=9,
+                                      marrow_blast_fraction=0.8,
+                                      record_every_minutes=10.0), policy)
+        m.run_for(0.05)
+        assert m.state.n_blasts > 4096  # two chunks of blasts
         runs.append(_snapshot(m))
-    assert _equal(*runs)
+    assert _equal(runs[0], runs[1])
+    assert _equal(runs[0], runs[2])
+
+
+_RUN = """
+import hashlib, json, numba
+from bispecific.engine import step
+from tests.helpers import small_model
+step.PARALLEL_MIN_CELLS = step.PARALLEL_MIN_MOLECULES = 0  # every phase on the threads
+m = small_model(size=96, plasma_pg_per_ml=20000.0, seed=5, parallel=True,
+                marrow_blast_fraction=0.8, record_every_minutes=10.0)
+m.run_for(0.05)
+s = m.state
+h = hashlib.sha256()
+for a in (s.m_state[:s.n_molecules], s.m_blast[:s.n_molecules], s.m_release[:s.n_molecules],
+          s.b_alive[:s.n_blasts], s.t_voxel[:s.n_tcells], s.c_voxel[:s.n_normal], s.counters,
+          s.stimulation):
+    h.update(a.tobytes())
+h.update(m.datacollector.get_model_vars_dataframe().to_csv().encode())
+print(json.dumps({"threads": numba.get_num_threads(), "policy": m.config.threads.describe(),
+                  "hash": h.hexdigest()}))
+"""
+
+
+def test_any_numba_thread_count_gives_the_same_run():
+    """NUMBA_NUM_THREADS = 1, 2 and 3 (more threads than this machine may have cores) force
+    the thread count in fresh processes; the runs are identical."""
+    results = []
+    for threads in (1, 2, 3):
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+        out = subprocess.run([sys.executable, "-c", _RUN], capture_output=True, text=True,
+                             env=env, cwd=ROOT, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for threads, r in zip((1, 2, 3), results, strict=True):
+        assert f"{threads} thread(s) (NUMBA_NUM_THREADS)" == r["policy"]
+    assert len({r["hash"] for r in results}) == 1, results
 
 
 def test_different_seeds_differ():
@@ -54,3 +123,4 @@ def test_seed_is_recorded_even_when_drawn():
     m.run_for(0.05)
     again.run_for(0.05)
     assert _equal(_snapshot(m), _snapshot(again))
+

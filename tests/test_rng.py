@@ -112,9 +112,10 @@ def test_geometric_waiting_time_matches_a_per_step_chance(p):
 
 @pytest.mark.parametrize("p", [2e-5, 0.004, 0.3])
 def test_binding_from_the_pool_is_binomial_per_cell(p):
-    """Both ways of drawing bindings (geometric gaps through all receptors for a small
-    chance, a binomial per cell above 1%) give each cell Binomial(free receptors, p)."""
-    from bispecific.engine.kernels.molecules import binding_counts
+    """Both ways of drawing bindings (geometric gaps through the receptors of a block of
+    cells for a small chance, a binomial per cell above 1%) give each cell
+    Binomial(free receptors, p)."""
+    from bispecific.engine.kernels.molecules import bind_blocks, binding_counts
 
     n_blasts, copies = 4000, 500
     alive = np.ones(n_blasts, np.uint8)
@@ -127,7 +128,7 @@ def test_binding_from_the_pool_is_binomial_per_cell(p):
         out = np.zeros(n_blasts, np.int64)
         binding_counts(np.uint64(rng.step_key(7, step)), constants, 10**12, p, 0.0, n_blasts,
                        alive, cd19, bound, 0, np.zeros(0, np.uint8), np.zeros(0, np.int32),
-                       out)
+                       out, np.zeros(bind_blocks(n_blasts, 0), np.int64))
         counts.append(out)
     counts = np.array(counts)
     for free, cells in ((400, counts[:, ::2]), (500, counts[:, 1::2])):

@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     cohort.add_argument("--patients", type=_positive_int, help="override the patient count")
     engine = cohort.add_mutually_exclusive_group()
     engine.add_argument("--workers", type=_positive_int,
-                        help="local worker processes (default: every core)")
+                        help="local worker processes (default: every core it may use)")
     engine.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
     cohort.add_argument("--fresh", action="store_true",

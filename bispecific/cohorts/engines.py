@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import signal
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol
 
+from ..engine.threads import available_cores
 from ..scenario import Scenario
 
 AGAIN = "finished results are kept: run the same command again to continue"
@@ -70,6 +70,15 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_worker(threads: int) -> None:
+    _ignore_interrupts()
+    # Workers share the machine's cores: each worker's patches use at most its share, so
+    # workers x threads never exceeds the cores (NUMBA_NUM_THREADS, where set, still decides).
+    from ..engine.threads import limit_process_threads
+
+    limit_process_threads(threads)
+
+
 def _run_local(scenario: Scenario, simulate: Simulator | None) -> dict[str, Any]:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
@@ -90,9 +99,11 @@ class LocalEngine:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalEngine:
+        from ..engine.threads import worker_threads
+
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_interrupts)
+            initializer=_start_worker, initargs=(worker_threads(self.workers),))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -175,7 +186,7 @@ def open_engine(workers: int | None = None, scheduler: str | None = None,
                 connect_timeout_s: float = 30.0,
                 simulate: Simulator | None = None) -> LocalEngine | DaskEngine:
     """The engine a command asks for: a Dask scheduler's address, else local workers (default:
-    every core). Not yet connected: use it as a context manager."""
+    every core this process may run on). Not yet connected: use it as a context manager."""
     if scheduler is not None:
         return DaskEngine(scheduler, connect_timeout_s, simulate)
-    return LocalEngine(workers or os.cpu_count() or 1, simulate)
+    return LocalEngine(workers or available_cores(), simulate)

@@ -2,7 +2,8 @@
 
 A task (one patient in one arm) is stored under the hash of everything that determines its
 result: the resolved scenario (the arm's schedule, grid and run length, the patient's
-covariates and seed, every model, PK and cytokine parameter) and the package version. A
+covariates and seed, every model, PK and cytokine parameter; not the thread setting
+`parallel`, which never changes a result) and the package version. A
 result can only be reused by a task that would compute the same thing.
 
 A cohort folder records the cohort's definition: everything except the number of patients.
@@ -27,9 +28,11 @@ def canonical_json(data: Any) -> str:
 
 
 def task_key(scenario: Scenario, simulator: str | None = None) -> str:
-    """The sha256 of the resolved scenario of one patient in one arm, and the version; and
-    the name of what computes it when that is not the model (a stand-in objective)."""
-    data: dict[str, Any] = {"scenario": scenario.to_dict(), "bispecific_version": __version__}
+    """The sha256 of the resolved scenario of one patient in one arm (less the thread
+    setting, `Scenario.result_dict`), and the version; and the name of what computes it when
+    that is not the model (a stand-in objective)."""
+    data: dict[str, Any] = {"scenario": scenario.result_dict(),
+                            "bispecific_version": __version__}
     if simulator is not None:
         data["simulator"] = simulator
     text = canonical_json(data)
@@ -43,7 +46,7 @@ def definition(cohort: Cohort) -> dict[str, Any]:
         "description": cohort.description,
         "seed": cohort.seed,
         "covariates": {c.name: c.to_dict() for c in cohort.covariates},
-        "arms": {a.name: a.scenario.to_dict() for a in cohort.arms},
+        "arms": {a.name: a.scenario.result_dict() for a in cohort.arms},
         "bispecific_version": __version__,
     }
 

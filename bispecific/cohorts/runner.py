@@ -242,7 +242,8 @@ def run_cohort(
         cohort: a validated cohort.
         out_dir: output folder; results of the same cohort already there are kept and not
             run again.
-        workers: local worker processes (default: every core). Ignored with `scheduler`.
+        workers: local worker processes (default: every core this process may run on).
+            Ignored with `scheduler`.
         scheduler: address of a Dask distributed scheduler (e.g. tcp://host:8786).
         progress: called as progress(done, total) after each finished run.
         stop_after: stop (as if interrupted) after this many runs; for testing resumption.

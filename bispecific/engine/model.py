@@ -123,7 +123,7 @@ class BispecificModel(mesa.Model):
         plasma_pg_per_ml: PlasmaInput = 0.0,
         parameters: ModelParameters | None = None,
         record_every_minutes: float = 60.0,
-        parallel: bool = False,
+        parallel: bool | None = None,
         readouts: Sequence[StepReadout] = (),
         seed: int | None = None,
         rng: np.random.Generator | np.random.BitGenerator | np.random.SeedSequence
@@ -144,7 +144,10 @@ class BispecificModel(mesa.Model):
                 time in hours since the start of treatment (see `bispecific.pk`).
             parameters: biological parameters; defaults and sources in `ModelParameters`.
             record_every_minutes: interval of the DataCollector's records, in minutes.
-            parallel: run the molecule kernel on all cores (results are identical).
+            parallel: threads for the kernels (results are identical for any number): None
+                chooses by patch size, free cores and measurement, True uses threads wherever
+                they pay, False one thread; NUMBA_NUM_THREADS in the environment forces a
+                count (`bispecific.engine.threads`).
             readouts: step observers (see `StepReadout`), updated after every step; their
                 reporters become DataCollector columns.
             seed: random seed; None draws one from the OS, recorded as `model.seed`.

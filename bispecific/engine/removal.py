@@ -11,9 +11,9 @@ docs/model.md still holds afterwards (the checks in tests/helpers.py `assert_inv
   model's `rng`.
 - a **molecule** leaves the patch (`molecules_cleared_exit`): the cells that held it lose a
   bound receptor, and a trimer its bridge. If holes then pass a tenth of the molecule slots
-  they are compacted, as the step does; within `deferred_compaction(model)` (used by
-  `AgentSet.do` on views) that waits until the last removal, so that the molecule views
-  still to be removed stay valid.
+  they are compacted and sorted by cell, as the step does; within
+  `deferred_compaction(model)` (used by `AgentSet.do` on views) that waits until the last
+  removal, so that the molecule views still to be removed stay valid.
 
 Each removal is O(bound molecules) NumPy work; nothing here runs during a step.
 """
@@ -27,7 +27,6 @@ import numpy as np
 from mesa import Model
 
 from .kernels import constants as kc
-from .kernels.molecules import compact
 from .state import (
     BLAST_APOPTOSES,
     CLEARED,
@@ -41,7 +40,7 @@ from .state import (
     T_DEATHS,
     TRIMER,
 )
-from .step import COMPACT_FRACTION
+from .step import COMPACT_FRACTION, compact_molecules
 
 
 class AgentGone(ValueError):
@@ -92,7 +91,7 @@ def compact_if_due(model: Model) -> None:
         return
     if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
         before = s.n_molecules
-        s.n_molecules = compact(s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
+        compact_molecules(s)
         model._molecules_compacted(before)
 
 

@@ -8,7 +8,7 @@ work per step is O(1) except for rare reallocations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -73,6 +73,10 @@ COUNTER_NAMES = (
 # The molecule array is cut into this many chunks for parallel work. Fixed, so results do not
 # depend on the number of threads.
 N_CHUNKS = 256
+# Cells per chunk of the cells' decision pass and per block of binding (kernels/cells.py,
+# kernels/molecules.py); fixed for the same reason.
+CELL_CHUNK = 4096
+BIND_BLOCK = 4096
 
 
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
@@ -135,6 +139,19 @@ class PatchState:
     initial_blasts: int
     initial_tcells: int
     initial_normal: int
+    # Scratch of the step's parallel passes (their sizes follow the capacities above).
+    b_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # blasts
+    #   that die or divide this step, by chunk (kernels/cells.py)
+    c_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # normal
+    #   cells that leave this step, by chunk
+    cell_chunk_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bind_block_totals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Where the molecules are copied when they are sorted (kernels/molecules.py
+    # `sort_molecules`); then the two sets of arrays swap.
+    m_state_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    m_blast_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    m_tcell_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    m_release_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def voxels(self) -> int:
@@ -189,6 +206,16 @@ class PatchState:
         cells = self.b_voxel.shape[0] + self.t_voxel.shape[0]
         if self.new_bindings.shape[0] < cells:
             self.new_bindings = np.zeros(max(cells, 2 * self.new_bindings.shape[0]), np.int64)
+        if self.b_events.shape[0] < self.b_voxel.shape[0]:
+            self.b_events = np.zeros(self.b_voxel.shape[0], np.int64)
+        if self.c_events.shape[0] < self.c_voxel.shape[0]:
+            self.c_events = np.zeros(self.c_voxel.shape[0], np.int64)
+        chunks = -(-self.b_voxel.shape[0] // CELL_CHUNK) - (-self.c_voxel.shape[0] // CELL_CHUNK)
+        if self.cell_chunk_events.shape[0] < chunks:
+            self.cell_chunk_events = np.zeros(chunks, np.int64)
+        blocks = -(-self.b_voxel.shape[0] // BIND_BLOCK) - (-self.t_voxel.shape[0] // BIND_BLOCK)
+        if self.bind_block_totals.shape[0] < blocks:
+            self.bind_block_totals = np.zeros(blocks, np.int64)
 
     def ensure_molecule_capacity(self, extra: int) -> None:
         need = self.n_molecules + extra
@@ -200,6 +227,24 @@ class PatchState:
             self.m_release = _grow(self.m_release, cap)
         if self.events.shape[0] < self.m_state.shape[0]:
             self.events = np.zeros(self.m_state.shape[0], np.int64)
+
+    def sort_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The spare molecule arrays, as large as the molecule arrays."""
+        cap = self.m_state.shape[0]
+        if self.m_state_spare.shape[0] != cap:
+            self.m_state_spare = np.zeros(cap, np.int8)
+            self.m_blast_spare = np.full(cap, -1, np.int32)
+            self.m_tcell_spare = np.full(cap, -1, np.int32)
+            self.m_release_spare = np.zeros(cap, np.int32)
+        return self.m_state_spare, self.m_blast_spare, self.m_tcell_spare, self.m_release_spare
+
+    def swap_sorted(self, n_molecules: int) -> None:
+        """Adopt the sorted copy in the spare arrays; the old arrays become the spares."""
+        self.m_state, self.m_state_spare = self.m_state_spare, self.m_state
+        self.m_blast, self.m_blast_spare = self.m_blast_spare, self.m_blast
+        self.m_tcell, self.m_tcell_spare = self.m_tcell_spare, self.m_tcell
+        self.m_release, self.m_release_spare = self.m_release_spare, self.m_release
+        self.n_molecules = n_molecules
 
     # Read-only summaries (O(agents) numpy work; called at record times, not every step).
     def blasts_alive(self) -> int:

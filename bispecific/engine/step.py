@@ -6,45 +6,64 @@ Numba kernels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from .. import units
 from . import rng
 from .kernels import constants as kc
-from .kernels.blasts import blast_step
+from .kernels.blasts import apply_blast_events
+from .kernels.cells import cell_decisions, cell_decisions_parallel
 from .kernels.molecules import (
     apply_events,
-    bind_and_exchange,
+    bind_append,
+    bind_append_parallel,
     binding_counts,
-    compact,
+    binding_counts_parallel,
+    exchange,
     molecule_update_parallel,
     molecule_update_serial,
+    sort_molecules,
 )
-from .kernels.normal import normal_production, normal_turnover
+from .kernels.normal import apply_turnover_events, normal_production
 from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
 from .state import PatchState
+from .threads import ThreadPolicy
 
-# Cleared molecules are left as holes until they pass this fraction of the slots.
+# A phase runs on the threads only when it has this much work: waking a sleeping thread
+# costs 10-70 us (more on a virtual machine whose idle core must be woken by the host),
+# so a pass of less than ~0.2 ms gains nothing from a second core. Counts of slots.
+PARALLEL_MIN_MOLECULES = 30_000
+PARALLEL_MIN_CELLS = 100_000
+
+# When a dict, `_advance` adds each phase's wall time to it, by name (benchmarks/run.py).
+PHASE_TIMES: dict[str, float] | None = None
+
+# Cleared molecules are left as holes until they pass this fraction of the slots; then the
+# molecules are sorted by the cell that holds them, which drops the holes.
 COMPACT_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
 class StepConfig:
-    """Everything a step needs besides the state: constants, the patch and the seed."""
+    """Everything a step needs besides the state: constants, the patch, the seed and the
+    thread policy (threads never change a result)."""
 
     seed: int
     constants: np.ndarray
     patch_um3: float
     normal_attempts_per_step: float
-    parallel: bool = False
+    parallel: bool | None = None
+    threads: ThreadPolicy = field(default_factory=lambda: ThreadPolicy(False, 0))
 
     @classmethod
     def build(
         cls, params: ModelParameters, dt_min: float, voxel_um: float, voxels: int,
-        t_cell_fraction: float, seed: int, parallel: bool = False,
+        t_cell_fraction: float, seed: int, parallel: bool | None = None,
     ) -> StepConfig:
         return cls(
             seed=int(seed),
@@ -53,7 +72,18 @@ class StepConfig:
             normal_attempts_per_step=normal_attempts_per_step(
                 params, dt_min, voxels, t_cell_fraction),
             parallel=parallel,
+            threads=ThreadPolicy(parallel, voxels),
         )
+
+
+def compact_molecules(s: PatchState) -> None:
+    """Drop the cleared molecules, sorting the rest by the cell that holds them (kernels/
+    molecules.py `sort_molecules`): the step does it when holes pass `COMPACT_FRACTION`,
+    and so does a removal between steps (engine/removal.py), so both leave the same order."""
+    d_state, d_blast, d_tcell, d_release = s.sort_buffers()
+    s.swap_sorted(sort_molecules(
+        s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.n_blasts,
+        s.n_tcells, d_state, d_blast, d_tcell, d_release))
 
 
 def normal_attempts_per_step(p: ModelParameters, dt_min: float, voxels: int,
@@ -76,13 +106,34 @@ def advance(
     s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3: float
 ) -> StepResult:
     """Advance the patch by one step; `tissue_molecules_per_um3` is the concentration in
-    equilibrium with plasma at the middle of the step (partition already applied)."""
+    equilibrium with plasma at the middle of the step (partition already applied).
+
+    The step runs on the number of threads `cfg.threads` chooses, and reports its wall time
+    back to it; the result is the same for any number.
+    """
+    start = time.perf_counter()
+    threads = cfg.threads.threads()
+    parallel = threads > 1
+    if parallel and numba.get_num_threads() != threads:
+        numba.set_num_threads(threads)
+    result = _advance(s, cfg, step, tissue_molecules_per_um3, parallel)
+    cfg.threads.record(threads, time.perf_counter() - start)
+    return result
+
+
+def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3: float,
+             parallel: bool) -> StepResult:
+    times = PHASE_TIMES
+    clock = time.perf_counter() if times is not None else 0.0
     c = cfg.constants
     key = np.uint64(rng.step_key(cfg.seed, step))
     on_dt = c[kc.KON_DT_UM3] * s.free_molecules / cfg.patch_um3
     bind_blast, release_blast = kc.receptor_step(on_dt, c[kc.BLAST_OFF_DT])
     bind_tcell, release_tcell = kc.receptor_step(on_dt, c[kc.TCELL_OFF_DT])
     s.ensure_cell_capacity(extra_normal=int(4 * cfg.normal_attempts_per_step + 64))
+    if times is not None:
+        clock = _lap(times, "set-up", clock)
+    # 1. T cells, in slot order.
     s.n_tcells = tcell_step(
         key, c, s.width, s.height, s.occ_kind, s.occ_idx,
         s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner,
@@ -90,37 +141,75 @@ def advance(
         s.t_activation, s.t_exhaustion, s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
         s.t_bridge_blast, s.t_bridge_tcell, s.counters, s.stimulation,
     )
-    s.n_blasts = blast_step(
-        key, c, s.width, s.height, s.occ_kind, s.occ_idx, s.n_blasts, s.b_voxel, s.b_alive,
-        s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.counters,
-    )
-    normal_turnover(key, c, s.occ_kind, s.occ_idx, s.n_normal, s.c_voxel, s.c_alive,
-                    s.counters)
-    update = molecule_update_parallel if cfg.parallel else molecule_update_serial
+    if times is not None:
+        clock = _lap(times, "T cells", clock)
+    # 2-3. Blasts, then normal-cell turnover: every cell's draws in one pass, then the few
+    # that act, in slot order.
+    cells_parallel = parallel and s.n_blasts + s.n_normal >= PARALLEL_MIN_CELLS
+    decide = cell_decisions_parallel if cells_parallel else cell_decisions
+    decide(key, c, s.n_blasts, s.b_alive, s.b_events, s.n_normal, s.c_alive, s.c_events,
+           s.cell_chunk_events)
+    if times is not None:
+        clock = _lap(times, "cell draws", clock)
+    n_blasts = s.n_blasts
+    s.n_blasts = apply_blast_events(
+        key, s.width, s.height, s.occ_kind, s.occ_idx, n_blasts, s.b_voxel, s.b_alive,
+        s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.b_events,
+        s.cell_chunk_events, s.counters)
+    apply_turnover_events(s.occ_kind, s.occ_idx, n_blasts, s.n_normal, s.c_voxel, s.c_alive,
+                          s.c_events, s.cell_chunk_events, s.counters)
+    if times is not None:
+        clock = _lap(times, "cells acting", clock)
+    # 4-5. Bound molecules, then the cells' counts.
+    molecules_parallel = parallel and s.n_molecules >= PARALLEL_MIN_MOLECULES
+    update = molecule_update_parallel if molecules_parallel else molecule_update_serial
     update(
         key, step, c, release_blast, release_tcell, s.b_alive, s.b_partner, s.t_alive,
         s.t_partner, s.t_bridge_blast,
         s.t_bridge_tcell, s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release,
         s.events, s.chunk_stats,
     )
+    if times is not None:
+        clock = _lap(times, "molecules", clock)
     unbound, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
                                     s.b_trimers, s.t_bound, s.t_trimers, s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
+    if times is not None:
+        clock = _lap(times, "molecule events", clock)
     if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
-        s.n_molecules = compact(s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
-    new = binding_counts(key, c, s.free_molecules, bind_blast, bind_tcell, s.n_blasts,
-                         s.b_alive, s.b_cd19, s.b_bound, s.n_tcells, s.t_alive, s.t_bound,
-                         s.new_bindings)
+        compact_molecules(s)
+    if times is not None:
+        clock = _lap(times, "sort", clock)
+    # 6. The free pool: binding to cells, exit, entry.
+    binding_parallel = parallel and s.n_blasts + s.n_tcells >= PARALLEL_MIN_CELLS
+    count = binding_counts_parallel if binding_parallel else binding_counts
+    new = count(key, c, s.free_molecules, bind_blast, bind_tcell, s.n_blasts, s.b_alive,
+                s.b_cd19, s.b_bound, s.n_tcells, s.t_alive, s.t_bound, s.new_bindings,
+                s.bind_block_totals)
+    if times is not None:
+        clock = _lap(times, "binding counts", clock)
     s.ensure_molecule_capacity(new)
+    append = bind_append_parallel if binding_parallel else bind_append
+    s.n_molecules = append(key, step, release_blast, release_tcell, s.n_blasts, s.b_bound,
+                           s.n_tcells, s.t_bound, s.new_bindings, s.bind_block_totals,
+                           s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
+    if times is not None:
+        clock = _lap(times, "binding append", clock)
     entry_mean = c[kc.P_EXIT] * tissue_molecules_per_um3 * cfg.patch_um3
-    s.n_molecules, s.free_molecules = bind_and_exchange(
-        key, step, c, entry_mean, release_blast, release_tcell, s.free_molecules,
-        s.n_blasts, s.b_bound, s.n_tcells, s.t_bound, s.new_bindings, s.n_molecules,
-        s.m_state, s.m_blast, s.m_tcell, s.m_release, s.counters)
+    s.free_molecules = exchange(key, c, entry_mean, s.free_molecules, new, s.counters)
     s.n_live_molecules += new
+    # 7. Normal cell production.
     s.n_normal = normal_production(
         key, cfg.normal_attempts_per_step, s.voxels, s.occ_kind, s.occ_idx, s.n_normal,
         s.c_voxel, s.c_alive, s.counters)
+    if times is not None:
+        _lap(times, "pool and production", clock)
     return StepResult(free_molecules=int(s.free_molecules),
                       bound_molecules=int(s.n_live_molecules))
+
+
+def _lap(times: dict[str, float], name: str, since: float) -> float:
+    now = time.perf_counter()
+    times[name] = times.get(name, 0.0) + now - since
+    return now

@@ -5,15 +5,33 @@ kernel in a few steps."""
 
 from __future__ import annotations
 
-from .kernels.molecules import compact
+import dataclasses
+
+from . import step as engine_step
 from .model import BispecificModel
+from .threads import ThreadPolicy, numba_pool_size
 
 
-def compile_kernels(parallel: bool = False) -> None:
-    """Run a 12x12 patch for a few steps under drug (serial, or parallel as asked)."""
+def compile_kernels(parallel: bool | None = False) -> None:
+    """Run a 12x12 patch for a few steps under drug: the serial kernels, and unless
+    `parallel` is False the threaded ones too (a large patch may switch to them at any
+    step, `bispecific.engine.threads`)."""
     model = BispecificModel(width=12, height=12, plasma_pg_per_ml=5000.0, seed=1,
-                            parallel=parallel, record_every_minutes=1.0)
+                            parallel=False, record_every_minutes=1.0)
     for _ in range(3):
         model.step()
-    s = model.state  # compaction runs only when holes pile up: compile it now
-    compact(0, s.m_state, s.m_blast, s.m_tcell, s.m_release)
+    engine_step.compact_molecules(model.state)  # runs only when holes pile up: compile now
+    if parallel is False:
+        return
+    # The threaded variants run only above a size (step.PARALLEL_MIN_*); lowered for the few
+    # steps of this throwaway patch so that each is called once. Threads never change a
+    # result, and nothing else steps a model while the page has not started.
+    limits = engine_step.PARALLEL_MIN_CELLS, engine_step.PARALLEL_MIN_MOLECULES
+    engine_step.PARALLEL_MIN_CELLS = engine_step.PARALLEL_MIN_MOLECULES = 0
+    try:
+        model.config = dataclasses.replace(
+            model.config, threads=ThreadPolicy.forced(min(2, numba_pool_size())))
+        for _ in range(2):
+            model.step()
+    finally:
+        engine_step.PARALLEL_MIN_CELLS, engine_step.PARALLEL_MIN_MOLECULES = limits

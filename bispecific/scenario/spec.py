@@ -65,7 +65,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "simulation": {
         "dt_minutes": Key(float, 1.0, 0.05, 10.0),
         "record_every_minutes": Key(float, 60.0, 0.05, 10080.0),
-        "parallel": Key(bool, False),
+        "parallel": Key(bool, None, doc="threads for the kernel (results are identical): "
+                                         "absent = chosen by patch size, free cores and "
+                                         "measurement; true = threads wherever they pay; "
+                                         "false = one"),
         "minimum_patch_blasts": Key(int, 200, 0, 10**7,
                                     doc="a blast-poor marrow is simulated enriched to this many "
                                         "blasts (docs/model.md s.11); 0 turns it off"),
@@ -111,7 +114,7 @@ class Grid:
 class Simulation:
     dt_minutes: float = 1.0
     record_every_minutes: float = 60.0
-    parallel: bool = False
+    parallel: bool | None = None  # None: automatic (bispecific.engine.threads)
     minimum_patch_blasts: int = 200
 
 
@@ -174,6 +177,15 @@ class Scenario:
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
+
+    def result_dict(self) -> dict[str, Any]:
+        """`to_dict()` less the settings that cannot change a result: what keys a stored
+        result or a checkpoint. `simulation.parallel` only picks the threads, and a run is
+        bit-identical on any number of them (docs/model.md s.7), so a cohort or a checkpoint
+        carries on whatever it is set to."""
+        data = self.to_dict()
+        data["simulation"].pop("parallel", None)
+        return data
 
 
 def _not_none(obj: Any) -> dict[str, Any]:

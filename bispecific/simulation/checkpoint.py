@@ -52,7 +52,8 @@ class Saved:
 def run_identity(scenario: Scenario, snapshot_days: list[float],
                  frame_every_h: float | None) -> dict[str, Any]:
     """What a run computes: a checkpoint is continued only by a run with the same identity."""
-    return {"scenario": scenario.to_dict(), "snapshot_days": [float(d) for d in snapshot_days],
+    return {"scenario": scenario.result_dict(),
+            "snapshot_days": [float(d) for d in snapshot_days],
             "frame_every_h": frame_every_h, "bispecific_version": __version__}
 
 

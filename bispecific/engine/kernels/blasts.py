@@ -1,4 +1,8 @@
-"""Blasts: apoptosis and contact-inhibited division (docs/model.md s.4)."""
+"""Blasts: apoptosis and contact-inhibited division (docs/model.md s.4).
+
+The draws are made for every blast in `cells.cell_decisions`; this applies the few blasts
+that act, in slot order.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +11,38 @@ from numba import njit
 
 from .. import rng
 from ..state import BLAST, BLAST_APOPTOSES, BLAST_BIRTHS, EMPTY, NORMAL, NORMAL_DEATHS
-from . import constants as k
+from .cells import APOPTOSIS, CELL_CHUNK
 from .grid import free_neighbour
 
 _S32 = np.uint64(32)
 
 
 @njit(cache=True)
-def blast_step(
-    key, c, width, height, occ_kind, occ_idx,
-    n_blasts, b_voxel, b_alive, b_cd19, b_bound, b_trimers, b_partner, c_alive, counters,
+def apply_blast_events(
+    key, width, height, occ_kind, occ_idx, n_blasts, b_voxel, b_alive, b_cd19, b_bound,
+    b_trimers, b_partner, c_alive, b_events, chunk_events, counters,
 ) -> int:
-    """Advance every blast alive at the start of the step; returns the new slot count.
+    """Carry out this step's apoptoses and divisions in slot order; returns the new slot
+    count. A daughter takes an empty Moore neighbour, else a normal cell's place, searched
+    from a random one onwards.
 
     A blast that dies keeps its bound counts: its molecules are cleared (or, for trimers,
     handed to the T cell) in the molecule phase, which brings the counts to zero.
     """
     n_slots = n_blasts
-    p_apoptosis = c[k.P_APOPTOSIS]
-    p_divide = c[k.P_DIVIDE]
-    for b in range(n_blasts):
-        if b_alive[b] == 0:
-            continue
-        u_apoptosis, u_divide = rng.split32(rng.draw_bits(key, b, rng.B_APOPTOSIS))
-        v = b_voxel[b]
-        if u_apoptosis < p_apoptosis:
-            b_alive[b] = 0  # an engaged T cell lets go on its next step
-            occ_kind[v] = EMPTY
-            occ_idx[v] = -1
-            counters[BLAST_APOPTOSES] += 1
-            continue
-        if u_divide < p_divide:
+    blast_chunks = (n_blasts + CELL_CHUNK - 1) // CELL_CHUNK
+    for ch in range(blast_chunks):
+        lo = ch * CELL_CHUNK
+        for e in range(lo, lo + chunk_events[ch]):
+            code = b_events[e]
+            b = code >> 1
+            v = b_voxel[b]
+            if code & 1 == APOPTOSIS:
+                b_alive[b] = 0  # an engaged T cell lets go on its next step
+                occ_kind[v] = EMPTY
+                occ_idx[v] = -1
+                counters[BLAST_APOPTOSES] += 1
+                continue
             bits = rng.draw_bits(key, b, rng.B_DAUGHTER)
             start = int(((bits >> _S32) * np.uint64(8)) >> _S32)
             dv = free_neighbour(v, start, occ_kind, width, height, EMPTY)

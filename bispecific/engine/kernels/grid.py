@@ -7,9 +7,14 @@ from numba import njit
 
 @njit(cache=True, inline="always")
 def neighbour(voxel: int, direction: int, width: int, height: int) -> int:
-    """The voxel next to `voxel` in `direction` (0-3 sides, 4-7 corners), wrapping around."""
-    x = voxel % width
+    """The voxel next to `voxel` in `direction` (0-3 sides, 4-7 corners), wrapping around.
+
+    One division (for x and y); the wrap is a comparison, not a modulo: integer division by
+    a width known only at run time costs tens of cycles, and this is called for every T
+    cell in every step.
+    """
     y = voxel // width
+    x = voxel - y * width
     if direction == 0:
         x += 1
     elif direction == 1:
@@ -30,7 +35,15 @@ def neighbour(voxel: int, direction: int, width: int, height: int) -> int:
     else:
         x -= 1
         y -= 1
-    return (y % height) * width + (x % width)
+    if x >= width:
+        x -= width
+    elif x < 0:
+        x += width
+    if y >= height:
+        y -= height
+    elif y < 0:
+        y += height
+    return y * width + x
 
 
 @njit(cache=True, inline="always")

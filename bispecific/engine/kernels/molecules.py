@@ -9,9 +9,16 @@ Data flow of the molecule phase, deterministic whatever the number of threads:
    change of a cell's counts is written as one event into the chunk's own slice of `events`;
    per-chunk tallies go to `chunk_stats`. A cleared molecule becomes a hole.
 2. `apply_events` (serial, over the events only): bound and trimer counts, counters.
-3. `binding_counts` then `bind_and_exchange` (serial, over cells): each cell binds molecules
-   from the pool; the new ones are appended as agents; then the pool's exit and entry.
-4. `compact` (serial, only when holes pass a tenth of the slots): drops holes, stable.
+3. `sort_molecules` (only when holes pass a tenth of the slots): drops the holes and orders
+   the molecules by the cell that holds them, so that step 1 reads cells in order.
+4. `binding_counts` (parallel over fixed blocks of cells, then a serial pass over the
+   blocks): the molecules each cell binds from the pool; `bind_append` (parallel over the
+   same blocks) appends them as agents at slots fixed by the blocks' totals; `exchange`: the
+   pool's exit and entry.
+
+Every `_make_*` factory builds a serial and a `prange` kernel from one body; the body names
+the factory's `parallel` argument, which puts it in the closure and so keys Numba's cache
+apart for the two.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from numba import njit, prange
 
 from .. import rng
 from ..state import (
+    BIND_BLOCK,
     BINDINGS,
     CLEARED,
     ENTERED,
@@ -231,119 +239,222 @@ def apply_events(n_molecules, events, chunk_stats, b_bound, b_trimers, t_bound, 
     return unbound, cleared
 
 
-# Below this per-receptor chance, binding walks geometric gaps through the receptors of all
-# cells (a cost per bound molecule); above it, each cell draws its own binomial.
+# Below this per-receptor chance, binding walks geometric gaps through the receptors of a
+# block of cells (a cost per bound molecule); above it, each cell draws its own binomial.
 SKIP_BELOW = 0.01
+# Draws of the geometric gaps in a block are keyed by block * _GAP_KEYS + j.
+_GAP_KEYS = 1 << 24
 
 
-@njit(cache=True)
-def _bind_population(key, purpose, p_bind, offset, n_cells, alive, receptors, bound, per_cell,
-                     new_bindings, left):
-    """Molecules each of `n_cells` cells binds, into new_bindings[offset + i]; returns the
-    total. Every free receptor is an independent trial with chance `p_bind`: for a small
-    chance, successes are found by geometric gaps through the cells' receptors laid end to
-    end (the j-th gap keyed by j), which is the same distribution as one binomial per cell
-    and costs nothing for a cell that binds nothing."""
-    total = 0
-    if p_bind <= 0.0 or left <= 0:
-        for i in range(n_cells):
-            new_bindings[offset + i] = 0
-        return 0
-    skip = p_bind < SKIP_BELOW
-    log_miss = math.log1p(-p_bind)
-    j = 0
-    next_hit = 0
-    if skip:
-        next_hit = int(math.log(rng.uniform(key, 0, purpose)) / log_miss)
-        j = 1
-    position = 0  # receptors passed so far
-    for i in range(n_cells):
-        got = 0
-        copies = per_cell if per_cell > 0.0 else receptors[i]
-        free = int(math.floor(copies)) - bound[i]
-        if alive[i] == 1 and free > 0 and left > 0:
+def bind_blocks(n_blasts: int, n_tcells: int) -> int:
+    """Number of binding blocks for these slot counts (blasts first, then T cells)."""
+    return -(-n_blasts // BIND_BLOCK) + -(-n_tcells // BIND_BLOCK)
+
+
+def _make_binding_counts(parallel: bool):
+    """Build the binding kernel, serial or under `prange` over blocks, from one body."""
+
+    @njit(cache=True, parallel=parallel)
+    def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts, b_alive,
+                       b_cd19, b_bound, n_tcells, t_alive, t_bound, new_bindings,
+                       block_totals) -> int:
+        """Molecules each cell binds from the pool this step (docs/model.md s.3.1), into
+        `new_bindings` (blasts, then T cells, by slot), with each block's total in
+        `block_totals`; returns their total.
+
+        Each of a cell's R free receptors is bound at the end of the step with its per-step
+        probability, Binomial(R, p) in all. For a small chance the successes are found by
+        geometric gaps through the receptors of a block laid end to end (the j-th gap keyed
+        by block and j), the same distribution as one binomial per cell at a cost per bound
+        molecule. Cells are served in slot order, and the later ones get what is left if the
+        pool runs dry.
+        """
+        _cache_key = parallel
+        blast_blocks = (n_blasts + BIND_BLOCK - 1) // BIND_BLOCK
+        n_blocks = blast_blocks + (n_tcells + BIND_BLOCK - 1) // BIND_BLOCK
+        cd3 = c[k.CD3_COPIES]
+        for blk in prange(n_blocks):
+            is_blast = blk < blast_blocks
+            if is_blast:
+                lo = blk * BIND_BLOCK
+                hi = min(n_blasts, lo + BIND_BLOCK)
+                p_bind = p_bind_blast
+                purpose = rng.M_BIND
+                offset = 0
+            else:
+                lo = (blk - blast_blocks) * BIND_BLOCK
+                hi = min(n_tcells, lo + BIND_BLOCK)
+                p_bind = p_bind_tcell
+                purpose = rng.M_BIND_T
+                offset = n_blasts
+            total = 0
+            if p_bind <= 0.0 or free_molecules <= 0:
+                for i in range(lo, hi):
+                    new_bindings[offset + i] = 0
+                block_totals[blk] = 0
+                continue
+            skip = p_bind < SKIP_BELOW
+            log_miss = math.log1p(-p_bind)
+            base = blk * _GAP_KEYS
+            j = 0
+            next_hit = 0
             if skip:
-                while next_hit < position + free:
-                    got += 1
-                    next_hit += 1 + int(math.log(rng.uniform(key, j, purpose)) / log_miss)
-                    j += 1
-                position += free
+                next_hit = int(math.log(rng.uniform(key, base, purpose)) / log_miss)
+                j = 1
+            position = 0  # receptors of the block passed so far
+            for i in range(lo, hi):
+                got = 0
+                if is_blast:
+                    alive = b_alive[i]
+                    free = int(math.floor(b_cd19[i])) - b_bound[i]
+                else:
+                    alive = t_alive[i]
+                    free = int(math.floor(cd3)) - t_bound[i]
+                if alive == 1 and free > 0:
+                    if skip:
+                        while next_hit < position + free:
+                            got += 1
+                            next_hit += 1 + int(
+                                math.log(rng.uniform(key, base + j, purpose)) / log_miss)
+                            j += 1
+                        position += free
+                    else:
+                        got = rng.binomial(key, i, purpose, free, p_bind)
+                new_bindings[offset + i] = got
+                total += got
+            block_totals[blk] = total
+        total = 0
+        for blk in range(n_blocks):
+            total += block_totals[blk]
+        if total <= free_molecules:
+            return total
+        # The pool runs dry: serve cells in slot order, the later ones get what is left.
+        left = free_molecules
+        for blk in range(n_blocks):
+            if blk < blast_blocks:
+                lo = blk * BIND_BLOCK
+                hi = min(n_blasts, lo + BIND_BLOCK)
             else:
-                got = rng.binomial(key, i, purpose, free, p_bind)
-            got = min(got, left)
-        new_bindings[offset + i] = got
-        left -= got
-        total += got
-    return total
+                lo = n_blasts + (blk - blast_blocks) * BIND_BLOCK
+                hi = min(n_blasts + n_tcells, lo + BIND_BLOCK)
+            got_block = 0
+            for cell in range(lo, hi):
+                got = min(new_bindings[cell], left)
+                new_bindings[cell] = got
+                left -= got
+                got_block += got
+            block_totals[blk] = got_block
+        return free_molecules - left
+
+    return binding_counts
+
+
+binding_counts = _make_binding_counts(False)
+binding_counts_parallel = _make_binding_counts(True)
+
+
+def _make_bind_append(parallel: bool):
+    """Build the kernel that appends this step's bound molecules as agents, serial or under
+    `prange` over the binding blocks, from one body."""
+
+    @njit(cache=True, parallel=parallel)
+    def bind_append(key, step, p_release_blast, p_release_tcell, n_blasts, b_bound, n_tcells,
+                    t_bound, new_bindings, block_totals, n_molecules, m_state, m_blast,
+                    m_tcell, m_release) -> int:
+        """Append the molecules of `new_bindings` as agents, blasts then T cells in slot
+        order (the slots they get, and so their draws, do not depend on the number of
+        threads); returns the slots in use."""
+        _cache_key = parallel
+        blast_blocks = (n_blasts + BIND_BLOCK - 1) // BIND_BLOCK
+        n_blocks = blast_blocks + (n_tcells + BIND_BLOCK - 1) // BIND_BLOCK
+        starts = np.empty(n_blocks + 1, np.int64)
+        starts[0] = n_molecules
+        for blk in range(n_blocks):
+            starts[blk + 1] = starts[blk] + block_totals[blk]
+        for blk in prange(n_blocks):
+            if block_totals[blk] == 0:
+                continue
+            is_blast = blk < blast_blocks
+            if is_blast:
+                lo = blk * BIND_BLOCK
+                hi = min(n_blasts, lo + BIND_BLOCK)
+            else:
+                lo = n_blasts + (blk - blast_blocks) * BIND_BLOCK
+                hi = min(n_blasts + n_tcells, lo + BIND_BLOCK)
+            i = starts[blk]
+            for cell in range(lo, hi):
+                got = new_bindings[cell]
+                if got == 0:
+                    continue
+                for _ in range(got):
+                    u = rng.uniform(key, i, rng.M_NEW)
+                    if is_blast:
+                        m_state[i] = ON_BLAST
+                        m_blast[i] = cell
+                        m_tcell[i] = -1
+                        m_release[i] = step + rng.geometric_steps(u, p_release_blast)
+                    else:
+                        m_state[i] = ON_TCELL
+                        m_blast[i] = -1
+                        m_tcell[i] = cell - n_blasts
+                        m_release[i] = step + rng.geometric_steps(u, p_release_tcell)
+                    i += 1
+                if is_blast:
+                    b_bound[cell] += got
+                else:
+                    t_bound[cell - n_blasts] += got
+        return starts[n_blocks]
+
+    return bind_append
+
+
+bind_append = _make_bind_append(False)
+bind_append_parallel = _make_bind_append(True)
 
 
 @njit(cache=True)
-def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts, b_alive,
-                   b_cd19, b_bound, n_tcells, t_alive, t_bound, new_bindings) -> int:
-    """Molecules each cell binds from the pool this step (docs/model.md s.3.1), into
-    `new_bindings` (blasts, then T cells, by slot); returns their total.
-
-    Each of a cell's R free receptors is bound at the end of the step with its per-step
-    probability, Binomial(R, p) in all. Cells are served in slot order, and the later ones
-    get what is left if the pool runs dry.
-    """
-    total = _bind_population(key, rng.M_BIND, p_bind_blast, 0, n_blasts, b_alive, b_cd19,
-                             b_bound, 0.0, new_bindings, free_molecules)
-    total += _bind_population(key, rng.M_BIND_T, p_bind_tcell, n_blasts, n_tcells, t_alive,
-                              b_cd19, t_bound, c[k.CD3_COPIES], new_bindings,
-                              free_molecules - total)
-    return total
-
-
-@njit(cache=True)
-def bind_and_exchange(key, step, c, entry_mean, p_release_blast, p_release_tcell,
-                      free_molecules, n_blasts, b_bound, n_tcells, t_bound, new_bindings,
-                      n_molecules, m_state, m_blast, m_tcell, m_release, counters):
-    """Append the molecules bound this step as agents, then let free molecules leave and
-    enter (docs/model.md s.3.1). Returns (slots in use, free molecules)."""
-    i = n_molecules
-    bound = 0
-    for cell in range(n_blasts + n_tcells):
-        got = new_bindings[cell]
-        if got == 0:
-            continue
-        for _ in range(got):
-            u = rng.uniform(key, i, rng.M_NEW)
-            if cell < n_blasts:
-                m_state[i] = ON_BLAST
-                m_blast[i] = cell
-                m_tcell[i] = -1
-                m_release[i] = step + rng.geometric_steps(u, p_release_blast)
-            else:
-                m_state[i] = ON_TCELL
-                m_blast[i] = -1
-                m_tcell[i] = cell - n_blasts
-                m_release[i] = step + rng.geometric_steps(u, p_release_tcell)
-            i += 1
-        if cell < n_blasts:
-            b_bound[cell] += got
-        else:
-            t_bound[cell - n_blasts] += got
-        bound += got
+def exchange(key, c, entry_mean, free_molecules, bound, counters):
+    """Take this step's `bound` molecules out of the pool, then let free molecules leave
+    and enter (docs/model.md s.3.1). Returns the free molecules."""
     free_molecules -= bound
     counters[BINDINGS] += bound
     exits = rng.binomial(key, 0, rng.POOL_EXIT, free_molecules, c[k.P_EXIT])
     entries = rng.poisson(key, 0, rng.POOL_ENTRY, entry_mean)
     counters[N_CLEARED_EXIT] += exits
     counters[ENTERED] += entries
-    return i, free_molecules - exits + entries
+    return free_molecules - exits + entries
 
 
 @njit(cache=True)
-def compact(n_molecules, m_state, m_blast, m_tcell, m_release) -> int:
-    """Drop cleared molecules, keeping the order of the rest; returns the new count."""
-    j = 0
+def sort_molecules(n_molecules, m_state, m_blast, m_tcell, m_release, n_blasts, n_tcells,
+                   d_state, d_blast, d_tcell, d_release) -> int:
+    """Copy the molecules that are not cleared into the `d_*` arrays, ordered by the cell
+    that holds them (by blast slot for molecules on a blast and trimers, then by T-cell slot),
+    keeping their order within a cell; returns how many.
+
+    A counting sort, O(molecules + cells). Molecules bound in the same step are appended in
+    cell order, so most of the array is already in order and both passes read and write
+    nearly sequentially. Afterwards the molecule phase reads the cells' arrays in order
+    instead of at random.
+    """
+    counts = np.zeros(n_blasts + n_tcells + 1, np.int64)
     for i in range(n_molecules):
-        if m_state[i] != CLEARED:
-            if j != i:
-                m_state[j] = m_state[i]
-                m_blast[j] = m_blast[i]
-                m_tcell[j] = m_tcell[i]
-                m_release[j] = m_release[i]
-            j += 1
-    return j
+        s = m_state[i]
+        if s == CLEARED:
+            continue
+        cell = n_blasts + m_tcell[i] if s == ON_TCELL else m_blast[i]
+        counts[cell + 1] += 1
+    for cell in range(n_blasts + n_tcells):
+        counts[cell + 1] += counts[cell]
+    for i in range(n_molecules):
+        s = m_state[i]
+        if s == CLEARED:
+            continue
+        cell = n_blasts + m_tcell[i] if s == ON_TCELL else m_blast[i]
+        j = counts[cell]
+        counts[cell] = j + 1
+        d_state[j] = s
+        d_blast[j] = m_blast[i]
+        d_tcell[j] = m_tcell[i]
+        d_release[j] = m_release[i]
+    return counts[n_blasts + n_tcells]

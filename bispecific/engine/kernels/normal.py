@@ -7,23 +7,28 @@ from numba import njit
 
 from .. import rng
 from ..state import EMPTY, NORMAL, NORMAL_BIRTHS, NORMAL_DEATHS
-from . import constants as k
+from .cells import CELL_CHUNK
 
 _S32 = np.uint64(32)
 
 
 @njit(cache=True)
-def normal_turnover(key, c, occ_kind, occ_idx, n_normal, c_voxel, c_alive, counters) -> None:
-    """Each normal cell alive leaves the marrow (matures out or dies) with its per-step
-    probability."""
-    p = c[k.P_NORMAL_TURNOVER]
-    for i in range(n_normal):
-        if c_alive[i] == 1 and rng.uniform(key, i, rng.N_TURNOVER) < p:
-            c_alive[i] = 0
-            v = c_voxel[i]
-            occ_kind[v] = EMPTY
-            occ_idx[v] = -1
-            counters[NORMAL_DEATHS] += 1
+def apply_turnover_events(occ_kind, occ_idx, n_blasts, n_normal, c_voxel, c_alive, c_events,
+                          chunk_events, counters) -> None:
+    """The normal cells drawn to leave this step (`cells.cell_decisions`) leave, in slot
+    order; one crowded out by a dividing blast earlier in the step is already gone."""
+    blast_chunks = (n_blasts + CELL_CHUNK - 1) // CELL_CHUNK
+    normal_chunks = (n_normal + CELL_CHUNK - 1) // CELL_CHUNK
+    for ch in range(normal_chunks):
+        lo = ch * CELL_CHUNK
+        for e in range(lo, lo + chunk_events[blast_chunks + ch]):
+            i = c_events[e]
+            if c_alive[i] == 1:
+                c_alive[i] = 0
+                v = c_voxel[i]
+                occ_kind[v] = EMPTY
+                occ_idx[v] = -1
+                counters[NORMAL_DEATHS] += 1
 
 
 @njit(cache=True)

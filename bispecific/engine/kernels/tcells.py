@@ -29,8 +29,12 @@ from ..state import (
 )
 from . import constants as k
 from .grid import free_neighbour, neighbour
+from .prefetch import prefetch
 
 _S32 = np.uint64(32)
+# How many T cells ahead the pass asks for a T cell's neighbourhood (kernels/prefetch.py):
+# far enough for a read from memory to arrive, near enough that it is still cached.
+PREFETCH_AHEAD = 16
 
 
 @njit(cache=True, inline="always")
@@ -71,6 +75,29 @@ def _bridging_chances(c, zone, t, b, b_cd19, b_bound, b_trimers, t_bound, t_trim
     t_bridge_tcell[t] = p_tcell
 
 
+@njit(cache=True, inline="always")
+def _prefetch_neighbourhood(t, width, occ_kind, occ_idx, t_voxel, t_partner, b_alive,
+                            b_cd19, b_bound, b_trimers):
+    """Ask for what T cell `t` will read: the grid rows above, at and below its voxel (its
+    eight neighbours lie in them) and its partner blast's counts. Hints only."""
+    v = t_voxel[t]
+    voxels = occ_kind.shape[0]
+    above = v - width if v >= width else v - width + voxels
+    below = v + width if v + width < voxels else v + width - voxels
+    prefetch(occ_kind, above)
+    prefetch(occ_kind, v)
+    prefetch(occ_kind, below)
+    prefetch(occ_idx, above)
+    prefetch(occ_idx, v)
+    prefetch(occ_idx, below)
+    b = t_partner[t]
+    if b >= 0:
+        prefetch(b_alive, b)
+        prefetch(b_cd19, b)
+        prefetch(b_bound, b)
+        prefetch(b_trimers, b)
+
+
 @njit(cache=True)
 def tcell_step(
     key, c, width, height, occ_kind, occ_idx,
@@ -94,6 +121,9 @@ def tcell_step(
     decisions = 0
     dt = c[k.DT_MIN]
     for t in range(n_tcells):
+        if t + PREFETCH_AHEAD < n_tcells:
+            _prefetch_neighbourhood(t + PREFETCH_AHEAD, width, occ_kind, occ_idx, t_voxel,
+                                    t_partner, b_alive, b_cd19, b_bound, b_trimers)
         if t_alive[t] == 0:
             continue
         a = t_activation[t] * c[k.ACTIVATION_DECAY]
