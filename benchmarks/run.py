@@ -912,10 +912,7 @@ def write(results: dict, name: str) -> None:
 def _reading_the_rows(results: dict) -> list[str]:
     """What the kernel table can and cannot resolve: its noise floor beside spinners, and
     what `parallel = true` includes."""
-    # Below every PARALLEL_MIN_* size no phase runs on threads, so the three modes run the
-    # same serial code: their spread is the measurement's own noise.
-    small = [r for r in results["kernel"] if r["spinners"] and r["mode"] != "serial"
-             and r["agents"] < engine_step.PARALLEL_MIN_MOLECULES]
+    small = _same_code_rows(results)
     lines = [""]
     if small:
         low = min(r["vs_serial"] for r in small)
@@ -936,9 +933,16 @@ def _reading_the_rows(results: dict) -> list[str]:
     return lines
 
 
+def _same_code_rows(results: dict) -> list[dict]:
+    """Busy rows whose patch is below every PARALLEL_MIN_* size: there no phase runs on
+    threads, so all three modes run the same serial code, and their spread is the
+    measurement's own noise."""
+    return [r for r in results["kernel"] if r["spinners"] and r["mode"] != "serial"
+            and r["agents"] < engine_step.PARALLEL_MIN_MOLECULES]
+
+
 def _noise_floor_note(results: dict) -> str:
-    small = [r["vs_serial"] for r in results["kernel"] if r["spinners"]
-             and r["mode"] != "serial" and r["agents"] < engine_step.PARALLEL_MIN_MOLECULES]
+    small = [r["vs_serial"] for r in _same_code_rows(results)]
     if not small:
         return ""
     return (f" Beside spinners, identical serial code measured x{min(small):.2f} to "
