@@ -99,41 +99,57 @@ class TCell(CellAgent):
         if self.engagement != "scanning" and not self.partner.alive:
             self.let_go()
         if self.engagement == "contact":
-            if m.random.random() < 1 - math.exp(-c[k.ADHESION_PER_TRIMER] * self.trimers()):
-                self.engagement, self.timer = "lytic", c[k.KILL_TIME_MIN]
-                self.activation = min(1.0, self.activation + c[k.ACTIVATION_PER_SYNAPSE])
-                self.exhaustion = min(1.0, self.exhaustion + c[k.EXHAUSTION_PER_SYNAPSE])
+            if self.timer <= 0.5 * c[k.DT_MIN] + 1e-9:  # the contact is over
+                p_syn = 1 - math.exp(-c[k.ADHESION_PER_TRIMER] * self.trimers())
+                if m.random.random() < p_syn:
+                    self.engagement, self.timer = "lytic", c[k.KILL_TIME_MIN]
+                    self.activation = min(1.0, self.activation + c[k.ACTIVATION_PER_SYNAPSE])
+                    self.exhaustion = min(1.0, self.exhaustion + c[k.EXHAUSTION_PER_SYNAPSE])
+                else:
+                    self.let_go()
+            else:
+                self.timer -= c[k.DT_MIN]
+        over = self.timer <= 0.5 * c[k.DT_MIN] + 1e-9
+        if self.engagement in ("lytic", "failed") and over:
+            n = self.trimers()
+            p_kill = c[k.KILL_PROBABILITY] * (1 - self.exhaustion) * n / (
+                n + c[k.TRIMERS_FOR_HALF_KILL])
+            if self.engagement == "lytic" and m.random.random() < p_kill:
+                self.partner.die()
+                m.kills += 1
+                self.kills += 1
+                self.let_go()
+            elif self.engagement == "lytic":
+                self.engagement = "failed"
+                self.timer = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
             else:
                 self.let_go()
         if self.engagement in ("lytic", "failed"):
             self.timer -= c[k.DT_MIN]
-            if self.timer <= 1e-9:
-                n = self.trimers()
-                p_kill = c[k.KILL_PROBABILITY] * (1 - self.exhaustion) * n / (
-                    n + c[k.TRIMERS_FOR_HALF_KILL])
-                if self.engagement == "lytic" and m.random.random() < p_kill:
-                    self.partner.die()
-                    m.kills += 1
-                    self.kills += 1
-                    self.let_go()
-                elif self.engagement == "lytic":
-                    self.engagement = "failed"
-                    self.timer = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
-                else:
-                    self.let_go()
         elif self.engagement == "scanning":
-            target = self.cell.neighborhood.select_random_cell()
-            blast = next((a for a in target.agents if isinstance(a, Blast)), None)
-            if blast is not None and blast.partner is None and blast.cd19 > 0:
+            free = [a for cell in self.cell.neighborhood for a in cell.agents
+                    if isinstance(a, Blast) and a.partner is None and a.cd19 > 0]
+            hazard = c[k.PROBE_PER_NEIGHBOUR] * len(free)
+            u = m.random.random()
+            if free and u < 1 - math.exp(-hazard):
+                blast = m.random.choice(free)
                 self.partner, blast.partner, self.engagement = blast, self, "contact"
-            elif m.random.random() < c[k.P_MOVE]:
-                x, y = self.cell.coordinate
-                dx, dy = m.random.choice(SIDES)
-                target = m.grid[((x + dx) % m.width, (y + dy) % m.height)]
-                if target.is_empty:
-                    self.cell = target
-        if self.engagement != "scanning":
-            m.bridging_chances(self)
+                found_at = -math.log1p(-u) / hazard * c[k.DT_MIN]
+                self.timer = c[k.CONTACT_MIN] - (c[k.DT_MIN] - found_at)
+            else:
+                walk = min(int(m.rng.poisson(c[k.MOVE_STEPS_MEAN])), 4)
+                for _ in range(walk):
+                    x, y = self.cell.coordinate
+                    dx, dy = m.random.choice(SIDES)
+                    target = m.grid[((x + dx) % m.width, (y + dy) % m.height)]
+                    if target.is_empty:
+                        self.cell = target
+        if self.engagement == "contact":
+            m.bridging_chances(self, c[k.CONTACT_MIN] - self.timer)
+        elif self.engagement == "lytic":
+            m.bridging_chances(self, c[k.KILL_TIME_MIN] - self.timer)
+        elif self.engagement == "failed":
+            m.bridging_chances(self, c[k.FAILED_SYNAPSE_MIN] - self.timer)
         if self.engagement == "scanning" and self.activation > 0:
             rate = c[k.PROLIFERATION_PER_STEP] * self.activation * (1 - self.exhaustion)
             if m.random.random() < 1 - math.exp(-rate):
@@ -233,7 +249,7 @@ class IdiomaticMesaModel(mesa.Model):
             pg_per_ml)
         self.entry_mean = self.c[k.P_EXIT] * tissue * self.patch_um3
 
-    def bridging_chances(self, t: TCell) -> None:
+    def bridging_chances(self, t: TCell, age: float) -> None:
         c, b = self.c, t.partner
         zone = 0 if t.engagement == "contact" else 1
         trimers = t.trimers()
@@ -241,14 +257,29 @@ class IdiomaticMesaModel(mesa.Model):
         free_cd3 = c[k.ZONE_SHARE_TCELL + zone] * max(self.cd3 - len(t.molecules), 0)
         free_cd19 = c[k.ZONE_SHARE_BLAST + zone] * max(b.cd19 - len(b.molecules), 0)
 
-        def formed(n, m, k2d):
-            s = n + m + k2d
-            return 0.0 if n <= 0 or m <= 0 else (s - math.sqrt(s * s - 4 * n * m)) / 2
+        def chance(single, share, free_other, k2d):
+            if single <= 0:
+                return 0.0
+            total = single + trimers
 
-        x_b = formed(c[k.GATHER_BLAST + zone] * single_b, free_cd3, c[k.K2D_CD3_ZONE + zone])
-        x_t = formed(c[k.GATHER_TCELL + zone] * single_t, free_cd19, c[k.K2D_CD19_ZONE + zone])
-        t.bridge_blast = x_b / single_b if single_b else 0.0
-        t.bridge_tcell = x_t / single_t if single_t else 0.0
+            def bridged(a):
+                n = (1 - (1 - share) * math.exp(-c[k.GATHER_RATE] * a)) * total
+                m = free_other + trimers
+                s = n + m + k2d
+                x = 0.0 if n <= 0 or m <= 0 else (s - math.sqrt(max(s * s - 4 * n * m, 0))) / 2
+                return x / total
+
+            now = bridged(age)
+            dt = c[k.DT_MIN]
+            before = trimers / total if age <= dt + 1e-9 else bridged(age - dt)
+            if now <= before or before >= 1.0:
+                return 0.0
+            return min(1.0, (now - before) / (1.0 - before))
+
+        t.bridge_blast = chance(single_b, c[k.ZONE_SHARE_BLAST + zone], free_cd3,
+                                c[k.K2D_CD3_ZONE + zone])
+        t.bridge_tcell = chance(single_t, c[k.ZONE_SHARE_TCELL + zone], free_cd19,
+                                c[k.K2D_CD19_ZONE + zone])
 
     def step(self):
         on_dt = self.c[k.KON_DT_UM3] * self.free / self.patch_um3

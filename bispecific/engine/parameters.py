@@ -90,6 +90,12 @@ class ModelParameters:
     # --- T cells (s.5) -----------------------------------------------------------------
     cd3_copies: float = _p(
         30_000.0, "molecules/cell", "[BioNumbers] 103567 (R)", 0.0, 1e7)
+    probe_rate_per_min: float = _p(
+        1.0, "/min", "assumption: one probe of a random neighbour per minute, the rate of "
+        "0.2's one probe per one-minute step (docs/model.md s.5)", 0.0, 100.0)
+    contact_duration_min: float = _p(
+        2.0, "min", "brief scanning contacts of minutes before arrest [Mempel2004] (U); "
+        "assumption for marrow and drug bridges", 0.01, 1000.0)
     t_cell_speed_um_per_min: float = _p(
         5.0, "um/min", "marrow 3-10 um/min (U); lymph node 18 [Textor2011] (R)", 0.0, 100.0)
     adhesion_per_trimer: float = _p(

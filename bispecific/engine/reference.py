@@ -77,8 +77,7 @@ class Rates:
     koff3: float
     kint: float
     p_exit: float
-    gather_blast: tuple[float, float]  # (contact, synapse)
-    gather_tcell: tuple[float, float]
+    k_acc: float  # /min, molecules drifting into a zone (s.3.3)
     share_blast: tuple[float, float]
     share_tcell: tuple[float, float]
     k2d_cd3_zone: tuple[float, float]
@@ -106,8 +105,7 @@ class Rates:
             dt=dt, kon_um3_per_min=kon, koff19=koff19, koff3=koff3,
             kint=p.cd19_internalisation_per_min,
             p_exit=1.0 - math.exp(-p.exchange_per_min * dt),
-            gather_blast=tuple(1.0 - (1.0 - s) * math.exp(-k_acc * dt) for s in share_b),
-            gather_tcell=tuple(1.0 - (1.0 - s) * math.exp(-k_acc * dt) for s in share_t),
+            k_acc=k_acc,
             share_blast=share_b, share_tcell=share_t,
             k2d_cd3_zone=tuple(per_um3(p.kd_cd3_nM) * h_um * a for a in zones),
             k2d_cd19_zone=tuple(per_um3(p.kd_cd19_nM) * h_um * a for a in zones),
@@ -248,38 +246,47 @@ class ReferencePatch:
             if t.engagement != "scanning" and not t.partner.alive:
                 self._let_go(t)
             if t.engagement == "contact":
-                n = self.trimers_of(t)
-                if self._chance(1.0 - math.exp(-p.adhesion_per_trimer * n)):
-                    t.engagement, t.timer_min = "lytic", p.kill_time_min
-                    self.counts["synapses"] += 1
-                    t.activation = min(1.0, t.activation + p.activation_per_synapse)
-                    t.exhaustion = min(1.0, t.exhaustion + p.exhaustion_per_synapse)
+                # The timer is the contact's time left after the last step (s.5).
+                if self._phase_over(t.timer_min):
+                    n = self.trimers_of(t)
+                    if self._chance(1.0 - math.exp(-p.adhesion_per_trimer * n)):
+                        t.engagement, t.timer_min = "lytic", p.kill_time_min
+                        self.counts["synapses"] += 1
+                        t.activation = min(1.0, t.activation + p.activation_per_synapse)
+                        t.exhaustion = min(1.0, t.exhaustion + p.exhaustion_per_synapse)
+                    else:
+                        self._let_go(t)
+                else:
+                    t.timer_min -= dt
+            if t.engagement in ("lytic", "failed") and self._phase_over(t.timer_min):
+                # The phase ended at this step's start: decide; letting go, scan this step.
+                if t.engagement == "lytic":
+                    n = self.trimers_of(t)
+                    p_kill = p.kill_probability * (1.0 - t.exhaustion) * n / (
+                        n + p.trimers_for_half_kill)
+                    if self._chance(p_kill):
+                        self._kill(t.partner)
+                        t.kills += 1
+                        self._let_go(t)
+                    else:
+                        t.engagement = "failed"
+                        t.timer_min = p.failed_synapse_min - p.kill_time_min
+                        if t.timer_min <= 1e-9:
+                            self._let_go(t)
                 else:
                     self._let_go(t)
             if t.engagement in ("lytic", "failed"):
                 self.stimulation += (1.0 - t.desens) * dt
                 t.desens += (1.0 - t.desens) * des_gain
                 t.timer_min -= dt
-                if t.timer_min <= 1e-9:
-                    if t.engagement == "lytic":
-                        n = self.trimers_of(t)
-                        p_kill = p.kill_probability * (1.0 - t.exhaustion) * n / (
-                            n + p.trimers_for_half_kill)
-                        if self._chance(p_kill):
-                            self._kill(t.partner)
-                            t.kills += 1
-                            self._let_go(t)
-                        else:
-                            t.engagement = "failed"
-                            t.timer_min = p.failed_synapse_min - p.kill_time_min
-                            if t.timer_min <= 1e-9:
-                                self._let_go(t)
-                    else:
-                        self._let_go(t)
             elif t.engagement == "scanning":
                 self._scan_or_move(t)
-            if t.engagement != "scanning":
-                self._bridging_chances(t)
+            if t.engagement == "contact":
+                self._bridging_chances(t, p.contact_duration_min - t.timer_min)
+            elif t.engagement == "lytic":
+                self._bridging_chances(t, p.kill_time_min - t.timer_min)
+            elif t.engagement == "failed":
+                self._bridging_chances(t, p.failed_synapse_min - t.timer_min)
             if t.engagement == "scanning" and t.activation > 0.0:
                 rate = p.t_cell_proliferation_per_day / 1440.0 * t.activation * (
                     1.0 - t.exhaustion)
@@ -308,15 +315,30 @@ class ReferencePatch:
         del self.cells_at[(b.x, b.y)]
         self.counts["kills"] += 1
 
+    def _phase_over(self, timer_min: float) -> bool:
+        """A timed phase ends on the step nearest its length (s.5)."""
+        return timer_min <= 0.5 * self.dt_min + 1e-9
+
     def _scan_or_move(self, t: RefTCell) -> None:
+        """Probes at a rate per minute, each at a random Moore neighbour; else a Poisson
+        number of steps (s.5)."""
         p = self.params
-        dx, dy = _OFFSETS[self.rng.integers(8)]
-        other = self.cells_at.get(self._wrap(t.x + dx, t.y + dy))
-        if isinstance(other, RefBlast) and other.partner is None and other.cd19 > 0.0:
+        free = []
+        for dx, dy in _OFFSETS:
+            other = self.cells_at.get(self._wrap(t.x + dx, t.y + dy))
+            if isinstance(other, RefBlast) and other.partner is None and other.cd19 > 0.0:
+                free.append(other)
+        rate = p.probe_rate_per_min * len(free) / 8.0
+        if free and self._chance(1.0 - math.exp(-rate * self.dt_min)):
+            # When in the step the first probe found a blast: exponential, given within dt.
+            found_at = -math.log1p(-self.rng.random() * -math.expm1(-rate * self.dt_min)) / rate
+            other = free[int(self.rng.integers(len(free)))]
             t.partner, other.partner, t.engagement = other, t, "contact"
+            t.timer_min = p.contact_duration_min - (self.dt_min - found_at)
             self.counts["contacts"] += 1
             return
-        if self._chance(min(1.0, p.t_cell_speed_um_per_min * self.dt_min / self.voxel_um)):
+        walk = self.rng.poisson(p.t_cell_speed_um_per_min * self.dt_min / self.voxel_um)
+        for _ in range(min(int(walk), 4)):
             dx, dy = _OFFSETS[self.rng.integers(4)]
             spot = self._wrap(t.x + dx, t.y + dy)
             if spot not in self.cells_at:
@@ -324,7 +346,9 @@ class ReferencePatch:
                 t.x, t.y = spot
                 self.cells_at[spot] = t
 
-    def _bridging_chances(self, t: RefTCell) -> None:
+    def _bridging_chances(self, t: RefTCell, age_min: float) -> None:
+        """Each side's chance to bridge this step: the zone's quasi-equilibrium at its age
+        `age_min` at the end of the step, less the pair's trimers (s.3.3)."""
         r, b = self.rates, t.partner
         zone = 0 if t.engagement == "contact" else 1
         bound_b, bound_t = self.bound_on(b), self.bound_on(t)
@@ -332,11 +356,28 @@ class ReferencePatch:
         single_b, single_t = bound_b - trimers, bound_t - trimers
         free_cd3 = r.share_tcell[zone] * max(self.params.cd3_copies - bound_t, 0.0)
         free_cd19 = r.share_blast[zone] * max(b.cd19 - bound_b, 0.0)
-        x_b = _zone_trimers(r.gather_blast[zone] * single_b, free_cd3, r.k2d_cd3_zone[zone])
-        x_t = _zone_trimers(r.gather_tcell[zone] * single_t, free_cd19,
-                            r.k2d_cd19_zone[zone])
-        t.bridge_blast = min(1.0, x_b / single_b) if single_b > 0 else 0.0
-        t.bridge_tcell = min(1.0, x_t / single_t) if single_t > 0 else 0.0
+
+        def chance(single: int, share: float, free_other: float, k_zone: float) -> float:
+            # Each molecule is bridged by zone age tau with probability P(tau); one not yet
+            # bridged converts with the conditional chance of this step (s.3.3).
+            if single <= 0:
+                return 0.0
+            total = single + trimers
+
+            def bridged(age: float) -> float:
+                gathered = 1.0 - (1.0 - share) * math.exp(-r.k_acc * age)
+                return _zone_trimers(gathered * total, free_other + trimers, k_zone) / total
+
+            now = bridged(age_min)
+            before = trimers / total if age_min <= self.dt_min + 1e-9 else bridged(
+                age_min - self.dt_min)
+            if now <= before or before >= 1.0:
+                return 0.0
+            return min(1.0, (now - before) / (1.0 - before))
+
+        t.bridge_blast = chance(single_b, r.share_blast[zone], free_cd3, r.k2d_cd3_zone[zone])
+        t.bridge_tcell = chance(single_t, r.share_tcell[zone], free_cd19,
+                                r.k2d_cd19_zone[zone])
 
     def _blasts_step(self) -> None:
         p = self.params

@@ -37,6 +37,7 @@ T_KILL = 2
 T_MOVE = 3
 T_PROLIFERATE = 4  # one draw: proliferation (high 32 bits) and death (low 32 bits)
 T_DAUGHTER = 5
+T_WALK = 6  # the directions of a scanning T cell's steps, 2 bits each
 B_APOPTOSIS = 8  # one draw: apoptosis (high 32 bits) and division (low 32 bits)
 B_DAUGHTER = 10
 N_TURNOVER = 12

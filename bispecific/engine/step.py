@@ -93,7 +93,13 @@ def normal_attempts_per_step(p: ModelParameters, dt_min: float, voxels: int,
     healthy = voxels * p.marrow_cellularity * (1.0 - t_cell_fraction)
     space = max(1.0 - p.marrow_cellularity, 1e-9)
     per_day = p.normal_turnover_per_day * healthy / space
-    return units.per_day_to_per_min(per_day) * dt_min
+    # A fully cellular marrow (cellularity -> 1) asks for unbounded production into no
+    # space; past 20 attempts per voxel every empty voxel is hit (miss chance e^-20), so the
+    # cap changes no outcome and keeps the arrays finite.
+    return min(units.per_day_to_per_min(per_day) * dt_min, MAX_ATTEMPTS_PER_VOXEL * voxels)
+
+
+MAX_ATTEMPTS_PER_VOXEL = 20.0
 
 
 @dataclass

@@ -18,15 +18,21 @@ from ..engine.parameters import ModelParameters
 LETHAL_WINDOW_HALF_LIFE_H = 6.0  # how far back the mean lethal-hit chance looks
 
 
+def phase_steps(length_min: float, dt_min: float) -> int:
+    """Steps a timed phase lasts: it ends once at most dt / 2 is left (at least one)."""
+    return max(1, math.ceil(length_min / dt_min - 0.5 - 1e-9))
+
+
 class ExpectedRelease:
     """Release per step, in synapse-minutes, expected from the contacts of recent steps."""
 
     def __init__(self, params: ModelParameters, dt_min: float) -> None:
         self.dt = dt_min
-        # Steps on which the kernel releases: the lytic phase, then a failed synapse's rest.
-        self.lytic_steps = math.ceil(params.kill_time_min / dt_min - 1e-9)
-        self.failed_steps = math.ceil(
-            max(params.failed_synapse_min - params.kill_time_min, 0.0) / dt_min - 1e-9)
+        # Steps on which the kernel releases: the lytic phase, then a failed synapse's rest;
+        # a phase ends on the step nearest its length (docs/model.md s.5).
+        self.lytic_steps = phase_steps(params.kill_time_min, dt_min)
+        rest = params.failed_synapse_min - params.kill_time_min
+        self.failed_steps = phase_steps(rest, dt_min) if rest > 1e-9 else 0
         ages = np.arange(self.lytic_steps + self.failed_steps)
         # (1 - d) falls by exp(-g dt) each step of synapse (docs/model.md s.5).
         gain = params.desensitisation_per_synapse_h / 60.0

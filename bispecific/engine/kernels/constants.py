@@ -23,8 +23,10 @@ FRACTION_UNBIND = 3
 TCELL_OFF_DT = 4  # koff_3 * dt
 P_TRIMER_KEEPS_BLAST = 5
 # Contact zone (s.3.3): index + 0 for a probing contact, + 1 for a synapse.
-GATHER_BLAST = 6
-GATHER_TCELL = 8
+GATHER_RATE = 6  # k_acc, /min: molecules drift into a zone at this rate (its age sets G)
+CONTACT_MIN = 7  # how long a probing contact lasts, min (s.5)
+PROBE_PER_NEIGHBOUR = 8  # probe_rate * dt / 8: the hazard that one neighbour is probed
+MOVE_STEPS_MEAN = 9  # speed * dt / voxel: mean von Neumann steps in a step (Poisson)
 ZONE_SHARE_BLAST = 10  # share of the blast's surface in the zone
 ZONE_SHARE_TCELL = 12
 K2D_CD3_ZONE = 14  # K2D of the CD3 arm times the zone area, molecules
@@ -45,7 +47,7 @@ KILL_TIME_MIN = 28
 FAILED_SYNAPSE_MIN = 29
 ACTIVATION_PER_SYNAPSE = 30
 EXHAUSTION_PER_SYNAPSE = 31
-P_MOVE = 32
+# 32: unused (was the per-step move chance; moves are now a Poisson count, s.5)
 PROLIFERATION_PER_STEP = 33
 DEATH_PER_STEP = 34
 AICD_PER_STEP = 35
@@ -85,13 +87,14 @@ def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.n
 
     blast_area = cell_area_um2(p.blast_radius_um, p.membrane_folding)
     t_area = cell_area_um2(p.t_cell_radius_um, p.membrane_folding)
-    stay = math.exp(-math.log(2.0) / p.zone_gathering_half_life_min * dt_min)
+    c[GATHER_RATE] = math.log(2.0) / p.zone_gathering_half_life_min
+    c[CONTACT_MIN] = p.contact_duration_min
+    c[PROBE_PER_NEIGHBOUR] = p.probe_rate_per_min * dt_min / 8.0
+    c[MOVE_STEPS_MEAN] = p.t_cell_speed_um_per_min * dt_min / voxel_um
     h_um = units.nm_to_um(p.confinement_length_nm)
     for offset, zone in enumerate((p.contact_area_um2, p.synapse_area_um2)):
         share_b = min(1.0, zone / blast_area)
         share_t = min(1.0, zone / t_area)
-        c[GATHER_BLAST + offset] = 1.0 - (1.0 - share_b) * stay
-        c[GATHER_TCELL + offset] = 1.0 - (1.0 - share_t) * stay
         c[ZONE_SHARE_BLAST + offset] = share_b
         c[ZONE_SHARE_TCELL + offset] = share_t
         c[K2D_CD3_ZONE + offset] = units.nM_to_molecules_per_um3(p.kd_cd3_nM) * h_um * zone
@@ -119,7 +122,6 @@ def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.n
     c[FAILED_SYNAPSE_MIN] = p.failed_synapse_min
     c[ACTIVATION_PER_SYNAPSE] = p.activation_per_synapse
     c[EXHAUSTION_PER_SYNAPSE] = p.exhaustion_per_synapse
-    c[P_MOVE] = min(1.0, p.t_cell_speed_um_per_min * dt_min / voxel_um)
     c[PROLIFERATION_PER_STEP] = units.per_day_to_per_min(p.t_cell_proliferation_per_day) * dt_min
     c[DEATH_PER_STEP] = units.per_day_to_per_min(p.t_cell_death_per_day) * dt_min
     c[AICD_PER_STEP] = units.per_day_to_per_min(p.aicd_per_day) * dt_min

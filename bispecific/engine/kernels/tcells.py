@@ -53,26 +53,121 @@ def zone_trimers(n: float, m: float, k2d_zone: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def _bridging_chances(c, zone, t, b, b_cd19, b_bound, b_trimers, t_bound, t_trimers,
-                      t_bridge_blast, t_bridge_tcell):
-    """The chance, this step, that a singly-bound molecule on each side becomes a trimer."""
+def zone_bridged_share(total: float, free_other: float, trimers: float, share: float,
+                       gather_rate: float, age_min: float, k2d_zone: float) -> float:
+    """The share of a side's `total` molecules bridged at quasi-equilibrium in a zone of
+    age `age_min` (s.3.3): the gathered `G(age) * total` against the zone's receptors."""
+    if total <= 0.0:
+        return 0.0
+    gathered = 1.0 - (1.0 - share) * math.exp(-gather_rate * age_min)
+    return zone_trimers(gathered * total, free_other + trimers, k2d_zone) / total
+
+
+@njit(cache=True, inline="always")
+def zone_new_trimers(single: float, trimers: float, free_other: float, share: float,
+                     gather_rate: float, age_min: float, dt: float, k2d_zone: float) -> float:
+    """The chance that one of `single` singly-bound molecules bridges in a step that ends at
+    zone age `age_min` (s.3.3): each molecule is bridged by age `tau` with probability
+    `P(tau)`, so one not bridged yet converts with `(P(tau) - P(tau - dt)) / (1 - P(tau -
+    dt))`; in a zone's first step `P(tau - dt)` is the share already bridged."""
+    if single <= 0.0:
+        return 0.0
+    total = single + trimers
+    now = zone_bridged_share(total, free_other, trimers, share, gather_rate, age_min,
+                             k2d_zone)
+    if age_min <= dt + 1e-9:
+        before = trimers / total
+    else:
+        before = zone_bridged_share(total, free_other, trimers, share, gather_rate,
+                                    age_min - dt, k2d_zone)
+    if now <= before or before >= 1.0:
+        return 0.0
+    return min(1.0, (now - before) / (1.0 - before))
+
+
+@njit(cache=True, inline="always")
+def _bridging_chances(c, zone, age_min, t, b, b_cd19, b_bound, b_trimers, t_bound,
+                      t_trimers, t_bridge_blast, t_bridge_tcell):
+    """The chance, this step, that a singly-bound molecule on each side becomes a trimer;
+    `age_min` is the zone's age at the end of the step."""
     cd3 = c[k.CD3_COPIES]
-    on_blast = b_bound[b] - b_trimers[b]
-    on_tcell = t_bound[t] - t_trimers[t]
-    free_cd3 = c[k.ZONE_SHARE_TCELL + zone] * max(cd3 - t_bound[t], 0.0)
-    free_cd19 = c[k.ZONE_SHARE_BLAST + zone] * max(b_cd19[b] - b_bound[b], 0.0)
-    p_blast = 0.0
-    if on_blast > 0:
-        x = zone_trimers(c[k.GATHER_BLAST + zone] * on_blast, free_cd3,
-                         c[k.K2D_CD3_ZONE + zone])
-        p_blast = min(1.0, x / on_blast)
-    p_tcell = 0.0
-    if on_tcell > 0:
-        x = zone_trimers(c[k.GATHER_TCELL + zone] * on_tcell, free_cd19,
-                         c[k.K2D_CD19_ZONE + zone])
-        p_tcell = min(1.0, x / on_tcell)
-    t_bridge_blast[t] = p_blast
-    t_bridge_tcell[t] = p_tcell
+    dt = c[k.DT_MIN]
+    trimers = float(t_trimers[t])
+    share_b = c[k.ZONE_SHARE_BLAST + zone]
+    share_t = c[k.ZONE_SHARE_TCELL + zone]
+    free_cd3 = share_t * max(cd3 - t_bound[t], 0.0)
+    free_cd19 = share_b * max(b_cd19[b] - b_bound[b], 0.0)
+    t_bridge_blast[t] = zone_new_trimers(
+        float(b_bound[b] - b_trimers[b]), trimers, free_cd3, share_b, c[k.GATHER_RATE],
+        age_min, dt, c[k.K2D_CD3_ZONE + zone])
+    t_bridge_tcell[t] = zone_new_trimers(
+        float(t_bound[t] - t_trimers[t]), trimers, free_cd19, share_t, c[k.GATHER_RATE],
+        age_min, dt, c[k.K2D_CD19_ZONE + zone])
+
+
+@njit(cache=True, inline="always")
+def phase_over(timer_min: float, dt: float) -> bool:
+    """A phase ends on the step nearest its length: when at most dt / 2 is left (s.5)."""
+    return timer_min <= 0.5 * dt + 1e-9
+
+
+@njit(cache=True)
+def _probe(key, t, v, width, height, occ_kind, occ_idx, b_partner, b_cd19,
+           probe_per_neighbour, dt) -> tuple[int, float]:
+    """The blast a scanning T cell at voxel `v` contacts this step (or -1), and when in the
+    step it found it, min (s.5): probes at a rate per minute, each at a random Moore
+    neighbour, `j` of them available, so the first find is exponential at rate
+    `probe_rate * j / 8`."""
+    available = 0
+    for d in range(8):
+        nv = neighbour(v, d, width, height)
+        if occ_kind[nv] == BLAST:
+            nb = occ_idx[nv]
+            if b_partner[nb] < 0 and b_cd19[nb] > 0.0:
+                available += 1
+    if available == 0:
+        return -1, 0.0
+    u_hit, u_pick = rng.split32(rng.draw_bits(key, t, rng.T_NEIGHBOUR))
+    hazard = probe_per_neighbour * available  # per step
+    if u_hit >= -math.expm1(-hazard):
+        return -1, 0.0
+    # Given a find within the step, u_hit is uniform below its chance: inverting the
+    # exponential's distribution gives the moment of the find.
+    found_at = min(-math.log1p(-u_hit) / hazard * dt, dt)
+    pick = min(int(u_pick * available), available - 1)
+    for d in range(8):
+        nv = neighbour(v, d, width, height)
+        if occ_kind[nv] == BLAST:
+            nb = occ_idx[nv]
+            if b_partner[nb] < 0 and b_cd19[nb] > 0.0:
+                if pick == 0:
+                    return nb, found_at
+                pick -= 1
+    return -1, 0.0
+
+
+# A scanning T cell makes at most this many steps in one time step: P(Poisson(1) > 4) is
+# 0.4%, at the largest step the convergence test uses (2 min, 5 um/min, 10 um voxels).
+MAX_WALK_STEPS = 4
+
+
+@njit(cache=True, inline="always")
+def _walk(key, t, v, width, height, occ_kind, occ_idx, t_voxel, steps_mean) -> None:
+    """`Poisson(speed * dt / voxel)` steps to random empty von Neumann neighbours (s.5)."""
+    steps = min(rng.poisson(key, t, rng.T_MOVE, steps_mean), MAX_WALK_STEPS)
+    if steps == 0:
+        return
+    directions = rng.draw_bits(key, t, rng.T_WALK)
+    for i in range(steps):
+        mv = neighbour(v, int((directions >> np.uint64(2 * i)) & np.uint64(3)), width,
+                       height)
+        if occ_kind[mv] == EMPTY:
+            occ_kind[v] = EMPTY
+            occ_idx[v] = -1
+            occ_kind[mv] = TCELL
+            occ_idx[mv] = t
+            v = mv
+    t_voxel[t] = v
 
 
 @njit(cache=True, inline="always")
@@ -135,74 +230,76 @@ def tcell_step(
             state = SCANNING  # the blast died of something else: let go at once
             t_partner[t] = -1
         if state == CONTACT:
-            p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_TRIMER] * t_trimers[t])
-            expected_new += p_syn * (1.0 - d)
-            if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
-                state = LYTIC
-                t_timer_min[t] = c[k.KILL_TIME_MIN]
-                counters[SYNAPSES] += 1
-                a = min(1.0, a + c[k.ACTIVATION_PER_SYNAPSE])
-                e = min(1.0, e + c[k.EXHAUSTION_PER_SYNAPSE])
+            # The timer holds the contact's time left after the last step: it ended at this
+            # step's start if at most dt / 2 was left; else this step is spent in contact.
+            if phase_over(t_timer_min[t], dt):
+                p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_TRIMER] * t_trimers[t])
+                expected_new += p_syn * (1.0 - d)
+                if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
+                    state = LYTIC
+                    t_timer_min[t] = c[k.KILL_TIME_MIN]
+                    counters[SYNAPSES] += 1
+                    a = min(1.0, a + c[k.ACTIVATION_PER_SYNAPSE])
+                    e = min(1.0, e + c[k.EXHAUSTION_PER_SYNAPSE])
+                else:
+                    state = SCANNING
+                    b_partner[b] = -1
+                    t_partner[t] = -1
             else:
+                t_timer_min[t] -= dt
+        if (state == LYTIC or state == FAILED) and phase_over(t_timer_min[t], dt):
+            # The phase ended at this step's start (its timer holds the time left after the
+            # last step): decide, and a T cell that lets go scans in this step.
+            detach = True
+            if state == LYTIC:
+                n = t_trimers[t]
+                p_kill = c[k.KILL_PROBABILITY] * (1.0 - e) * n / (
+                    n + c[k.TRIMERS_FOR_HALF_KILL])
+                lethal_chances += p_kill
+                decisions += 1
+                if rng.uniform(key, t, rng.T_KILL) < p_kill:
+                    b_alive[b] = 0
+                    bv = b_voxel[b]
+                    occ_kind[bv] = EMPTY
+                    occ_idx[bv] = -1
+                    counters[KILLS] += 1
+                    t_kills[t] += 1
+                else:
+                    state = FAILED
+                    t_timer_min[t] = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
+                    detach = t_timer_min[t] <= 1e-9
+            if detach:
                 state = SCANNING
                 b_partner[b] = -1
                 t_partner[t] = -1
         if state == LYTIC or state == FAILED:
-            # Release over this step of synapse, then desensitise with the stimulation.
+            # This step is spent in the synapse: release, then desensitise with it.
             released += (1.0 - d) * dt
             d += (1.0 - d) * c[k.DESENSITISATION_GAIN]
             t_timer_min[t] -= dt
-            if t_timer_min[t] <= 1e-9:
-                detach = True
-                if state == LYTIC:
-                    n = t_trimers[t]
-                    p_kill = c[k.KILL_PROBABILITY] * (1.0 - e) * n / (
-                        n + c[k.TRIMERS_FOR_HALF_KILL])
-                    lethal_chances += p_kill
-                    decisions += 1
-                    if rng.uniform(key, t, rng.T_KILL) < p_kill:
-                        b_alive[b] = 0
-                        bv = b_voxel[b]
-                        occ_kind[bv] = EMPTY
-                        occ_idx[bv] = -1
-                        counters[KILLS] += 1
-                        t_kills[t] += 1
-                    else:
-                        state = FAILED
-                        t_timer_min[t] = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
-                        detach = t_timer_min[t] <= 1e-9
-                if detach:
-                    state = SCANNING
-                    b_partner[b] = -1
-                    t_partner[t] = -1
         elif state == SCANNING:
             v = t_voxel[t]
-            look = rng.draw_bits(key, t, rng.T_NEIGHBOUR)
-            nv = neighbour(v, _direction(look, 8), width, height)
-            contacted = False
-            if occ_kind[nv] == BLAST:
-                nb = occ_idx[nv]
-                if b_partner[nb] < 0 and b_cd19[nb] > 0.0:
-                    contacted = True
-                    state = CONTACT
-                    t_partner[t] = nb
-                    b_partner[nb] = t
-                    counters[CONTACTS] += 1
-            if not contacted:
-                u_move, u_dir = rng.split32(rng.draw_bits(key, t, rng.T_MOVE))
-                if u_move < c[k.P_MOVE]:
-                    mv = neighbour(v, int(u_dir * 4.0), width, height)
-                    if occ_kind[mv] == EMPTY:
-                        occ_kind[v] = EMPTY
-                        occ_idx[v] = -1
-                        occ_kind[mv] = TCELL
-                        occ_idx[mv] = t
-                        t_voxel[t] = mv
+            nb, found_at = _probe(key, t, v, width, height, occ_kind, occ_idx, b_partner,
+                                  b_cd19, c[k.PROBE_PER_NEIGHBOUR], dt)
+            if nb >= 0:
+                state = CONTACT
+                t_timer_min[t] = c[k.CONTACT_MIN] - (dt - found_at)  # left after this step
+                t_partner[t] = nb
+                b_partner[nb] = t
+                counters[CONTACTS] += 1
+            else:
+                _walk(key, t, v, width, height, occ_kind, occ_idx, t_voxel,
+                      c[k.MOVE_STEPS_MEAN])
         t_engaged[t] = state
         if state != SCANNING:
-            _bridging_chances(c, 0 if state == CONTACT else 1, t, t_partner[t], b_cd19,
-                              b_bound, b_trimers, t_bound, t_trimers, t_bridge_blast,
-                              t_bridge_tcell)
+            if state == CONTACT:
+                zone, age = 0, c[k.CONTACT_MIN] - t_timer_min[t]
+            elif state == LYTIC:
+                zone, age = 1, c[k.KILL_TIME_MIN] - t_timer_min[t]
+            else:
+                zone, age = 1, c[k.FAILED_SYNAPSE_MIN] - t_timer_min[t]
+            _bridging_chances(c, zone, age, t, t_partner[t], b_cd19, b_bound, b_trimers,
+                              t_bound, t_trimers, t_bridge_blast, t_bridge_tcell)
         # Proliferation (activated cells that are not engaged) and death share one draw.
         u_proliferate, u_death = rng.split32(rng.draw_bits(key, t, rng.T_PROLIFERATE))
         if state == SCANNING and a > 0.0:
