@@ -36,7 +36,12 @@ from bispecific.cohorts.runner import run_cohort  # noqa: E402
 from bispecific.cohorts.spec import load_cohort, patient_scenario  # noqa: E402
 from bispecific.cohorts.stats import mean_interval  # noqa: E402
 from bispecific.pharmacology.dosing import DosingSchedule, Infusion  # noqa: E402
-from bispecific.readouts.crs import CrsParameters  # noqa: E402
+from bispecific.readouts.crs import (  # noqa: E402
+    CrsParameters,
+    crs_rate_interval,
+    pooled_standard_error,
+    threshold_standard_error,
+)
 from bispecific.scenario import load_scenario  # noqa: E402
 from bispecific.simulation.run import run_scenario  # noqa: E402
 
@@ -51,41 +56,54 @@ IL6_ARMS = {
 # The share of responders who are also MRD-negative: a ratio of the cohort's means.
 MRD_AMONG_CR = "p_mrd_negative / p_complete_response"
 
-# (cohort file, readout column, published value, its 95% CI or None, source, what it is)
+# (cohort file, readout column, published value, its 95% CI or None, source, what it is,
+# patients in the published trial). CRS rows are ASTCT grades (docs/model.md s.10): grade >= 1
+# is fever, compared with the trials' pyrexia; the trials' CTCAE v4 "CRS" of any grade is
+# compared with ASTCT grade >= 2, and CTCAE grade >= 3 / 4 with ASTCT grade >= 3 / 4 (the
+# mapping is an assumption stated in s.10).
 CALIBRATION = [
     ("cohort_mt103_211.toml", "p_complete_response", 0.43, (0.36, 0.50), "[Topp2015]",
-     "CR/CRh within 2 cycles, adults, 9 -> 28 ug/day + dexamethasone"),
-    ("cohort_mt103_211.toml", "p_crs_grade3_or_more", 0.03, None, "[Badar2020]",
-     "CRS grade >= 3, adults on the approved regimen (real-world, n = 239)"),
-    ("cohort_mt103_211.toml", "p_crs_grade1_or_more", 0.10, None, "assumption",
-     "CRS any grade, adults (between children's 8%, [Gore2014], and fever's share)"),
-    ("cohort_mt103_211.toml", "p_fever", 0.67, None, "[Topp2012]",
-     "pyrexia, adults on 5 -> 15 ug/m^2/day (MT103-206 final cohorts)"),
+     "CR/CRh within 2 cycles, adults, 9 -> 28 ug/day + dexamethasone", 189),
+    ("cohort_mt103_211.toml", "p_crs_grade1_or_more", 24 / 36, None, "[Topp2012]",
+     "fever = ASTCT grade >= 1: pyrexia, adults on 5 -> 15 ug/m^2/day (MT103-206; n = the "
+     "trial's 36, [Topp2014])", 36),
+    ("cohort_mt103_211.toml", "p_crs_grade3_or_more", 7 / 239, None, "[Badar2020]",
+     "CRS grade >= 3, adults on the approved regimen (real-world, n = 239)", 239),
     ("cohort_mt103_211.toml", MRD_AMONG_CR, 0.82, (0.72, 0.90), "[Topp2015]",
-     "MRD < 1e-4 among CR/CRh responders, adults (depth; not fitted)"),
+     "MRD < 1e-4 among CR/CRh responders, adults (depth; not fitted)", 81),
     ("cohort_mt103_205.toml", "p_complete_response", 0.39, None, "[vonStackelberg2016]",
-     "CR within 2 cycles, children, 5 -> 15 ug/m^2/day"),
+     "CR within 2 cycles, children, 5 -> 15 ug/m^2/day", None),
     ("cohort_mt103_205.toml", MRD_AMONG_CR, 0.52, None, "[vonStackelberg2016]",
-     "MRD < 1e-4 among CR responders, children (depth; not fitted)"),
+     "MRD < 1e-4 among CR responders, children (depth; not fitted)", None),
+    ("cohort_mt103_205.toml", "p_crs_grade2_or_more", 3 / 39, None, "[Gore2014]",
+     "CTCAE CRS of any grade = ASTCT grade >= 2, children on 5 -> 15 ug/m^2/day", 39),
     ("cohort_mt103_205.toml", "p_crs_grade3_or_more", 0.05, None, "[vonStackelberg2016]",
-     "CRS grade >= 3, children at the recommended dose (4% + 1%)"),
+     "CRS grade >= 3, children at the recommended dose (4% grade 3 + 1% grade 4; n = 70, U)",
+     70),
     ("cohort_mt103_205.toml", "p_crs_grade4_or_more", 0.01, None, "[vonStackelberg2016]",
-     "CRS grade 4, children at the recommended dose"),
+     "CRS grade 4, children at the recommended dose (1%; n = 70, U)", 70),
 ]
 
-# Validation: never used to fit anything.
+# Validation: never used to fit anything. (..., patients in the published trial)
 VALIDATION = [
     ("cohort_tower.toml", "approved_9_28", "p_complete_response", 0.44, (0.37, 0.50),
-     "[Kantarjian2017]", "CR/CRh/CRi within 12 weeks (TOWER)"),
-    ("cohort_tower.toml", "approved_9_28", "p_crs_grade1_or_more", 0.14, None,
-     "[Kantarjian2017]", "CRS any grade, cycle 1 (TOWER; label table)"),
+     "[Kantarjian2017]", "CR/CRh/CRi within 12 weeks (TOWER)", None),
+    ("cohort_tower.toml", "approved_9_28", "p_crs_grade2_or_more", 0.14, None,
+     "[Kantarjian2017]", "CTCAE CRS any grade = ASTCT grade >= 2, cycle 1 (TOWER; label "
+     "table)", 267),
     ("cohort_tower.toml", "approved_9_28", "p_crs_grade3_or_more", 0.049, None,
-     "[Kantarjian2017]", "CRS grade >= 3, whole study (TOWER)"),
+     "[Kantarjian2017]", "CRS grade >= 3, whole study (TOWER)", 267),
     ("cohort_mrd.toml", "mrd_15_ug_m2", "p_mrd_negative", 0.78, (0.69, 0.85),
-     "[Gokbuget2018]", "complete MRD response after cycle 1 (BLAST)"),
-    ("cohort_mrd.toml", "mrd_15_ug_m2", "p_crs_grade1_or_more", 0.03, None,
-     "[Gokbuget2018]", "CRS any grade (BLAST)"),
+     "[Gokbuget2018]", "complete MRD response after cycle 1 (BLAST)", 113),
+    ("cohort_mrd.toml", "mrd_15_ug_m2", "p_crs_grade2_or_more", 4 / 116, None,
+     "[Gokbuget2018]", "CTCAE CRS any grade = ASTCT grade >= 2 (BLAST: 2 grade 1, 2 grade 3)",
+     116),
 ]
+
+# The CRS readout columns and the thresholds behind them.
+CRS_THRESHOLDS = {f"p_crs_grade{k}_or_more": f"theta_grade{k}" for k in (1, 2, 3, 4)}
+# Seed of the virtual-trial draws in the CRS rows (any fixed word; this one spells "CRS").
+CRS_INTERVAL_SEED = 0xC25
 
 
 def il6_table() -> list[tuple[str, str, str]]:
@@ -169,7 +187,7 @@ def shape_table(tower: pd.DataFrame, mrd: pd.DataFrame) -> list[str]:
         return (f"| {label} | {len(r)} | " + " | ".join(cells) +
                 f" | {r['peak_il6_pg_per_ml'].median():,.0f} |")
 
-    lines = ["| group | patients | CR (best, 2 cycles) | CRS any grade | CRS grade >= 2 | "
+    lines = ["| group | patients | CR (best, 2 cycles) | fever (grade >= 1) | CRS grade >= 2 | "
              "CRS grade >= 3 | median peak IL-6 (pg/mL) |", "|---|---|---|---|---|---|---|"]
     for arm in tower["arm"].unique():
         lines.append(row(f"TOWER, {arm}", tower[tower["arm"] == arm]))
@@ -187,22 +205,48 @@ def shape_table(tower: pd.DataFrame, mrd: pd.DataFrame) -> list[str]:
 
 
 def fit_thresholds(exposures: dict[str, np.ndarray], crs: CrsParameters) -> dict[str, float]:
-    """Thresholds on log10 exposure whose mean probabilities meet the CRS targets above."""
+    """Thresholds on log10 exposure whose mean probabilities meet the CRS targets above: each
+    grade on its own published rates (grade 2 on the CTCAE any-grade rate, s.10's mapping),
+    several trials weighted by their binomial information n / (p (1 - p))."""
     sd = crs.susceptibility_sd_log10
     fitted = {}
-    for name, column in (("theta_fever", "p_fever"), ("theta_grade1", "p_crs_grade1_or_more"),
-                         ("theta_grade3", "p_crs_grade3_or_more"),
-                         ("theta_grade4", "p_crs_grade4_or_more")):
-        targets = [(file, value) for file, col, value, *_ in CALIBRATION if col == column]
+    for column, name in CRS_THRESHOLDS.items():
+        targets = [(file, value, n) for file, col, value, _, _, _, n in CALIBRATION
+                   if col == column]
 
         def gap(theta, targets=targets):
-            return sum(np.mean(stats.norm.cdf((np.log10(exposures[f]) - theta) / sd)) - v
-                       for f, v in targets)
+            return sum(n / (v * (1 - v)) * (
+                np.mean(stats.norm.cdf((np.log10(exposures[f]) - theta) / sd)) - v)
+                for f, v, n in targets)
 
         fitted[name] = float(optimize.brentq(gap, -2.0, 8.0))
-    # Grade 2: no calibration number; halfway between grades 1 and 3 (assumption).
-    fitted["theta_grade2"] = (fitted["theta_grade1"] + fitted["theta_grade3"]) / 2.0
     return fitted
+
+
+def threshold_errors(exposures: dict[str, np.ndarray], crs: CrsParameters) -> dict[str, float]:
+    """Each threshold's standard error (log10) from the size of the trials it is calibrated
+    on: the binomial sampling of each published rate carried through the cohort's probit
+    slope (`threshold_standard_error`), pooled over trials by inverse variance."""
+    sd = crs.susceptibility_sd_log10
+    errors = {}
+    for column, name in CRS_THRESHOLDS.items():
+        errors[name] = pooled_standard_error([
+            threshold_standard_error(value, n, np.log10(exposures[file]), sd)
+            for file, col, value, _, _, _, n in CALIBRATION if col == column])
+    return errors
+
+
+def crs_cell(results: pd.DataFrame, column: str, n_trial: int, errors: dict[str, float],
+             crs: CrsParameters) -> str:
+    """A CRS rate with the 95% interval a trial of `n_trial` such patients would report:
+    n patients drawn with their outcomes, and the threshold drawn from its sampling
+    distribution (`crs_rate_interval`, docs/model.md s.10)."""
+    name = CRS_THRESHOLDS[column]
+    rate, low, high = crs_rate_interval(
+        np.log10(results["peak_crs_exposure_pg_per_ml"].to_numpy()),
+        crs.susceptibility_sd_log10, getattr(crs, name), errors[name], n_trial,
+        np.random.default_rng(CRS_INTERVAL_SEED))
+    return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}; n = {n_trial})"
 
 
 def rate_cell(values: np.ndarray) -> str:
@@ -210,9 +254,13 @@ def rate_cell(values: np.ndarray) -> str:
     return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f})"
 
 
-def readout_cell(results: pd.DataFrame, column: str) -> str:
-    """A readout's cohort rate; for MRD_AMONG_CR, the ratio of means with a bootstrap
-    interval over patients (the same resampling as mean_interval)."""
+def readout_cell(results: pd.DataFrame, column: str, n_trial: int | None = None,
+                 errors: dict[str, float] | None = None) -> str:
+    """A readout's cohort rate; CRS rows as a trial of the published size would report them
+    (`crs_cell`); for MRD_AMONG_CR, the ratio of means with a bootstrap interval over
+    patients (the same resampling as mean_interval)."""
+    if column in CRS_THRESHOLDS and n_trial and errors is not None:
+        return crs_cell(results, column, n_trial, errors, CrsParameters())
     if column != MRD_AMONG_CR:
         return rate_cell(results[column].to_numpy())
     mrd = results["p_mrd_negative"].to_numpy()
@@ -253,31 +301,41 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         results = {f: run_cohort_results(f, args.patients, folder)
                    for f in sorted({c[0] for c in CALIBRATION})}
+        exposures = {f: r["peak_crs_exposure_pg_per_ml"].to_numpy() for f, r in results.items()}
+        errors = threshold_errors(exposures, CrsParameters())
         lines += ["", "## 2. Response and CRS (calibration cohorts)", "",
                   "Each cohort is a virtual version of a calibration trial (its file says how); "
-                  "rates are means of the patients' probabilities with 95% bootstrap intervals. "
+                  "rates are means of the patients' probabilities. Response rows: 95% "
+                  "bootstrap intervals over patients. CRS rows (ASTCT grades; grade >= 1 is "
+                  "fever, and a trial's CTCAE CRS of any grade is read as grade >= 2, "
+                  "`docs/model.md` s.10): the 95% interval a trial of the published size n "
+                  "would report, drawing n patients with their outcomes and the thresholds "
+                  "from their sampling distribution (`crs_rate_interval`); each threshold's "
+                  "standard error comes from the size of the trials it is calibrated on: "
+                  + ", ".join(f"`{k}` {v:.3f}" for k, v in errors.items()) + " log10. "
                   "Fitted: `exhaustion_per_synapse` (response) and the CRS thresholds.", "",
                   "| cohort | readout | source | published | model |", "|---|---|---|---|---|"]
-        for file, column, value, ci, source, what in CALIBRATION:
+        for file, column, value, ci, source, what, n_trial in CALIBRATION:
             published = f"{100 * value:.0f}%" + (f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})"
                                                  if ci else "")
-            model = readout_cell(results[file], column)
+            model = readout_cell(results[file], column, n_trial, errors)
             lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | {published} | "
                          f"{model} |")
         print("\n".join(lines[-len(CALIBRATION) - 2:]), flush=True)
         if args.fit:
-            exposures = {f: r["peak_crs_exposure_pg_per_ml"].to_numpy()
-                         for f, r in results.items()}
             fitted = fit_thresholds(exposures, CrsParameters())
             now = dataclasses.asdict(CrsParameters())
             lines += ["", "CRS thresholds (log10 pg/mL) solved on these cohorts, against the "
-                      "defaults: " + ", ".join(f"`{k}` {v:.3f} ({now[k]:.2f})"
+                      "defaults: " + ", ".join(f"`{k}` {v:.3f} ({now[k]:.2f}, SE {errors[k]:.3f})"
                                                for k, v in sorted(fitted.items())) + "."]
-            shift = max(abs(v - now[k]) for k, v in fitted.items())
-            lines[-1] += (f" The largest shift is {shift:.3f} log10: "
-                          + ("within the targets' own uncertainty (3% of 239 patients is "
-                             "1-6%, about 0.1 log10 of threshold), so the defaults are kept."
-                             if shift <= 0.1 else "update the defaults in readouts/crs.py."))
+            far = [k for k, v in fitted.items() if abs(v - now[k]) > 2 * errors[k]]
+            lines[-1] += (" Every shift is within 2 SE of the threshold's own uncertainty, so "
+                          "the defaults are kept." if not far else
+                          f" {', '.join(far)} moved by more than 2 SE: update the defaults in "
+                          "readouts/crs.py.")
+            if list(fitted.values()) != sorted(fitted.values()):
+                lines[-1] += (" The solved thresholds are out of order (the grades' targets "
+                              "come from different trials); pool the crossing grades.")
             print(lines[-1], flush=True)
         if args.seed_agreement:
             lines += ["", "Simulation noise: " + seed_agreement(results[AGREEMENT_COHORT],
@@ -286,17 +344,19 @@ def main() -> None:
 
         if args.validate:
             lines += ["", "## 3. Validation: trials the model was never fitted to", "",
+                      "Intervals as in section 2: CRS rows for a trial of the published size "
+                      "with the thresholds' uncertainty, other rows by bootstrap.", "",
                       "| cohort | readout | source | published | model |",
                       "|---|---|---|---|---|"]
             validation = {}
             for file in sorted({v[0] for v in VALIDATION}):
                 r = validation[file] = run_cohort_results(file, args.patients, folder)
-                for f, arm, column, value, ci, source, what in VALIDATION:
+                for f, arm, column, value, ci, source, what, n_trial in VALIDATION:
                     if f != file:
                         continue
                     published = f"{100 * value:.0f}%" + (
                         f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})" if ci else "")
-                    model = rate_cell(r[r["arm"] == arm][column].to_numpy())
+                    model = readout_cell(r[r["arm"] == arm], column, n_trial, errors)
                     lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | "
                                  f"{published} | {model} |")
             print("\n".join(lines[-len(VALIDATION) - 2:]), flush=True)

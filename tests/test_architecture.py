@@ -29,15 +29,15 @@ ALLOWED = {
 }
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+def _module_name(path: Path, package: Path = PACKAGE) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _modules() -> dict[str, Path]:
-    return {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+def _modules(package: Path = PACKAGE) -> dict[str, Path]:
+    return {_module_name(p, package): p for p in package.rglob("*.py")}
 
 
 def _imports(name: str, path: Path, known: set[str]) -> set[str]:
@@ -63,8 +63,8 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     return {m for m in found if m in known and m != name}
 
 
-def _graph() -> dict[str, set[str]]:
-    modules = _modules()
+def _graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    modules = _modules(package)
     known = set(modules)
     return {name: _imports(name, path, known) for name, path in modules.items()}
 
@@ -82,9 +82,10 @@ def test_every_subpackage_has_a_layer_and_a_docstring_saying_what_it_may_import(
             assert "May import" in doc, f"{path.name}/__init__.py must say what it may import"
 
 
-def test_imports_go_downward_only():
+def _upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a layer the importer may not import."""
     wrong = []
-    for module, targets in _graph().items():
+    for module, targets in graph.items():
         layer = _layer(module)
         for target in targets:
             other = _layer(target)
@@ -92,11 +93,11 @@ def test_imports_go_downward_only():
                 continue
             if other not in ALLOWED[layer]:
                 wrong.append(f"{module} imports {target} ({layer} may not import {other})")
-    assert not wrong, "\n".join(wrong)
+    return wrong
 
 
-def test_no_import_cycles():
-    graph = _graph()
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Every import circle, as a trail of modules."""
     state: dict[str, int] = {}
     cycles = []
 
@@ -112,11 +113,59 @@ def test_no_import_cycles():
     for node in sorted(graph):
         if node not in state:
             visit(node, [node])
+    return cycles
+
+
+def test_imports_go_downward_only():
+    wrong = _upward_imports(_graph())
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycles():
+    cycles = _cycles(_graph())
     assert not cycles, "\n".join(cycles)
 
 
-def test_the_checker_sees_a_violation():
-    """The test above has power: a readout importing the scenario layer is caught."""
-    assert "scenario" not in ALLOWED["readouts"]
-    graph = _graph()
-    assert "bispecific.engine.model" in graph["bispecific.simulation.run"]
+def _write_package(root: Path, files: dict[str, str]) -> Path:
+    """A synthetic `bispecific` tree under `root`: {relative path: source}."""
+    package = root / "bispecific"
+    for relative, source in {"__init__.py": "", **files}.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    return package
+
+
+def test_the_checker_sees_a_violation(tmp_path):
+    """The checks have power: fed a synthetic package in which a readout imports the
+    scenario layer (relatively, inside a function, and under TYPE_CHECKING), and two engine
+    modules import each other, they report exactly those; the same tree with the imports
+    pointing downward reports nothing."""
+    bad = _write_package(tmp_path / "bad", {
+        "scenario/__init__.py": "",
+        "scenario/spec.py": "from ..readouts import crs\n",
+        "readouts/__init__.py": "",
+        "readouts/crs.py": "def f():\n    from ..scenario import spec\n",
+        "readouts/escape.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                              "    import bispecific.scenario.spec\n",
+        "engine/__init__.py": "",
+        "engine/a.py": "from . import b\n",
+        "engine/b.py": "from .a import x\n",
+    })
+    wrong = _upward_imports(_graph(bad))
+    assert sorted(w.split(" imports ")[0] for w in wrong) == [
+        "bispecific.readouts.crs", "bispecific.readouts.escape"]
+    assert all("readouts may not import scenario" in w for w in wrong)
+    cycles = _cycles(_graph(bad))
+    assert any({"bispecific.engine.a", "bispecific.engine.b"} <= set(c.split(" -> "))
+               for c in cycles), cycles
+
+    good = _write_package(tmp_path / "good", {
+        "scenario/__init__.py": "",
+        "scenario/spec.py": "from ..readouts import crs\n",
+        "readouts/__init__.py": "",
+        "readouts/crs.py": "from ..engine import a\n",
+        "engine/__init__.py": "",
+        "engine/a.py": "",
+    })
+    assert _upward_imports(_graph(good)) == [] and _cycles(_graph(good)) == []

@@ -3,6 +3,7 @@ docs/references.md). Stochastic claims are made over several seeds, with an inte
 
 import numpy as np
 
+from bispecific import units
 from bispecific.engine.parameters import ModelParameters
 from bispecific.simulation.invitro import concentration_sweep, cytotoxicity_assay
 
@@ -61,11 +62,26 @@ def test_serial_killing_in_vitro_v21():
     assert per_day - half >= 5.0 * 0.95  # at the target, given a whole number of targets
 
 
-def test_lysis_at_picomolar_concentrations_within_hours():
-    """[Loffler2000]: significant lysis at 10-100 pg/mL within 4 h at E:T 2:1."""
-    lysed = [cytotoxicity_assay(1.0, effector_target_ratio=2.0, hours=4.0, size=16,
-                                seed=s).fraction_lysed for s in SEEDS]
-    mean, half = _mean_interval(lysed)
+def test_lysis_rises_with_concentration_and_is_significant_at_picomolar_levels():
+    """[Loffler2000]: with unstimulated T cells at E:T 2:1, lysis within 4 h is significant
+    at 10-100 pg/mL and rises with concentration. Across 1, 10, 100 and 1,000 pg/mL (far
+    below the hook, which starts near uM) lysis never falls significantly from one
+    concentration to the next and rises significantly from 1 to 1,000 pg/mL; at 55 pg/mL
+    (1 pM, inside Loffler's range) it exceeds 10%.
+
+    The bounds are kept loose on purpose: the contact kernel is being retuned to the in-vitro
+    potency targets (issue 21), and this test states the shape and the published range, not
+    the model's current EC50."""
+    def lysed(pg_per_ml):
+        pM = pg_per_ml / units.pM_to_pg_per_ml(1.0)
+        return [cytotoxicity_assay(pM, effector_target_ratio=2.0, hours=4.0, size=16,
+                                   seed=s).fraction_lysed for s in SEEDS]
+
+    doses = [lysed(c) for c in (1.0, 10.0, 100.0, 1000.0)]
+    for lower, higher in zip(doses, doses[1:], strict=False):
+        assert _difference_interval(higher, lower)[1] >= 0  # not significantly lower
+    assert _difference_interval(doses[-1], doses[0])[0] > 0  # rises over the range
+    mean, half = _mean_interval(lysed(units.pM_to_pg_per_ml(1.0)))
     assert mean - half > 0.1
 
 

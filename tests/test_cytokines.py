@@ -9,7 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bispecific.readouts.crs import CrsParameters, grade_probabilities
-from bispecific.readouts.cytokines import CytokineReadout
+from bispecific.readouts.cytokines import (
+    CytokineParameters,
+    CytokineReadout,
+    dexamethasone_damping,
+)
 from bispecific.readouts.release import ExpectedRelease
 from bispecific.scenario import Grid, scenario_from_dict
 from bispecific.simulation.run import run_scenario
@@ -76,7 +80,10 @@ def test_no_drug_leaves_cytokines_at_baseline_and_no_crs():
     r = run([], days=1.0)
     ts = r.timeseries
     assert (ts["il6_pg_per_ml"] == 10.0).all() and (ts["ifng_pg_per_ml"] == 2.0).all()
-    assert r.summary["p_crs_grade1_or_more"] < 1e-3 and r.summary["p_fever"] < 0.05
+    # The bounds of the old test, on the same thresholds: grade 1 is fever (1.80, < 0.05) and
+    # grade 2 sits where the old any-grade threshold did (2.40, < 1e-3).
+    assert r.summary["p_crs_grade2_or_more"] < 1e-3 and r.summary["p_crs_grade1_or_more"] < 0.05
+    assert r.summary["p_fever"] == r.summary["p_crs_grade1_or_more"]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -106,18 +113,31 @@ def test_higher_blast_burden_gives_more_crs():
     assert high["p_crs_grade2_or_more"] > low["p_crs_grade2_or_more"]
 
 
-def test_dexamethasone_halves_the_release_once():
-    """Dexamethasone, given 1 h before the first dose, removes 50% of the T cells' release at
-    full effect, fading with a 36 h half-life (docs/model.md s.10), applied once: IL-6 above
-    baseline follows 1 - 0.5 x 2^(-(t + 1 h) / 36 h), not its square as when it was applied
-    twice."""
-    plain = run(INFUSION_28, days=0.3, size=40).timeseries
-    premed = run(INFUSION_28, days=0.3, size=40, premedication={"dexamethasone": True}
-                 ).timeseries
-    window = (plain["time_h"] >= 3) & (plain["time_h"] <= 6)
-    ratio = ((premed["il6_pg_per_ml"] - 10.0)[window] / (plain["il6_pg_per_ml"] - 10.0)[window])
-    once = 1.0 - 0.5 * 2.0 ** (-(plain["time_h"][window] + 1.0) / 36.0)
-    assert np.all(np.abs(ratio - once) < 0.03), (ratio.to_numpy(), once.to_numpy())
+def test_dexamethasone_cuts_release_not_killing_and_the_il6_peak_follows_through_the_chain():
+    """Consequences, not the damping restated. (1) Dexamethasone leaves killing untouched, as
+    [Brandl2007] measured (no inhibition of lysis, 12 donors): same seed, same kills and
+    blasts. (2) Release -> IFN-g/TNF -> IL-6 is a linear chain with ~20-30 min half-lives,
+    fast beside the 36 h fading of the drug's effect, so the IL-6 excess over baseline is
+    scaled by the fraction of release left *at that time*: the peak by 1 - d(t_peak), not by
+    (1 - d)^2 as when the damping was applied twice, and the first day's excess by a
+    release-weighted average of 1 - d(t), which must lie between its values at 0 h and 24 h."""
+    plain = run(INFUSION_28, days=1.0, size=40)
+    premed = run(INFUSION_28, days=1.0, size=40, premedication={"dexamethasone": True})
+    for key in ("kills_total", "final_blasts", "nadir_blasts"):
+        assert premed.summary[key] == plain.summary[key]
+    p = CytokineParameters()
+    lead = p.premedication_lead_h
+
+    def left(t_h):
+        return 1.0 - dexamethasone_damping(t_h, [-lead], p)
+
+    a, b = plain.timeseries, premed.timeseries
+    base = p.il6_baseline_pg_per_ml
+    t_peak = float(a["time_h"][a["il6_pg_per_ml"].idxmax()])
+    peak_ratio = (b["il6_pg_per_ml"].max() - base) / (a["il6_pg_per_ml"].max() - base)
+    assert peak_ratio == pytest.approx(left(t_peak), abs=0.03)
+    day_ratio = (b["il6_pg_per_ml"] - base).sum() / (a["il6_pg_per_ml"] - base).sum()
+    assert left(0.0) - 0.01 <= day_ratio <= left(24.0) + 0.01
 
 
 def test_premedication_lowers_the_crs_risk():

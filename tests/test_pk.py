@@ -53,11 +53,16 @@ def test_steady_state_within_the_published_range(rate, low, high):
     assert low <= css <= high
 
 
-def test_half_life_is_about_1_9_hours():
+def test_half_life_is_about_2_hours_as_observed():
+    """The terminal half-life read off the simulated washout (log-linear slope over 12 h after
+    the infusion stops) against the half-life observed by non-compartmental analysis of 131
+    patients, ~2 h ([Zhu2013], R), an analysis independent of the pop-PK fit the model's CL
+    and V come from; accept 2 h +-15% (the label's mean, 2.11 h, is U)."""
     curve = PlasmaCurve(infusion(28.0, end=2.0), 3.0)
     stop = 48.0
-    assert PK.half_life_h(1.88) == pytest.approx(1.87, abs=0.02)
-    assert curve(stop + 1.87) / curve(stop) == pytest.approx(0.5, abs=0.01)
+    times = stop + np.linspace(0.5, 12.0, 24)
+    slope = np.polyfit(times, np.log([curve(t) for t in times]), 1)[0]
+    assert 1.7 <= math.log(2.0) / -slope <= 2.3
 
 
 def test_ninety_percent_of_steady_state_by_about_6_hours():
@@ -85,13 +90,18 @@ def test_superposition_of_doses():
         PlasmaCurve(a, 9).sample(times) + PlasmaCurve(b, 9).sample(times), rtol=1e-12)
 
 
-def test_bolus_peaks_at_dose_over_volume_and_falls_below_100_in_about_10_hours():
+def test_a_bolus_peaks_and_washes_out_as_the_observed_pk_implies():
+    """V6 against numbers the model was not built from: the non-compartmental estimates of
+    131 patients ([Zhu2013], R: V ~5 L, CL ~2 L/h) put a 28 ug bolus at 28 / 5 = 5,600 pg/mL
+    and below 100 pg/mL after ln(56) / (2 / 5) = 10.1 h. The model's simulated curve (pop-PK
+    CL and V) agrees within 20% on both."""
     curve = PlasmaCurve(DosingSchedule(boluses=(Bolus(0.0, dose_ug=28.0),)), 2.0)
-    peak = 28.0 / 5.98 * 1000.0
-    assert curve(0.0) == pytest.approx(peak)  # ~4,700 pg/mL (V6)
-    crossing = math.log(peak / 100.0) / (2.22 / 5.98)
-    assert 9.5 < crossing < 11.0
-    assert curve(crossing - 0.1) > 100.0 > curve(crossing + 0.1)
+    nca_peak = 28.0 / 5.0 * 1000.0
+    nca_crossing = math.log(nca_peak / 100.0) / (2.0 / 5.0)
+    assert curve(0.0) == pytest.approx(nca_peak, rel=0.20)
+    times = np.linspace(0.0, 24.0, 24 * 60 + 1)
+    crossing = times[np.argmax(np.array([curve(t) for t in times]) < 100.0)]
+    assert crossing == pytest.approx(nca_crossing, rel=0.20)
 
 
 def test_washout_after_infusion_stops():
@@ -101,16 +111,36 @@ def test_washout_after_infusion_stops():
     assert curve(9 * 24.0) < 1e-6 * css
 
 
+def test_bsa_exponent_is_the_one_derived_from_the_published_child():
+    """The derivation (D), not evidence: the exponent was solved through [PopPK2020]'s
+    smallest patient (0.37 m^2, CL 63% lower), so this only guards the arithmetic."""
+    assert PK.clearance_for(0.37) == pytest.approx(0.37 * 2.22, rel=0.01)
+
+
 def test_bsa_lowers_clearance_as_published():
-    assert PK.clearance_for(0.37) == pytest.approx(0.37 * 2.22, rel=0.01)  # 63% lower
-    for bsa in (1.5, 2.3):  # adult range: 25% or less
-        assert abs(PK.clearance_for(bsa) / 2.22 - 1.0) < 0.25
+    """Against what the exponent was not fitted to: [PopPK2020]'s other statement, that
+    within the adult BSA range CL changes by 25% or less (tested over 1.4-2.6 m^2, wider than
+    most adults), and the typical adult's CL against the independent non-compartmental
+    estimate of 131 patients, 1.9-2.6 L/h across renal function ([Zhu2013], R)."""
+    for bsa in (1.4, 1.6, 2.0, 2.3, 2.6):
+        assert abs(PK.clearance_for(bsa) / PK.clearance_for(1.88) - 1.0) <= 0.25
+    assert 1.9 <= PK.clearance_for(1.88) <= 2.6
+    # And it lowers clearance: smaller patients clear less, in absolute terms.
+    assert PK.clearance_for(0.8) < PK.clearance_for(1.4) < PK.clearance_for(1.88)
 
 
-def test_15_ug_per_m2_keeps_css_above_ec90():
+def test_15_ug_per_m2_gives_the_plasma_css_the_dose_was_chosen_for():
+    """V5 is a statement about *plasma*, not potency: 15 ug/m^2/day was chosen so that the
+    patients' plasma Css stays above the in-vitro EC90, 470 pg/mL ([Zhu2013], R). What the
+    marrow's cells see is partition x plasma (docs/model.md), tested with the potency in
+    test_biology.py. Here: the simulated Css at 1.73 m^2 is above 470 pg/mL, and within the
+    range the observed non-compartmental clearance (1.9-2.6 L/h, [Zhu2013]) gives for the
+    same 26 ug/day: 416-569 pg/mL."""
     css = PlasmaCurve(DosingSchedule(infusions=(
         Infusion(0, 28, rate_ug_per_m2_per_day=15.0),)), 28.0, bsa_m2=1.73)(100.0)
-    assert css >= 470.0  # V5
+    assert css >= 470.0
+    daily_ug = 15.0 * 1.73
+    assert daily_ug / 24.0 / 2.6 * 1000.0 <= css <= daily_ug / 24.0 / 1.9 * 1000.0
 
 
 def test_per_m2_dose_is_capped():

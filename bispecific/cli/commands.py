@@ -460,8 +460,9 @@ def _print_arms(path: Path) -> None:
             continue
         print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
               f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), MRD < 1e-4 "
-              f"{a['mrd_negative_rate']:.0%}, CRS any {a['crs_grade1_rate']:.0%}, "
-              f"grade >= 3 {a['crs_grade3_rate']:.1%}, median peak IL-6 "
+              f"{a['mrd_negative_rate']:.0%}, fever (CRS >= 1) {a['crs_grade1_rate']:.0%}, "
+              f"CRS >= 2 {a['crs_grade2_rate']:.0%}, grade >= 3 {a['crs_grade3_rate']:.1%}, "
+              f"median peak IL-6 "
               f"{a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
 
 

@@ -95,15 +95,14 @@ def draw_cr_line(ax: Axes, count: float, x_end: float) -> None:
 
 
 def draw_crs_probabilities(ax: Axes, d: np.ndarray, ts: pd.DataFrame) -> None:
-    """P(CRS grade >= k) and P(fever) over time (docs/model.md s.10): the chance that the
-    patient is at that grade then."""
-    ax.plot(d, ts["crs_p_fever"], color="grey", lw=1.2, ls=":", label="fever")
+    """P(CRS grade >= k) over time (docs/model.md s.10): the chance that the patient is at
+    that grade then. Grade 1 is fever (ASTCT)."""
     for k in (1, 2, 3):
         ax.plot(d, ts[f"crs_p_grade{k}"], color=CRS_COLOURS[k - 1], lw=1.5,
-                label=f"CRS grade >= {k}")
+                label="fever (grade >= 1)" if k == 1 else f"CRS grade >= {k}")
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability")
-    ax.legend(loc="upper right", fontsize=7, ncol=4)
+    ax.legend(loc="upper right", fontsize=7, ncol=3)
 
 
 def days_axis(ts: pd.DataFrame) -> np.ndarray:
