@@ -67,8 +67,9 @@ class ModelParameters:
     membrane_folding: float = _p(
         1.8, "surface / sphere area", "microvilli, [Liu2023] (R)", 1.0, 10.0)
     zone_gathering_half_life_min: float = _p(
-        15.0, "min", "LFA-3 accumulates at T-cell contacts with t1/2 ~15 min [Dustin1996] "
-        "(R); assumption: the same for drug-receptor complexes", 0.01, 1e5)
+        5.0, "min", "tuned to in-vitro potency: EC50 10-100 pg/mL at 4 h [Dreier2002], lysis "
+        "at 10-100 pg/mL within 4 h at E:T 2:1 [Loffler2000] (tests/test_potency.py); LFA-3 "
+        "accumulates at T-cell contacts with t1/2 ~15 min [Dustin1996] (R)", 0.01, 1e5)
     confinement_length_nm: float = _p(
         6.7, "nm", "2-D K = KD x h; [Liu2023]'s 2-D constants imply 6.7 nm (D); CD2-CD58 "
         "gives 2.2 nm [Dustin1996] (D)", 0.01, 1000.0)

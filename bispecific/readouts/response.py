@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
+from .tail import ResidualTail, TailSnapshot, positive_fraction_draws, tail_limit
 from .timed import TimedRecorder
 
 if TYPE_CHECKING:
@@ -61,32 +62,54 @@ def log10_reduction(initial: float, final: float) -> tuple[float, bool]:
 
 @dataclass(frozen=True)
 class Assessment:
-    """The marrow at an assessment: blasts (CD19+ counted, CD19- expected) and all cells."""
+    """The marrow at an assessment: blasts (CD19+ counted, CD19- expected) and all cells, the
+    expected CD19- blasts alone, and what the branching tail knows (MRD)."""
 
     time_h: float
     blasts: float
     cells: float
+    negative: float = 0.0
+    tail: TailSnapshot | None = None
 
 
 class AssessmentRecorder(TimedRecorder):
     """Counts the marrow at the assessment times (hours); time 0 is the baseline."""
 
-    def __init__(self, times_h: Sequence[float], escape) -> None:
+    def __init__(self, times_h: Sequence[float], escape, tail: ResidualTail | None = None
+                 ) -> None:
         super().__init__({0.0, *(float(t) for t in times_h)})
         self.escape = escape
+        self.tail = tail
 
     def take(self, model: BispecificModel) -> Assessment:
         s = model.state
         negative = s.blasts_cd19_negative()
         blasts = s.blasts_alive() - negative + self.escape.expected
         cells = blasts + s.tcells_alive() + s.normal_alive()
-        return Assessment(model.time_h, blasts, cells)
+        tail = self.tail.snapshot(model) if self.tail is not None else None
+        return Assessment(model.time_h, blasts, cells, self.escape.expected, tail)
 
     def encode(self, item: Assessment) -> list[float]:
-        return [item.time_h, item.blasts, item.cells]
+        tail = item.tail.as_list() if item.tail is not None else []
+        return [item.time_h, item.blasts, item.cells, item.negative, *tail]
 
     def decode(self, stored: list[float]) -> Assessment:
-        return Assessment(*stored)
+        tail = TailSnapshot.from_list(stored[4:]) if len(stored) > 4 else None
+        return Assessment(*stored[:4], tail=tail)
+
+
+def mrd_level_draws(a: Assessment, base: Assessment, baseline_fraction: float) -> np.ndarray:
+    """Draws of the marrow's blast level at assessment `a` (a fraction of nucleated cells):
+    the baseline fraction times the surviving share of baseline blasts, CD19+ from the
+    patch or its branching tail (readouts/tail.py), CD19- in expectation."""
+    base_positive = max(base.blasts - base.negative, 0.0)
+    if a.tail is None:  # an assessment recorded without a tail: the patch's own posterior
+        positive = max(a.blasts - a.negative, 0.0)
+        a_tail = TailSnapshot(False, positive, 0.0, 0.0, 0.0, 0.0, 0.0)
+    else:
+        a_tail = a.tail
+    survivors = positive_fraction_draws(a_tail, base_positive) * base_positive + a.negative
+    return baseline_fraction * survivors / max(base.blasts, 1e-12)
 
 
 def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
@@ -105,9 +128,19 @@ def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
 
     p_cr = [probability_below(a.blasts, a.cells, CR_BLAST_PERCENT / 100.0 * enrichment)
             for a in later]
-    p_mrd = [probability_mrd_negative(a.blasts, base.blasts, baseline_fraction) for a in later]
+    levels = [mrd_level_draws(a, base, baseline_fraction) for a in later]
+    p_mrd = [float(np.mean(v < MRD_THRESHOLD)) for v in levels]
     best = max(range(len(later)), key=lambda i: (p_cr[i], p_mrd[i], -later[i].blasts))
     reduction, censored = log10_reduction(base.blasts, later[best].blasts)
+    last, last_levels = later[-1], levels[-1]
+    # CD19-negative escape: residual disease above the MRD threshold that is mostly CD19-.
+    negative_level = baseline_fraction * last.negative / max(base.blasts, 1e-12)
+    p_escape = float(np.mean((negative_level >= MRD_THRESHOLD)
+                             & (negative_level > last_levels - negative_level)))
+    base_positive = max(base.blasts - base.negative, 0.0)
+    limit_tail = later[best].tail
+    limit = (tail_limit(limit_tail, base_positive) if limit_tail is not None
+             else 1.0 / max(base.blasts, 1e-12))
     return {
         "assessment_days": [round(a.time_h / 24.0, 4) for a in later],
         "marrow_blast_percent_at_assessments": [marrow_percent(a) for a in later],
@@ -117,7 +150,10 @@ def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
         "blast_log10_reduction": reduction,
         "blast_log10_reduction_censored": censored,
         "p_mrd_negative": max(p_mrd),
-        "mrd_level_estimate": baseline_fraction * later[best].blasts / max(base.blasts, 1e-12),
-        "mrd_detection_limit": baseline_fraction / max(base.blasts, 1e-12),
+        "mrd_level_estimate": float(np.median(levels[best])),
+        "mrd_detection_limit": baseline_fraction * limit * base_positive / max(
+            base.blasts, 1e-12),
+        "mrd_tail_used": bool(limit_tail is not None and limit_tail.handed_off),
+        "p_cd19_negative_escape": p_escape,
         "blast_enrichment": enrichment,
     }

@@ -13,6 +13,7 @@ from ..readouts.cytokines import CytokineReadout, patient_scale
 from ..readouts.escape import ExpectedEscape
 from ..readouts.release import ExpectedRelease
 from ..readouts.response import AssessmentRecorder
+from ..readouts.tail import ResidualTail
 from ..scenario import Scenario
 
 # A blast-poor marrow is simulated with at most this share of blasts (docs/model.md s.11):
@@ -73,6 +74,7 @@ class PatientReadouts:
     cytokines: CytokineReadout
     crs: CrsReadout
     escape: ExpectedEscape
+    tail: ResidualTail
     assessments: AssessmentRecorder
     enrichment: float
 
@@ -88,9 +90,11 @@ class PatientReadouts:
             release=ExpectedRelease(scenario.parameters, scenario.simulation.dt_minutes),
             on_il6=crs.observe)
         escape = ExpectedEscape(scenario.patient.cd19_negative_fraction)
-        assessments = AssessmentRecorder(assessment_times_h(scenario), escape)
-        return cls(cytokines, crs, escape, assessments, enrichment)
+        tail = ResidualTail()
+        assessments = AssessmentRecorder(assessment_times_h(scenario), escape, tail)
+        return cls(cytokines, crs, escape, tail, assessments, enrichment)
 
     def observers(self) -> list:
-        """In update order: the escape estimate before the assessments that read it."""
-        return [self.escape, self.cytokines, self.crs, self.assessments]
+        """In update order: the escape estimate and the tail before the assessments that
+        read them."""
+        return [self.escape, self.tail, self.cytokines, self.crs, self.assessments]
