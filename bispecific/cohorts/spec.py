@@ -26,6 +26,12 @@ a = 2.0                    # beta (a, b, low, high), uniform (low, high), fixed 
 b = 3.0                    # plus optional clip_low / clip_high
 low = 0.05
 high = 0.95
+
+[covariates.cd19_negative_fraction]  # an event: present in some patients only
+distribution = "lognormal"
+median = 0.002
+sigma_log = 1.0
+present_probability = 0.15  # else the patient has `absent_value` (default 0)
 ```
 
 A covariate is named after the field it sets: a `[patient]` key, a `[pharmacokinetics]` key or
@@ -74,7 +80,9 @@ DISTRIBUTIONS: dict[str, dict[str, Key]] = {
     "fixed": {"value": Key(float, required=True, lo=-BIG, hi=BIG)},
 }
 COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None, -BIG, BIG),
-          "clip_high": Key(float, None, -BIG, BIG), "doc": Key(str, "")}
+          "clip_high": Key(float, None, -BIG, BIG), "doc": Key(str, ""),
+          "present_probability": Key(float, None, 0.0, 1.0),
+          "absent_value": Key(float, 0.0, -BIG, BIG)}
 # Independent streams of the cohort seed: covariates, run seeds, and the run seeds of
 # replicates (the same patients run again with other seeds, to measure simulation noise).
 COVARIATE_STREAM = 0
@@ -105,6 +113,10 @@ class Covariate:
     args: dict[str, float]
     clip_low: float | None = None
     clip_high: float | None = None
+    # An event rather than a trait: drawn in a share of patients only, the rest have
+    # `absent_value` (e.g. a CD19-negative clone, docs/model.md s.11).
+    present_probability: float | None = None
+    absent_value: float = 0.0
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         a = self.args
@@ -121,12 +133,18 @@ class Covariate:
             x = np.full(n, a["value"])
         if self.clip_low is not None or self.clip_high is not None:
             x = np.clip(x, self.clip_low, self.clip_high)
+        if self.present_probability is not None:
+            # Drawn after the value, so the value's stream is that of the plain covariate.
+            x = np.where(rng.random(n) < self.present_probability, x, self.absent_value)
         return x
 
     def to_dict(self) -> dict[str, Any]:
         """The covariate as a [covariates.NAME] table."""
         clips = {k: v for k, v in (("clip_low", self.clip_low), ("clip_high", self.clip_high))
                  if v is not None}
+        if self.present_probability is not None:
+            clips.update(present_probability=self.present_probability,
+                         absent_value=self.absent_value)
         return {"distribution": self.distribution, **self.args, **clips}
 
 
@@ -295,5 +313,6 @@ def _covariates(raw: Any, fail: Failer) -> tuple[Covariate, ...]:
                 and v["clip_high"] < v["clip_low"]):
             fail(f"{where} clip_high = {v['clip_high']:g}: must be at least clip_low "
                  f"({v['clip_low']:g}); otherwise every patient gets one value")
-        out.append(Covariate(name, dist, args, v["clip_low"], v["clip_high"]))
+        out.append(Covariate(name, dist, args, v["clip_low"], v["clip_high"],
+                             v["present_probability"], v["absent_value"]))
     return tuple(out)

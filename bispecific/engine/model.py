@@ -119,7 +119,7 @@ class BispecificModel(mesa.Model):
         dt_minutes: float = 1.0,
         marrow_blast_fraction: float = 0.5,
         t_cell_fraction: float = 0.06,
-        cd19_negative_fraction: float = 0.002,
+        cd19_negative_fraction: float = 0.0,
         plasma_pg_per_ml: PlasmaInput = 0.0,
         parameters: ModelParameters | None = None,
         record_every_minutes: float = 60.0,

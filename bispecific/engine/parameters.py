@@ -49,7 +49,11 @@ class ModelParameters:
     cd19_internalisation_per_min: float = _p(
         0.002, "/min", "[Liu2023] code (R)", 0.0, 10.0)
     tissue_plasma_partition: float = _p(
-        0.07, "tissue:plasma ratio", "bone marrow, [Hosseini2020] (R-3p)", 0.0, 10.0)
+        0.4, "interstitial:plasma concentration ratio",
+        "marrow interstitium (docs/model.md s.3.5): albumin ~0.42 behind continuous "
+        "capillaries [Interstitium1977] (U), marrow sinusoids discontinuous [Sarin2010] "
+        "(R-3p), 55 kDa below albumin [Li2016] (R-3p); range 0.2-1.0. Not Hosseini 2020's "
+        "0.07, a whole-bone IgG coefficient [ShahBetts2013] (R-3p)", 0.0, 10.0)
     exchange_per_min: float = _p(
         0.1, "/min", "assumption: marrow interstitium equilibrates with plasma in ~10 min",
         1e-6, 100.0)

@@ -52,8 +52,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "t_cell_fraction": Key(float, 0.06, 0.0, 1.0,
                                doc="T cells as a fraction of nucleated marrow cells; normal "
                                    "marrow 5.8-8.7% [Cytometry2018]"),
-        "cd19_negative_fraction": Key(float, 0.002, 0.0, 1.0,
-                                      doc="fraction of blasts without CD19 (assumption)"),
+        "cd19_negative_fraction": Key(float, 0.0, 0.0, 1.0,
+                                      doc="fraction of blasts without CD19; 0 for the typical "
+                                          "patient: a CD19- clone is an event in ~15% "
+                                          "(cohorts, docs/model.md s.11)"),
         "weight_kg": Key(float, 70.0, 1.0, 300.0),
         "bsa_m2": Key(float, 1.88, 0.1, 3.5, doc="median adult 1.88 m^2 (pop-PK 2020)"),
     },
@@ -98,7 +100,7 @@ TABLES = set(SCHEMA) | {"dose", "interruption", "parameters"}
 class Patient:
     marrow_blast_fraction: float = 0.5
     t_cell_fraction: float = 0.06
-    cd19_negative_fraction: float = 0.002
+    cd19_negative_fraction: float = 0.0
     weight_kg: float = 70.0
     bsa_m2: float = 1.88
 
