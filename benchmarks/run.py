@@ -46,7 +46,7 @@ from bispecific.engine import step as engine_step  # noqa: E402
 from bispecific.engine.model import BispecificModel  # noqa: E402
 from bispecific.engine.threads import ThreadPolicy  # noqa: E402
 
-STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (science.md V2)
+STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (docs/references.md V2)
 WARM_UP_STEPS = 150
 LOADING_STEPS = 120  # 2 h at twice the steady-state concentration, then steady state
 QUIET_LOAD = 0.5  # a machine is quiet when its 1-minute load average is below this
