@@ -1,0 +1,246 @@
+"""The text of each generated region (`docs/quoted_numbers.py`), from its source.
+
+Every function takes the context `{"root": Path, "runs": {scenario: run folder} or None}`
+and returns the region's Markdown. Numbers come from run folders, from
+`benchmarks/results/full.json` or from the tables `docs/calibrate.py` writes into
+`docs/calibration.md`; the words around them are written here, once.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import re
+import textwrap
+from pathlib import Path
+
+
+def _summary(context: dict, name: str) -> dict:
+    return json.loads((context["runs"][name] / "summary.json").read_text())
+
+
+def _timeseries(context: dict, name: str) -> list[dict[str, float]]:
+    with (context["runs"][name] / "timeseries.csv").open() as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _full_json(context: dict) -> dict:
+    return json.loads((context["root"] / "benchmarks/results/full.json").read_text())
+
+
+def _para(text: str, indent: str = "") -> str:
+    """Prose wrapped at 92 columns, continuation lines indented by `indent` (list items)."""
+    return textwrap.fill(text, width=92, subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False)
+
+
+def _pct(x: float) -> str:
+    """A percentage as prose quotes it: 10%, 4.2%, 0.3%."""
+    return f"{x:.0f}%" if x >= 9.95 else f"{x:.1f}%"
+
+
+def _rate(text: str) -> str:
+    """A calibration-table rate, `40.8% (28.4-53.3)`, to whole percent: `41% (28-53%)`."""
+    m = re.fullmatch(r"([\d.]+)%(?: \(([\d.]+)-([\d.]+)\))?", text.strip())
+    if not m:
+        return text.strip()
+    whole = [f"{float(v):.0f}" for v in m.groups() if v is not None]
+    return f"{whole[0]}%" + (f" ({whole[1]}-{whole[2]}%)" if len(whole) == 3 else "")
+
+
+# --- docs/calibration.md -------------------------------------------------------------------
+
+def calibration_rows(context: dict) -> list[list[str]]:
+    """Every data row of every table in docs/calibration.md, as lists of cells.
+
+    Parameters
+    ----------
+    context : dict
+        The generation context (`root` is the repository).
+
+    Returns
+    -------
+    list of list of str
+        The rows, header and separator rows left out.
+    """
+    rows, header = [], False
+    for line in (context["root"] / "docs/calibration.md").read_text().splitlines():
+        if not line.startswith("|"):
+            header = False
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if set(line) <= set("|-: "):
+            header = True  # the separator: rows follow
+            continue
+        if header:
+            rows.append(cells)
+    return rows
+
+
+def _row(context: dict, first: str, starts: str) -> list[str]:
+    """The calibration row whose first cell is `first` and second starts with `starts`."""
+    for row in calibration_rows(context):
+        if row[0] == first and row[1].startswith(starts):
+            return row
+    raise LookupError(f"docs/calibration.md has no row {first!r} | {starts!r}...; "
+                      "update docs/quoted_sources.py to the new table")
+
+
+def calibrated(context: dict) -> str:
+    """The calibrated bullets of the science page (calibration.md section 2)."""
+    adult_cr = _row(context, "cohort_mt103_211", "CR/CRh within 2 cycles")
+    child_cr = _row(context, "cohort_mt103_205", "CR within 2 cycles")
+    fever = _row(context, "cohort_mt103_211", "pyrexia")
+    adult3 = _row(context, "cohort_mt103_211", "CRS grade >= 3")
+    child3 = _row(context, "cohort_mt103_205", "CRS grade >= 3")
+    bullets = [
+        "the IL-6 course on patients' data (lymphoma, flat and stepped starts);",
+        "killing (`exhaustion_per_synapse`) on the adult phase 2 trial MT103-211: CR/CRh "
+        f"{_rate(adult_cr[4])} in the virtual cohort against {_rate(adult_cr[3])}. The same "
+        f"killing gives children (MT103-205) {_rate(child_cr[4])} against "
+        f"{_rate(child_cr[3])};",
+        "the CRS thresholds on MT103-211 and the paediatric MT103-205 (fever "
+        f"{_rate(fever[4]).split(' ')[0]} vs {fever[3]}, grade >= 3 "
+        f"{adult3[4].split(' ')[0]} vs {adult3[3]} in adults and {child3[4].split(' ')[0]} vs "
+        f"{child3[3]} in children)."]
+    return "\n".join(_para("- " + b, indent="  ") for b in bullets)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
+
+
+def validation_table(context: dict) -> str:
+    """Calibration.md section 3: the trials the model was never fitted to."""
+    rows = [[r[0], r[1], f"{r[2]}", r[3], r[4]] for r in calibration_rows(context)
+            if r[0] in ("cohort_tower", "cohort_mrd") and len(r) == 5]
+    return _table(rows, ["cohort", "readout", "source", "published", "model (95% interval)"])
+
+
+def outcomes_table(context: dict) -> str:
+    """Calibration.md section 4: the same patients under three schedules, and by burden."""
+    rows = [r for r in calibration_rows(context)
+            if r[0].startswith(("TOWER", "BLAST")) and len(r) == 7]
+    if not rows:
+        raise LookupError("docs/calibration.md has no 'how the outcomes move' table")
+    return _table(rows, ["group", "patients", "CR (best, 2 cycles)", "CRS any grade",
+                         "CRS grade >= 2", "CRS grade >= 3", "median peak IL-6 (pg/mL)"])
+
+
+def seed_agreement(context: dict) -> str:
+    """Calibration.md's simulation-noise line, in the science page's words."""
+    text = (context["root"] / "docs/calibration.md").read_text()
+    m = re.search(r"Two seeds of each of the (\d+) patients of (\w+) agree on CR in (\d+)% "
+                  r"\(95% interval ([\d-]+)%\).*?CR rate ([\d.]+)% and ([\d.]+)%", text)
+    if not m:
+        raise LookupError("docs/calibration.md has no 'Simulation noise' line")
+    n, cohort, agree, interval, a, b = m.groups()
+    return _para(f"Two seeds of the same patient agree on CR in {agree}% of the {n} "
+            f"{cohort.removeprefix('cohort_').upper().replace('_', '-')} patients (95% "
+            f"interval {interval}%). The cohort's CR rate was {a}% on one set of seeds and "
+            f"{b}% on the other: with {n} patients, a few percentage points between seeds are "
+            "simulation noise, well inside each rate's interval.")
+
+
+def bolus_cohort(context: dict) -> str:
+    """The results page's cohort aside on boluses (calibration.md section 4)."""
+    flat = _row(context, "TOWER, flat_28", "60")
+    bolus = _row(context, "TOWER, bolus_daily", "60")
+    return (f"Across a cohort ([the science at a glance](../science/index.md#crs-response-and-"
+            f"what-the-model-was-checked-against)) boluses give {_rate(bolus[2]).split(' ')[0]} "
+            f"CR against {_rate(flat[2]).split(' ')[0]} on the flat infusion.")
+
+
+# --- the quick-start runs ------------------------------------------------------------------
+
+def quick_start(context: dict) -> str:
+    """The README's quick-start result: the two commands' blast counts."""
+    on, off = _summary(context, "continuous_4wk"), _summary(context, "no_drug")
+    return _para(
+        "It prints a one-line result and writes `runs/continuous_4wk/`. Compare with the "
+        "untreated control, `bispecific run scenarios/no_drug.toml`: blasts fall under drug "
+        f"({on['initial_blasts']:,} -> {on['final_blasts']:,} in {on['days']:g} days on the "
+        f"default patch) and grow without it ({off['initial_blasts']:,} -> "
+        f"{off['final_blasts']:,}).")
+
+
+def run_shows(context: dict) -> str:
+    """The numbers of the approved regimen's run, in "What a run shows"."""
+    s = _summary(context, "continuous_4wk")
+    ts = _timeseries(context, "continuous_4wk")
+    neg0, neg1 = ts[0]["blasts_cd19_negative_expected"], ts[-1]["blasts_cd19_negative_expected"]
+    peak = max(ts, key=lambda r: r["il6_pg_per_ml"])
+    day = int(peak["time_h"] // 24)
+    when = "on the first day" if day == 0 else f"on day {day} (day 0 is the first)"
+    cr = ("a CR" if s["complete_response"] else
+          "no CR in one cycle: this patient sits near the tipping point "
+          "([docs/model.md s.12](../model.md))")
+    return _para(
+        "In this run (a patient with 50% marrow blasts and T cells at 6% of marrow cells, no "
+        f"premedication) the blasts fall {s['initial_blasts'] / s['final_blasts']:.1f}-fold "
+        f"in four weeks to {_pct(s['best_marrow_blast_percent'])} of marrow cells. That is "
+        f"{cr}. A CD19-negative clone, {neg0 / s['initial_blasts'] * 100:.1f}% of blasts at "
+        f"the start, grows {neg1 / neg0:.1f}-fold through treatment. IL-6 peaks at "
+        f"{s['peak_il6_pg_per_ml']:.0f} pg/mL {when}. The chance of fever peaks at "
+        f"{s['p_fever']:.2f}; any-grade CRS peaks at {s['p_crs_grade1_or_more']:.2f} and "
+        f"grade >= 3 at {s['p_crs_grade3_or_more']:.2f}.")
+
+
+COMPARED = (("continuous_4wk", "approved step-up 9 -> 28 ug/day"),
+            ("flat_28", "flat 28 ug/day"), ("bolus_daily", "daily 28 ug bolus"))
+
+
+def compare_table(context: dict) -> str:
+    """The three schedules of `bispecific compare` for the default patient."""
+    rows = []
+    for name, label in COMPARED:
+        s = _summary(context, name)
+        rows.append([label, _pct(s["best_marrow_blast_percent"]),
+                     f"{s['p_complete_response']:.2f}", f"{s['peak_il6_pg_per_ml']:.0f} pg/mL",
+                     f"{s['p_crs_grade1_or_more']:.2f}", f"{s['p_crs_grade3_or_more']:.2f}"])
+    return _table(rows, ["schedule", "best marrow blasts", "P(CR)", "peak IL-6",
+                         "P(CRS >= 1)", "P(CRS >= 3)"])
+
+
+def bolus_mechanism(context: dict) -> str:
+    """Why daily boluses kill less: drug and synapses between doses, days 8-14."""
+    window = {name: [r for r in _timeseries(context, name) if 8 * 24 <= r["time_h"] < 14 * 24]
+              for name in ("flat_28", "bolus_daily")}
+    bolus = window["bolus_daily"]
+    low_h = 24 * sum(r["drug_plasma_pg_per_ml"] < 100 for r in bolus) / len(bolus)
+    bare = sum(r["trimers"] == 0 for r in bolus) / len(bolus)
+    engaged = {k: sum(r["t_cells_engaged"] for r in v) / len(v) for k, v in window.items()}
+    return _para(
+        "- **Daily boluses do worse on both counts.** The peak drives CRS. After it, "
+        "blinatumomab's 1.9 h half-life leaves plasma below 100 pg/mL for about "
+        f"{low_h:.0f} h a day, and for {bare * 100:.0f}% of the hours no molecule bridges a "
+        f"T cell and a blast in the patch. Engaged T cells average "
+        f"{engaged['bolus_daily']:.2g} against {engaged['flat_28']:.2g} on a flat 28 ug/day, "
+        "so fewer blasts die per day at the same daily dose. (Default patient, hourly records "
+        "of days 8-14 of the 28-day runs.)", indent="  ")
+
+
+# --- benchmarks/results/full.json ----------------------------------------------------------
+
+def run_time(context: dict) -> str:
+    """The README's run time of the approved regimen, from the last full benchmark."""
+    wall = _full_json(context)["end_to_end"][0]["wall_s"]
+    return _para(f"A 4-week regimen on the default 100x100 patch takes about {wall:.0f} "
+                 "seconds, start-up included ([Performance](docs/benchmarks.md)).")
+
+
+def performance(context: dict) -> str:
+    """The Performance page, as `benchmarks/run.py` writes it from full.json."""
+    spec = importlib.util.spec_from_file_location(
+        "benchmarks_run", context["root"] / "benchmarks/run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    section = bench.readme_section(_full_json(context))
+    return section.split("\n", 1)[1].strip("\n")  # the page has its own title
+
+
+def paths_read(root: Path) -> list[Path]:
+    """The files the file-based regions are generated from (for the docs' own checks)."""
+    return [root / "benchmarks/results/full.json", root / "docs/calibration.md"]
