@@ -34,3 +34,33 @@ def on_files(files: Files, config) -> Files:
         files.append(File(path, src_dir=str(ROOT), dest_dir=config["site_dir"],
                           use_directory_urls=config["use_directory_urls"]))
     return files
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Read lists as GitHub does: a list may follow a paragraph line with no blank line.
+
+    Python-Markdown needs the blank line; the pages, written for GitHub as well (model.md,
+    references.md), often leave it out. Fenced code is left as it is.
+
+    Parameters
+    ----------
+    markdown : str
+        The page's Markdown.
+    page, config, files
+        MkDocs' page, configuration and files (unused).
+
+    Returns
+    -------
+    str
+        The Markdown with a blank line before each list that follows a paragraph line.
+    """
+    out: list[str] = []
+    fence = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        elif (not fence and line.startswith(("- ", "* ")) and out and out[-1].strip()
+              and not out[-1].startswith(("- ", "* ", " ", "|"))):
+            out.append("")
+        out.append(line)
+    return "\n".join(out) + "\n"
