@@ -144,13 +144,18 @@ def seed_agreement(context: dict) -> str:
             "simulation noise, well inside each rate's interval.")
 
 
-def bolus_cohort(context: dict) -> str:
-    """The results page's cohort aside on boluses (calibration.md section 4)."""
-    flat = _row(context, "TOWER, flat_28", "60")
-    bolus = _row(context, "TOWER, bolus_daily", "60")
-    return (f"Across a cohort ([the science at a glance](../science/index.md#crs-response-and-"
-            f"what-the-model-was-checked-against)) boluses give {_rate(bolus[2]).split(' ')[0]} "
-            f"CR against {_rate(flat[2]).split(' ')[0]} on the flat infusion.")
+def cohort_notes(context: dict) -> str:
+    """The results page's cohort view of the three schedules (calibration.md section 4)."""
+    arms = {arm: _row(context, f"TOWER, {arm}", "60")
+            for arm in ("approved_9_28", "flat_28", "bolus_daily")}
+    cr = {arm: _rate(row[2]).split(" ")[0] for arm, row in arms.items()}
+    crs = {arm: float(row[3].split("%")[0]) for arm, row in arms.items()}
+    return _para(
+        "Across a cohort ([the science at a glance](../science/index.md#crs-response-and-what-"
+        f"the-model-was-checked-against)), the step-up gives {cr['approved_9_28']} CR against "
+        f"{cr['flat_28']} on the flat start, with {crs['approved_9_28']:.1f}% any-grade CRS "
+        f"against {crs['flat_28']:.1f}%; daily boluses give {cr['bolus_daily']} CR with "
+        f"{crs['bolus_daily']:.1f}% any-grade CRS.")
 
 
 # --- the quick-start runs ------------------------------------------------------------------
@@ -202,6 +207,31 @@ def compare_table(context: dict) -> str:
                      f"{s['p_crs_grade1_or_more']:.2f}", f"{s['p_crs_grade3_or_more']:.2f}"])
     return _table(rows, ["schedule", "best marrow blasts", "P(CR)", "peak IL-6",
                          "P(CRS >= 1)", "P(CRS >= 3)"])
+
+
+def compare_notes(context: dict) -> str:
+    """What the comparison table says, in words with the table's numbers."""
+    step, flat, bolus = (_summary(context, name) for name, _ in COMPARED)
+    best = {k: s["best_marrow_blast_percent"] for k, s in
+            (("step", step), ("flat", flat), ("bolus", bolus))}
+    faster = "kills faster" if best["flat"] < best["step"] else "kills no faster"
+    lower = "lower" if best["bolus"] < best["flat"] else "no lower"
+    return "\n".join([
+        _para(f"- A full dose from day 0 {faster} in this patient than the step-up (best marrow "
+              f"blasts {_pct(best['flat'])} against {_pct(best['step'])}), and it raises the "
+              "chance of any-grade CRS "
+              f"{flat['p_crs_grade1_or_more'] / step['p_crs_grade1_or_more']:.1f}-fold.",
+              indent="  "),
+        _para("- The daily boluses reach a CRS risk like the flat infusion's "
+              f"({bolus['p_crs_grade1_or_more']:.2f} against {flat['p_crs_grade1_or_more']:.2f}"
+              " for any grade): the day-long exposure that CRS reads is similar "
+              f"({bolus['peak_crs_exposure_pg_per_ml']:.0f} against "
+              f"{flat['peak_crs_exposure_pg_per_ml']:.0f} pg/mL at its peak), though the IL-6 "
+              f"peak is {bolus['peak_il6_pg_per_ml'] / flat['peak_il6_pg_per_ml']:.1f} times "
+              f"higher. In this patient, on this seed, they end {lower} than the flat infusion "
+              f"({_pct(best['bolus'])} against {_pct(best['flat'])}). That is one patient: "
+              "across a cohort boluses respond less (below), because the drug is gone for "
+              "about half of each day.", indent="  ")])
 
 
 def bolus_mechanism(context: dict) -> str:
