@@ -56,6 +56,7 @@ REGIONS: dict[str, tuple[str, Callable[[dict], str], bool]] = {
     "calibrated": ("docs/science/index.md", src.calibrated, False),
     "validation-table": ("docs/science/index.md", src.validation_table, False),
     "outcomes-table": ("docs/science/index.md", src.outcomes_table, False),
+    "outcome-notes": ("docs/science/index.md", src.outcome_notes, False),
     "bolus-mechanism": ("docs/science/index.md", src.bolus_mechanism, True),
     "seed-agreement": ("docs/science/index.md", src.seed_agreement, False),
 }

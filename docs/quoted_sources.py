@@ -30,9 +30,13 @@ def _full_json(context: dict) -> dict:
 
 
 def _para(text: str, indent: str = "") -> str:
-    """Prose wrapped at 92 columns, continuation lines indented by `indent` (list items)."""
-    return textwrap.fill(text, width=92, subsequent_indent=indent, break_on_hyphens=False,
-                         break_long_words=False)
+    """Prose wrapped at 92 columns, continuation lines indented by `indent` (list items).
+
+    `>=` stays with its neighbours: at the start of a line Markdown would read a quote.
+    """
+    glued = text.replace(" >= ", "\0>=\0")
+    return textwrap.fill(glued, width=92, subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False).replace("\0", " ")
 
 
 def _pct(x: float) -> str:
@@ -127,6 +131,36 @@ def outcomes_table(context: dict) -> str:
         raise LookupError("docs/calibration.md has no 'how the outcomes move' table")
     return _table(rows, ["group", "patients", "CR (best, 2 cycles)", "CRS any grade",
                          "CRS grade >= 2", "CRS grade >= 3", "median peak IL-6 (pg/mL)"])
+
+
+def outcome_notes(context: dict) -> str:
+    """What the outcomes table says, in words with its numbers (calibration.md section 4)."""
+    rows = {r[0]: r for r in calibration_rows(context) if len(r) == 7}
+
+    def find(prefix: str) -> list[str]:
+        hits = [r for k, r in rows.items() if k.startswith(prefix)]
+        if not hits:
+            raise LookupError(f"docs/calibration.md has no outcomes row {prefix!r}...")
+        return hits[0]
+
+    def value(cell: str) -> float:
+        return float(cell.removeprefix("MRD-neg ").split("%")[0])
+
+    step, flat = find("TOWER, approved_9_28"), find("TOWER, flat_28")
+    low, high = find("TOWER approved, marrow blasts <"), find("TOWER approved, marrow blasts >=")
+    mrd = find("BLAST")
+    folds = ", ".join(f"{value(flat[c]) / value(step[c]):.1f}x" for c in (3, 4, 5))
+    return "\n".join([
+        _para("- **The step-up keeps CRS low.** A flat full-dose start multiplies CRS of any "
+              f"grade, grade >= 2 and grade >= 3 by {folds} for a CR of "
+              f"{_rate(flat[2]).split(' ')[0]} against {_rate(step[2]).split(' ')[0]}.",
+              indent="  "),
+        _para("- **Burden matters.** Patients with fewer blasts (< 50%) respond more and have "
+              f"less CRS (CR {_rate(low[2]).split(' ')[0]}, any-grade CRS "
+              f"{value(low[3]):.1f}%) than those with more (CR {_rate(high[2]).split(' ')[0]}, "
+              f"CRS {value(high[3]):.1f}%), as in the clinic.", indent="  "),
+        _para("- **MRD patients have little CRS**: few blasts, few synapses (any grade "
+              f"{value(mrd[3]):.1f}% in the virtual BLAST patients).", indent="  ")])
 
 
 def seed_agreement(context: dict) -> str:
