@@ -21,7 +21,8 @@ code. Sources:
 - `docs/calibration.md` (written by `docs/calibrate.py`): the science page's calibration and
   validation numbers.
 
-Rerun it after recalibrating, after a benchmark run, or after any change to the model;
+The words around the numbers are in `docs/quoted_sources.py` (runs, benchmarks) and
+`docs/quoted_calibration.py`. Rerun it after recalibrating, after a benchmark run, or after any change to the model;
 `tests/test_quoted_numbers.py` checks that the regions are current.
 """
 
@@ -38,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import quoted_calibration as cal  # noqa: E402
 import quoted_sources as src  # noqa: E402
 
 REGION = re.compile(r"(<!-- generated:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)",
@@ -51,14 +53,14 @@ REGIONS: dict[str, tuple[str, Callable[[dict], str], bool]] = {
     "run-shows": ("docs/guide/results.md", src.run_shows, True),
     "compare-table": ("docs/guide/results.md", src.compare_table, True),
     "compare-notes": ("docs/guide/results.md", src.compare_notes, True),
-    "cohort-notes": ("docs/guide/results.md", src.cohort_notes, False),
+    "cohort-notes": ("docs/guide/results.md", cal.cohort_notes, False),
     "performance": ("docs/benchmarks.md", src.performance, False),
-    "calibrated": ("docs/science/index.md", src.calibrated, False),
-    "validation-table": ("docs/science/index.md", src.validation_table, False),
-    "outcomes-table": ("docs/science/index.md", src.outcomes_table, False),
-    "outcome-notes": ("docs/science/index.md", src.outcome_notes, False),
+    "calibrated": ("docs/science/index.md", cal.calibrated, False),
+    "validation-table": ("docs/science/index.md", cal.validation_table, False),
+    "outcomes-table": ("docs/science/index.md", cal.outcomes_table, False),
+    "outcome-notes": ("docs/science/index.md", cal.outcome_notes, False),
     "bolus-mechanism": ("docs/science/index.md", src.bolus_mechanism, True),
-    "seed-agreement": ("docs/science/index.md", src.seed_agreement, False),
+    "seed-agreement": ("docs/science/index.md", cal.seed_agreement, False),
 }
 
 

@@ -1,9 +1,10 @@
-"""The text of each generated region (`docs/quoted_numbers.py`), from its source.
+"""The text of the generated regions (`docs/quoted_numbers.py`) that quote runs and benchmarks.
 
-Every function takes the context `{"root": Path, "runs": {scenario: run folder} or None}`
-and returns the region's Markdown. Numbers come from run folders, from
-`benchmarks/results/full.json` or from the tables `docs/calibrate.py` writes into
-`docs/calibration.md`; the words around them are written here, once.
+Every region function takes the context `{"root": Path, "runs": {scenario: run folder} or
+None}` and returns the region's Markdown. Numbers come from the quick-start run folders or
+from `benchmarks/results/full.json` (`docs/quoted_calibration.py` does docs/calibration.md);
+the words around them are written here, once. The helpers format numbers as prose quotes
+them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import importlib.util
 import json
 import re
 import textwrap
-from pathlib import Path
 
 
 def _summary(context: dict, name: str) -> dict:
@@ -29,7 +29,7 @@ def _full_json(context: dict) -> dict:
     return json.loads((context["root"] / "benchmarks/results/full.json").read_text())
 
 
-def _para(text: str, indent: str = "") -> str:
+def para(text: str, indent: str = "") -> str:
     """Prose wrapped at 92 columns, continuation lines indented by `indent` (list items).
 
     `>=` stays with its neighbours: at the start of a line Markdown would read a quote.
@@ -39,12 +39,12 @@ def _para(text: str, indent: str = "") -> str:
                          break_long_words=False).replace("\0", " ")
 
 
-def _pct(x: float) -> str:
+def pct(x: float) -> str:
     """A percentage as prose quotes it: 10%, 4.2%, 0.3%."""
     return f"{x:.0f}%" if x >= 9.95 else f"{x:.1f}%"
 
 
-def _rate(text: str) -> str:
+def rate(text: str) -> str:
     """A calibration-table rate, `40.8% (28.4-53.3)`, to whole percent: `41% (28-53%)`."""
     m = re.fullmatch(r"([\d.]+)%(?: \(([\d.]+)-([\d.]+)\))?", text.strip())
     if not m:
@@ -53,143 +53,9 @@ def _rate(text: str) -> str:
     return f"{whole[0]}%" + (f" ({whole[1]}-{whole[2]}%)" if len(whole) == 3 else "")
 
 
-# --- docs/calibration.md -------------------------------------------------------------------
-
-def calibration_rows(context: dict) -> list[list[str]]:
-    """Every data row of every table in docs/calibration.md, as lists of cells.
-
-    Parameters
-    ----------
-    context : dict
-        The generation context (`root` is the repository).
-
-    Returns
-    -------
-    list of list of str
-        The rows, header and separator rows left out.
-    """
-    rows, header = [], False
-    for line in (context["root"] / "docs/calibration.md").read_text().splitlines():
-        if not line.startswith("|"):
-            header = False
-            continue
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if set(line) <= set("|-: "):
-            header = True  # the separator: rows follow
-            continue
-        if header:
-            rows.append(cells)
-    return rows
-
-
-def _row(context: dict, first: str, starts: str) -> list[str]:
-    """The calibration row whose first cell is `first` and second starts with `starts`."""
-    for row in calibration_rows(context):
-        if row[0] == first and row[1].startswith(starts):
-            return row
-    raise LookupError(f"docs/calibration.md has no row {first!r} | {starts!r}...; "
-                      "update docs/quoted_sources.py to the new table")
-
-
-def calibrated(context: dict) -> str:
-    """The calibrated bullets of the science page (calibration.md section 2)."""
-    adult_cr = _row(context, "cohort_mt103_211", "CR/CRh within 2 cycles")
-    child_cr = _row(context, "cohort_mt103_205", "CR within 2 cycles")
-    fever = _row(context, "cohort_mt103_211", "pyrexia")
-    adult3 = _row(context, "cohort_mt103_211", "CRS grade >= 3")
-    child3 = _row(context, "cohort_mt103_205", "CRS grade >= 3")
-    bullets = [
-        "the IL-6 course on patients' data (lymphoma, flat and stepped starts);",
-        "killing (`exhaustion_per_synapse`) on the adult phase 2 trial MT103-211: CR/CRh "
-        f"{_rate(adult_cr[4])} in the virtual cohort against {_rate(adult_cr[3])}. The same "
-        f"killing gives children (MT103-205) {_rate(child_cr[4])} against "
-        f"{_rate(child_cr[3])};",
-        "the CRS thresholds on MT103-211 and the paediatric MT103-205 (fever "
-        f"{_rate(fever[4]).split(' ')[0]} vs {fever[3]}, grade >= 3 "
-        f"{adult3[4].split(' ')[0]} vs {adult3[3]} in adults and {child3[4].split(' ')[0]} vs "
-        f"{child3[3]} in children)."]
-    return "\n".join(_para("- " + b, indent="  ") for b in bullets)
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def table(rows: list[list[str]], header: list[str]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
-
-
-def validation_table(context: dict) -> str:
-    """Calibration.md section 3: the trials the model was never fitted to."""
-    rows = [[r[0], r[1], f"{r[2]}", r[3], r[4]] for r in calibration_rows(context)
-            if r[0] in ("cohort_tower", "cohort_mrd") and len(r) == 5]
-    return _table(rows, ["cohort", "readout", "source", "published", "model (95% interval)"])
-
-
-def outcomes_table(context: dict) -> str:
-    """Calibration.md section 4: the same patients under three schedules, and by burden."""
-    rows = [r for r in calibration_rows(context)
-            if r[0].startswith(("TOWER", "BLAST")) and len(r) == 7]
-    if not rows:
-        raise LookupError("docs/calibration.md has no 'how the outcomes move' table")
-    return _table(rows, ["group", "patients", "CR (best, 2 cycles)", "CRS any grade",
-                         "CRS grade >= 2", "CRS grade >= 3", "median peak IL-6 (pg/mL)"])
-
-
-def outcome_notes(context: dict) -> str:
-    """What the outcomes table says, in words with its numbers (calibration.md section 4)."""
-    rows = {r[0]: r for r in calibration_rows(context) if len(r) == 7}
-
-    def find(prefix: str) -> list[str]:
-        hits = [r for k, r in rows.items() if k.startswith(prefix)]
-        if not hits:
-            raise LookupError(f"docs/calibration.md has no outcomes row {prefix!r}...")
-        return hits[0]
-
-    def value(cell: str) -> float:
-        return float(cell.removeprefix("MRD-neg ").split("%")[0])
-
-    step, flat = find("TOWER, approved_9_28"), find("TOWER, flat_28")
-    low, high = find("TOWER approved, marrow blasts <"), find("TOWER approved, marrow blasts >=")
-    mrd = find("BLAST")
-    folds = ", ".join(f"{value(flat[c]) / value(step[c]):.1f}x" for c in (3, 4, 5))
-    return "\n".join([
-        _para("- **The step-up keeps CRS low.** A flat full-dose start multiplies CRS of any "
-              f"grade, grade >= 2 and grade >= 3 by {folds} for a CR of "
-              f"{_rate(flat[2]).split(' ')[0]} against {_rate(step[2]).split(' ')[0]}.",
-              indent="  "),
-        _para("- **Burden matters.** Patients with fewer blasts (< 50%) respond more and have "
-              f"less CRS (CR {_rate(low[2]).split(' ')[0]}, any-grade CRS "
-              f"{value(low[3]):.1f}%) than those with more (CR {_rate(high[2]).split(' ')[0]}, "
-              f"CRS {value(high[3]):.1f}%), as in the clinic.", indent="  "),
-        _para("- **MRD patients have little CRS**: few blasts, few synapses (any grade "
-              f"{value(mrd[3]):.1f}% in the virtual BLAST patients).", indent="  ")])
-
-
-def seed_agreement(context: dict) -> str:
-    """Calibration.md's simulation-noise line, in the science page's words."""
-    text = (context["root"] / "docs/calibration.md").read_text()
-    m = re.search(r"Two seeds of each of the (\d+) patients of (\w+) agree on CR in (\d+)% "
-                  r"\(95% interval ([\d-]+)%\).*?CR rate ([\d.]+)% and ([\d.]+)%", text)
-    if not m:
-        raise LookupError("docs/calibration.md has no 'Simulation noise' line")
-    n, cohort, agree, interval, a, b = m.groups()
-    return _para(f"Two seeds of the same patient agree on CR in {agree}% of the {n} "
-            f"{cohort.removeprefix('cohort_').upper().replace('_', '-')} patients (95% "
-            f"interval {interval}%). The cohort's CR rate was {a}% on one set of seeds and "
-            f"{b}% on the other: with {n} patients, a few percentage points between seeds are "
-            "simulation noise, well inside each rate's interval.")
-
-
-def cohort_notes(context: dict) -> str:
-    """The results page's cohort view of the three schedules (calibration.md section 4)."""
-    arms = {arm: _row(context, f"TOWER, {arm}", "60")
-            for arm in ("approved_9_28", "flat_28", "bolus_daily")}
-    cr = {arm: _rate(row[2]).split(" ")[0] for arm, row in arms.items()}
-    crs = {arm: float(row[3].split("%")[0]) for arm, row in arms.items()}
-    return _para(
-        "Across a cohort ([the science at a glance](../science/index.md#crs-response-and-what-"
-        f"the-model-was-checked-against)), the step-up gives {cr['approved_9_28']} CR against "
-        f"{cr['flat_28']} on the flat start, with {crs['approved_9_28']:.1f}% any-grade CRS "
-        f"against {crs['flat_28']:.1f}%; daily boluses give {cr['bolus_daily']} CR with "
-        f"{crs['bolus_daily']:.1f}% any-grade CRS.")
 
 
 # --- the quick-start runs ------------------------------------------------------------------
@@ -197,7 +63,7 @@ def cohort_notes(context: dict) -> str:
 def quick_start(context: dict) -> str:
     """The README's quick-start result: the two commands' blast counts."""
     on, off = _summary(context, "continuous_4wk"), _summary(context, "no_drug")
-    return _para(
+    return para(
         "It prints a one-line result and writes `runs/continuous_4wk/`. Compare with the "
         "untreated control, `bispecific run scenarios/no_drug.toml`: blasts fall under drug "
         f"({on['initial_blasts']:,} -> {on['final_blasts']:,} in {on['days']:g} days on the "
@@ -216,10 +82,10 @@ def run_shows(context: dict) -> str:
     cr = ("a CR" if s["complete_response"] else
           "no CR in one cycle: this patient sits near the tipping point "
           "([docs/model.md s.12](../model.md))")
-    return _para(
+    return para(
         "In this run (a patient with 50% marrow blasts and T cells at 6% of marrow cells, no "
         f"premedication) the blasts fall {s['initial_blasts'] / s['final_blasts']:.1f}-fold "
-        f"in four weeks to {_pct(s['best_marrow_blast_percent'])} of marrow cells. That is "
+        f"in four weeks to {pct(s['best_marrow_blast_percent'])} of marrow cells. That is "
         f"{cr}. A CD19-negative clone, {neg0 / s['initial_blasts'] * 100:.1f}% of blasts at "
         f"the start, grows {neg1 / neg0:.1f}-fold through treatment. IL-6 peaks at "
         f"{s['peak_il6_pg_per_ml']:.0f} pg/mL {when}. The chance of fever peaks at "
@@ -236,10 +102,10 @@ def compare_table(context: dict) -> str:
     rows = []
     for name, label in COMPARED:
         s = _summary(context, name)
-        rows.append([label, _pct(s["best_marrow_blast_percent"]),
+        rows.append([label, pct(s["best_marrow_blast_percent"]),
                      f"{s['p_complete_response']:.2f}", f"{s['peak_il6_pg_per_ml']:.0f} pg/mL",
                      f"{s['p_crs_grade1_or_more']:.2f}", f"{s['p_crs_grade3_or_more']:.2f}"])
-    return _table(rows, ["schedule", "best marrow blasts", "P(CR)", "peak IL-6",
+    return table(rows, ["schedule", "best marrow blasts", "P(CR)", "peak IL-6",
                          "P(CRS >= 1)", "P(CRS >= 3)"])
 
 
@@ -251,19 +117,19 @@ def compare_notes(context: dict) -> str:
     faster = "kills faster" if best["flat"] < best["step"] else "kills no faster"
     lower = "lower" if best["bolus"] < best["flat"] else "no lower"
     return "\n".join([
-        _para(f"- A full dose from day 0 {faster} in this patient than the step-up (best marrow "
-              f"blasts {_pct(best['flat'])} against {_pct(best['step'])}), and it raises the "
+        para(f"- A full dose from day 0 {faster} in this patient than the step-up (best marrow "
+              f"blasts {pct(best['flat'])} against {pct(best['step'])}), and it raises the "
               "chance of any-grade CRS "
               f"{flat['p_crs_grade1_or_more'] / step['p_crs_grade1_or_more']:.1f}-fold.",
               indent="  "),
-        _para("- The daily boluses reach a CRS risk like the flat infusion's "
+        para("- The daily boluses reach a CRS risk like the flat infusion's "
               f"({bolus['p_crs_grade1_or_more']:.2f} against {flat['p_crs_grade1_or_more']:.2f}"
               " for any grade): the day-long exposure that CRS reads is similar "
               f"({bolus['peak_crs_exposure_pg_per_ml']:.0f} against "
               f"{flat['peak_crs_exposure_pg_per_ml']:.0f} pg/mL at its peak), though the IL-6 "
               f"peak is {bolus['peak_il6_pg_per_ml'] / flat['peak_il6_pg_per_ml']:.1f} times "
               f"higher. In this patient, on this seed, they end {lower} than the flat infusion "
-              f"({_pct(best['bolus'])} against {_pct(best['flat'])}). That is one patient: "
+              f"({pct(best['bolus'])} against {pct(best['flat'])}). That is one patient: "
               "across a cohort boluses respond less (below), because the drug is gone for "
               "about half of each day.", indent="  ")])
 
@@ -276,7 +142,7 @@ def bolus_mechanism(context: dict) -> str:
     low_h = 24 * sum(r["drug_plasma_pg_per_ml"] < 100 for r in bolus) / len(bolus)
     bare = sum(r["trimers"] == 0 for r in bolus) / len(bolus)
     engaged = {k: sum(r["t_cells_engaged"] for r in v) / len(v) for k, v in window.items()}
-    return _para(
+    return para(
         "- **Daily boluses do worse on both counts.** The peak drives CRS. After it, "
         "blinatumomab's 1.9 h half-life leaves plasma below 100 pg/mL for about "
         f"{low_h:.0f} h a day, and for {bare * 100:.0f}% of the hours no molecule bridges a "
@@ -291,7 +157,7 @@ def bolus_mechanism(context: dict) -> str:
 def run_time(context: dict) -> str:
     """The README's run time of the approved regimen, from the last full benchmark."""
     wall = _full_json(context)["end_to_end"][0]["wall_s"]
-    return _para(f"A 4-week regimen on the default 100x100 patch takes about {wall:.0f} "
+    return para(f"A 4-week regimen on the default 100x100 patch takes about {wall:.0f} "
                  "seconds, start-up included ([Performance](docs/benchmarks.md)).")
 
 
@@ -303,8 +169,3 @@ def performance(context: dict) -> str:
     spec.loader.exec_module(bench)
     section = bench.readme_section(_full_json(context))
     return section.split("\n", 1)[1].strip("\n")  # the page has its own title
-
-
-def paths_read(root: Path) -> list[Path]:
-    """The files the file-based regions are generated from (for the docs' own checks)."""
-    return [root / "benchmarks/results/full.json", root / "docs/calibration.md"]
