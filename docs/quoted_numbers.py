@@ -22,8 +22,8 @@ code. Sources:
   validation numbers.
 
 The words around the numbers are in `docs/quoted_sources.py` (runs, benchmarks) and
-`docs/quoted_calibration.py`. Rerun it after recalibrating, after a benchmark run, or after any change to the model;
-`tests/test_quoted_numbers.py` checks that the regions are current.
+`docs/quoted_calibration.py`. Rerun it after recalibrating, after a benchmark run, or after
+any change to the model; `tests/test_quoted_numbers.py` checks that the regions are current.
 """
 
 from __future__ import annotations
