@@ -46,22 +46,20 @@ REGION = re.compile(r"(<!-- generated:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- 
                     re.S)
 QUICK_START = ("continuous_4wk", "no_drug", "flat_28", "bolus_daily")
 
-# name -> (file holding the region, renderer, whether it needs the quick-start runs)
-REGIONS: dict[str, tuple[str, Callable[[dict], str], bool]] = {
-    "run-time": ("README.md", src.run_time, False),
-    "quick-start": ("README.md", src.quick_start, True),
-    "run-shows": ("docs/guide/results.md", src.run_shows, True),
-    "compare-table": ("docs/guide/results.md", src.compare_table, True),
-    "compare-notes": ("docs/guide/results.md", src.compare_notes, True),
-    "cohort-notes": ("docs/guide/results.md", cal.cohort_notes, False),
-    "performance": ("docs/benchmarks.md", src.performance, False),
-    "calibrated": ("docs/science/index.md", cal.calibrated, False),
-    "validation-table": ("docs/science/index.md", cal.validation_table, False),
-    "outcomes-table": ("docs/science/index.md", cal.outcomes_table, False),
-    "outcome-notes": ("docs/science/index.md", cal.outcome_notes, False),
-    "bolus-mechanism": ("docs/science/index.md", src.bolus_mechanism, True),
-    "seed-agreement": ("docs/science/index.md", cal.seed_agreement, False),
+# The files holding regions, and the functions that write them; a region is named after its
+# function (`run_time` writes `<!-- generated:run-time -->`).
+WRITERS = {
+    "README.md": [src.run_time, src.quick_start],
+    "docs/guide/results.md": [src.run_shows, src.compare_table, src.compare_notes,
+                              cal.cohort_notes],
+    "docs/benchmarks.md": [src.performance],
+    "docs/science/index.md": [cal.calibrated, cal.validation_table, cal.outcomes_table,
+                              cal.outcome_notes, src.bolus_mechanism, cal.seed_agreement],
 }
+# name -> (file holding the region, writer, whether it needs the quick-start runs)
+REGIONS: dict[str, tuple[str, Callable[[dict], str], bool]] = {
+    fn.__name__.replace("_", "-"): (path, fn, getattr(fn, "needs_runs", False))
+    for path, writers in WRITERS.items() for fn in writers}
 
 
 def regions_in(text: str) -> dict[str, str]:

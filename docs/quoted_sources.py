@@ -16,6 +16,12 @@ import re
 import textwrap
 
 
+def needs_runs(writer):
+    """Mark a region writer that reads the quick-start runs (`context["runs"]`)."""
+    writer.needs_runs = True
+    return writer
+
+
 def _summary(context: dict, name: str) -> dict:
     return json.loads((context["runs"][name] / "summary.json").read_text())
 
@@ -60,6 +66,7 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 
 # --- the quick-start runs ------------------------------------------------------------------
 
+@needs_runs
 def quick_start(context: dict) -> str:
     """The README's quick-start result: the two commands' blast counts."""
     on, off = _summary(context, "continuous_4wk"), _summary(context, "no_drug")
@@ -71,6 +78,7 @@ def quick_start(context: dict) -> str:
         f"{off['final_blasts']:,}).")
 
 
+@needs_runs
 def run_shows(context: dict) -> str:
     """The numbers of the approved regimen's run, in "What a run shows"."""
     s = _summary(context, "continuous_4wk")
@@ -97,6 +105,7 @@ COMPARED = (("continuous_4wk", "approved step-up 9 -> 28 ug/day"),
             ("flat_28", "flat 28 ug/day"), ("bolus_daily", "daily 28 ug bolus"))
 
 
+@needs_runs
 def compare_table(context: dict) -> str:
     """The three schedules of `bispecific compare` for the default patient."""
     rows = []
@@ -109,6 +118,7 @@ def compare_table(context: dict) -> str:
                          "P(CRS >= 1)", "P(CRS >= 3)"])
 
 
+@needs_runs
 def compare_notes(context: dict) -> str:
     """What the comparison table says, in words with the table's numbers."""
     step, flat, bolus = (_summary(context, name) for name, _ in COMPARED)
@@ -134,6 +144,7 @@ def compare_notes(context: dict) -> str:
               "about half of each day.", indent="  ")])
 
 
+@needs_runs
 def bolus_mechanism(context: dict) -> str:
     """Why daily boluses kill less: drug and synapses between doses, days 8-14."""
     window = {name: [r for r in _timeseries(context, name) if 8 * 24 <= r["time_h"] < 14 * 24]
