@@ -1,9 +1,9 @@
 """Benchmarks of the kernel and the whole run, printed against the targets of issue 13.
 
     python benchmarks/run.py           # full run (about half an hour on 2 cores); also
-                                       # rewrites the README's Performance section
+                                       # rewrites docs/benchmarks.md's numbers
     python benchmarks/run.py --quick   # under 2 minutes
-    python benchmarks/run.py --readme  # only rewrite the README from results/full.json
+    python benchmarks/run.py --readme  # only rewrite docs/benchmarks.md from results/full.json
     python benchmarks/run.py --smoke   # every part of the full run at tiny sizes
 
 Writes benchmarks/results/<name>.json and .md (and a scaling plot). Nothing here asserts a
@@ -46,7 +46,7 @@ from bispecific.engine import step as engine_step  # noqa: E402
 from bispecific.engine.model import BispecificModel  # noqa: E402
 from bispecific.engine.threads import ThreadPolicy  # noqa: E402
 
-STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (science.md V2)
+STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (docs/references.md V2)
 WARM_UP_STEPS = 150
 LOADING_STEPS = 120  # 2 h at twice the steady-state concentration, then steady state
 QUIET_LOAD = 0.5  # a machine is quiet when its 1-minute load average is below this
@@ -604,9 +604,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes")
     ap.add_argument("--name", default=None, help="results file name (default quick/full)")
     ap.add_argument("--readme", action="store_true",
-                    help="only rewrite the README's Performance section from full.json")
+                    help="only rewrite docs/benchmarks.md's numbers from full.json")
     ap.add_argument("--report", action="store_true",
-                    help="only rewrite full.md, its figure and the README from full.json")
+                    help="only rewrite full.md, its figure and docs/benchmarks.md from full.json")
     ap.add_argument("--smoke", action="store_true",
                     help="every part of the full run at tiny sizes (checks the script)")
     ap.add_argument("--large-days", type=float, default=28.0,
@@ -617,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="days per cohort run (full run; default 28)")
     ap.add_argument("--flatness", action="store_true",
                     help="add the flatness target, sizes taking turns, to full.json and "
-                         "rewrite full.md and the README")
+                         "rewrite full.md and docs/benchmarks.md")
     args = ap.parse_args(argv)
     command = " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
     if args.readme:
@@ -671,8 +671,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def smoke() -> int:
-    """The full run's code path at tiny sizes, written as results/smoke.*; the README section
-    it would write is printed, not written."""
+    """The full run's code path at tiny sizes, written as results/smoke.*; the Performance page
+    section it would write is printed, not written."""
     results: dict = {"machine": machine(), "quick": True, "targets": TARGETS,
                      "load_at_start": load_average()}
     compile_all_kernels()
@@ -1009,7 +1009,7 @@ def _amdahl(profile: dict) -> str:
 
 
 def readme_section(results: dict) -> str:
-    """The README's Performance section, from a full run's results."""
+    """The Performance section (docs/benchmarks.md), from a full run's results."""
     quiet = {(r["grid"], r["mode"]): r for r in results["kernel"] if r["spinners"] == 0}
     busy = {(r["grid"], r["spinners"], r["mode"]): r for r in results["kernel"]
             if r["spinners"]}
@@ -1077,15 +1077,20 @@ def readme_section(results: dict) -> str:
     if missed:
         lines.append("- Targets missed (issue 13; limits and what was tried in "
                      "`benchmarks/results/full.md`):")
-        lines += [f"  - {r[0]}: {r[3]} against {r[2]};" for r in missed]
+        lines += [f"    - {r[0]}: {r[3]} against {r[2]};" for r in missed]
     return "\n".join(lines) + "\n"
 
 
 def write_readme(results: dict) -> None:
-    path = ROOT / "README.md"
-    text = path.read_text()
-    new = re.sub(r"## Performance\n.*?(?=\n## )", readme_section(results).rstrip("\n") + "\n",
-                 text, count=1, flags=re.S)
+    """Rewrite the Performance page's generated region (docs/benchmarks.md) from `results`.
+
+    `python docs/quoted_numbers.py` writes the same region, and the README's run time, from
+    full.json.
+    """
+    path = ROOT / "docs" / "benchmarks.md"
+    body = readme_section(results).split("\n", 1)[1].strip("\n")  # the page has its title
+    new = re.sub(r"(<!-- generated:performance -->\n).*?(<!-- /generated -->)",
+                 lambda m: f"{m[1]}\n{body}\n\n{m[2]}", path.read_text(), count=1, flags=re.S)
     path.write_text(new)
 
 

@@ -6,9 +6,9 @@ The package is layered; data flows one way, and a layer imports only those befor
           -> cohorts -> viz -> cli
 
 The names most users need are available here: `BispecificModel` and its agent classes
-`Blast`, `TCell` and `Molecule` (a Mesa model), `ScenarioModel` (a scenario as a Mesa
-model), `load_scenario` and `run_scenario`. They are
-imported on first use, so `import bispecific` stays light.
+`Blast`, `TCell`, `NormalCell` and `Molecule` (a Mesa model), `ModelParameters`,
+`ScenarioModel` (a scenario as a Mesa model), `Scenario`, `ScenarioError`, `load_scenario`
+and `run_scenario`. They are imported on first use, so `import bispecific` stays light.
 """
 
 from importlib import import_module
@@ -24,6 +24,7 @@ _PUBLIC = {
     "BispecificModel": "bispecific.engine.model",
     "Blast": "bispecific.engine.agents",
     "TCell": "bispecific.engine.agents",
+    "NormalCell": "bispecific.engine.agents",
     "Molecule": "bispecific.engine.agents",
     "ModelParameters": "bispecific.engine.parameters",
     "Scenario": "bispecific.scenario",

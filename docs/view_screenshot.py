@@ -1,6 +1,6 @@
 """Redraw docs/figures/view.png: `bispecific view` in headless Chromium, stepped to day 21.
 
-Needs the viz extra and Chromium (README, "In the browser"). Run from the repository root:
+Needs the viz extra and Chromium (docs/guide/browser.md). Run from the repository root:
     python docs/view_screenshot.py
 """
 

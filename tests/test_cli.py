@@ -144,7 +144,7 @@ def test_compare_writes_a_table_and_a_figure(tmp_path):
     for column in ("final_blasts", "peak_il6_pg_per_ml", "p_crs_grade2_or_more",
                    "p_complete_response"):
         assert column in table
-    # Boluses peak far above the infusion's plasma level (science.md V6).
+    # Boluses peak far above the infusion's plasma level (docs/references.md V6).
     assert table["peak_drug_plasma_pg_per_ml"].iloc[1] > 5 * table[
         "peak_drug_plasma_pg_per_ml"].iloc[0]
     assert (tmp_path / "comparison.png").stat().st_size > 10_000

@@ -1,9 +1,9 @@
 """Pharmacokinetics: the published one-compartment linear population model, solved exactly.
 
 Population PK of blinatumomab (Clin Pharmacokinet 2020, doi 10.1007/s40262-019-00823-8;
-science.md 1a, R): one compartment, first-order elimination, CL 2.22 L/h and V 5.98 L for
-a typical adult. Body surface area (BSA) acts on clearance: the smallest BSA in the data
-(0.37 m^2) had a 63% lower CL than the median adult (1.88 m^2). A power law through that
+[PopPK2020] in docs/references.md, R): one compartment, first-order elimination, CL 2.22 L/h
+and V 5.98 L for a typical adult. Body surface area (BSA) acts on clearance: the smallest BSA
+in the data (0.37 m^2) had a 63% lower CL than the median adult (1.88 m^2). A power law through that
 point gives CL = 2.22 x (BSA / 1.88)^0.612 (D; within the adult range 1.5-2.3 m^2 it moves CL
 by at most 13%, matching the paper's "25% or less"). V is not scaled: the source reports no
 BSA effect on V (assumption).
@@ -34,7 +34,7 @@ def _pk(default: float, lo: float, hi: float) -> Any:
 
 @dataclass(frozen=True)
 class PKParameters:
-    """One-compartment population PK parameters (science.md 1a)."""
+    """One-compartment population PK parameters (docs/references.md [PopPK2020])."""
 
     clearance_l_per_h: float = _pk(2.22, 1e-3, 1e3)  # typical adult CL, pop-PK 2020 (R)
     volume_l: float = _pk(5.98, 0.01, 1e3)  # central volume, pop-PK 2020 (R)

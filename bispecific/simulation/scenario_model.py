@@ -65,13 +65,13 @@ class ScenarioModel(BispecificModel):
         height: int | None = None,
         record_every_minutes: float | None = None,
     ) -> None:
-        """
+        """The other arguments (`days`, `seed`, ...) are the scenario's settings
+        (`bispecific.scenario.settings`); None keeps the scenario's value. Any dosing setting
+        replaces the scenario's schedule by the step-up regimen it describes.
+
         Args:
             scenario: a `Scenario`, or the path of a scenario file; None: the approved
                 regimen (`default_scenario`).
-            days, seed, ...: settings (`bispecific.scenario.settings`); None keeps the
-                scenario's value. Any dosing setting replaces the scenario's schedule by
-                the step-up regimen it describes.
             rng: as `BispecificModel`'s (instead of a seed); the seed drawn from it is
                 written into `model.scenario`, so the scenario reproduces the run.
         """

@@ -1,0 +1,144 @@
+"""The regions generated from docs/calibration.md (see docs/quoted_numbers.py).
+
+`docs/calibrate.py` writes calibration.md's tables; these functions find rows by their first
+cells and put the numbers into the science and results pages' words. A row that is gone
+raises LookupError naming it, so a changed table is noticed, not skipped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from quoted_sources import para, rate, table
+
+
+def calibration_rows(context: dict) -> list[list[str]]:
+    """Every data row of every table in docs/calibration.md, as lists of cells.
+
+    Parameters
+    ----------
+    context : dict
+        The generation context (`root` is the repository).
+
+    Returns
+    -------
+    list of list of str
+        The rows, header and separator rows left out.
+    """
+    rows, header = [], False
+    for line in (context["root"] / "docs/calibration.md").read_text().splitlines():
+        if not line.startswith("|"):
+            header = False
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if set(line) <= set("|-: "):
+            header = True  # the separator: rows follow
+            continue
+        if header:
+            rows.append(cells)
+    return rows
+
+
+def _row(context: dict, first: str, starts: str) -> list[str]:
+    """The calibration row whose first cell is `first` and second starts with `starts`."""
+    for row in calibration_rows(context):
+        if row[0] == first and row[1].startswith(starts):
+            return row
+    raise LookupError(f"docs/calibration.md has no row {first!r} | {starts!r}...; "
+                      "update docs/quoted_sources.py to the new table")
+
+
+def calibrated(context: dict) -> str:
+    """The calibrated bullets of the science page (calibration.md section 2)."""
+    adult_cr = _row(context, "cohort_mt103_211", "CR/CRh within 2 cycles")
+    child_cr = _row(context, "cohort_mt103_205", "CR within 2 cycles")
+    fever = _row(context, "cohort_mt103_211", "pyrexia")
+    adult3 = _row(context, "cohort_mt103_211", "CRS grade >= 3")
+    child3 = _row(context, "cohort_mt103_205", "CRS grade >= 3")
+    bullets = [
+        "the IL-6 course on patients' data (lymphoma, flat and stepped starts);",
+        "killing (`exhaustion_per_synapse`) on the adult phase 2 trial MT103-211: CR/CRh "
+        f"{rate(adult_cr[4])} in the virtual cohort against {rate(adult_cr[3])}. The same "
+        f"killing gives children (MT103-205) {rate(child_cr[4])} against "
+        f"{rate(child_cr[3])};",
+        "the CRS thresholds on MT103-211 and the paediatric MT103-205 (fever "
+        f"{rate(fever[4]).split(' ')[0]} vs {fever[3]}, grade >= 3 "
+        f"{adult3[4].split(' ')[0]} vs {adult3[3]} in adults and {child3[4].split(' ')[0]} vs "
+        f"{child3[3]} in children)."]
+    return "\n".join(para("- " + b, indent="  ") for b in bullets)
+
+
+def validation_table(context: dict) -> str:
+    """Calibration.md section 3: the trials the model was never fitted to."""
+    rows = [[r[0], r[1], f"{r[2]}", r[3], r[4]] for r in calibration_rows(context)
+            if r[0] in ("cohort_tower", "cohort_mrd") and len(r) == 5]
+    return table(rows, ["cohort", "readout", "source", "published", "model (95% interval)"])
+
+
+def outcomes_table(context: dict) -> str:
+    """Calibration.md section 4: the same patients under three schedules, and by burden."""
+    rows = [r for r in calibration_rows(context)
+            if r[0].startswith(("TOWER", "BLAST")) and len(r) == 7]
+    if not rows:
+        raise LookupError("docs/calibration.md has no 'how the outcomes move' table")
+    return table(rows, ["group", "patients", "CR (best, 2 cycles)", "CRS any grade",
+                         "CRS grade >= 2", "CRS grade >= 3", "median peak IL-6 (pg/mL)"])
+
+
+def outcome_notes(context: dict) -> str:
+    """What the outcomes table says, in words with its numbers (calibration.md section 4)."""
+    rows = {r[0]: r for r in calibration_rows(context) if len(r) == 7}
+
+    def find(prefix: str) -> list[str]:
+        hits = [r for k, r in rows.items() if k.startswith(prefix)]
+        if not hits:
+            raise LookupError(f"docs/calibration.md has no outcomes row {prefix!r}...")
+        return hits[0]
+
+    def value(cell: str) -> float:
+        return float(cell.removeprefix("MRD-neg ").split("%")[0])
+
+    step, flat = find("TOWER, approved_9_28"), find("TOWER, flat_28")
+    low, high = find("TOWER approved, marrow blasts <"), find("TOWER approved, marrow blasts >=")
+    mrd = find("BLAST")
+    folds = ", ".join(f"{value(flat[c]) / value(step[c]):.1f}x" for c in (3, 4, 5))
+    return "\n".join([
+        para("- **The step-up keeps CRS low.** A flat full-dose start multiplies CRS of any "
+              f"grade, grade >= 2 and grade >= 3 by {folds} for a CR of "
+              f"{rate(flat[2]).split(' ')[0]} against {rate(step[2]).split(' ')[0]}.",
+              indent="  "),
+        para("- **Burden matters.** Patients with fewer blasts (< 50%) respond more and have "
+              f"less CRS (CR {rate(low[2]).split(' ')[0]}, any-grade CRS "
+              f"{value(low[3]):.1f}%) than those with more (CR {rate(high[2]).split(' ')[0]}, "
+              f"CRS {value(high[3]):.1f}%), as in the clinic.", indent="  "),
+        para("- **MRD patients have little CRS**: few blasts, few synapses (any grade "
+              f"{value(mrd[3]):.1f}% in the virtual BLAST patients).", indent="  ")])
+
+
+def seed_agreement(context: dict) -> str:
+    """Calibration.md's simulation-noise line, in the science page's words."""
+    text = (context["root"] / "docs/calibration.md").read_text()
+    m = re.search(r"Two seeds of each of the (\d+) patients of (\w+) agree on CR in (\d+)% "
+                  r"\(95% interval ([\d-]+)%\).*?CR rate ([\d.]+)% and ([\d.]+)%", text)
+    if not m:
+        raise LookupError("docs/calibration.md has no 'Simulation noise' line")
+    n, cohort, agree, interval, a, b = m.groups()
+    return para(f"Two seeds of the same patient agree on CR in {agree}% of the {n} "
+            f"{cohort.removeprefix('cohort_').upper().replace('_', '-')} patients (95% "
+            f"interval {interval}%). The cohort's CR rate was {a}% on one set of seeds and "
+            f"{b}% on the other: with {n} patients, a few percentage points between seeds are "
+            "simulation noise, well inside each rate's interval.")
+
+
+def cohort_notes(context: dict) -> str:
+    """The results page's cohort view of the three schedules (calibration.md section 4)."""
+    arms = {arm: _row(context, f"TOWER, {arm}", "60")
+            for arm in ("approved_9_28", "flat_28", "bolus_daily")}
+    cr = {arm: rate(row[2]).split(" ")[0] for arm, row in arms.items()}
+    crs = {arm: float(row[3].split("%")[0]) for arm, row in arms.items()}
+    return para(
+        "Across a cohort ([the science at a glance](../science/index.md#crs-response-and-what-"
+        f"the-model-was-checked-against)), the step-up gives {cr['approved_9_28']} CR against "
+        f"{cr['flat_28']} on the flat start, with {crs['approved_9_28']:.1f}% any-grade CRS "
+        f"against {crs['flat_28']:.1f}%; daily boluses give {cr['bolus_daily']} CR with "
+        f"{crs['bolus_daily']:.1f}% any-grade CRS.")
