@@ -138,8 +138,9 @@ class ModelParameters:
 
     # --- cytokine release by T cells (s.5, s.9) ---------------------------------------
     desensitisation_per_synapse_h: float = _p(
-        0.5, "/h of synapse time",
-        "calibrated to V8/V9 (first-dose peak, smaller step-up peaks; docs/calibration.md); "
+        0.05, "/h of synapse time",
+        "calibrated to V8/V9 at the marrow's exposure of 0.4 (the log-misfit of the day 0-0.75 "
+        "and 0.75-2.5 medians of both arms, least among 0.05-1.5; docs/calibration.md); "
         "mechanism after [Chen2019] / [Lefevre2024] (U)", 0.0, 100.0)
     desensitisation_half_life_days: float = _p(
         60.0, "day", "calibrated to V9 (later step-up peaks smaller than day 0); slow recovery "

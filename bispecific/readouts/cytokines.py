@@ -40,8 +40,8 @@ class CytokineParameters:
     """Plasma cytokine kinetics and the patch-to-patient scaling (docs/model.md s.9)."""
 
     # IFN-g released per minute of synapse by an undesensitised T cell, lumped. Calibrated to
-    # the IL-6 of V8/V9 (docs/calibration.md).
-    ifng_fg_per_synapse_min: float = _c(0.00255, 0.0, 1e6)
+    # the IL-6 of V8/V9 (docs/calibration.md): the flat arm's day-0 median, 504 pg/mL.
+    ifng_fg_per_synapse_min: float = _c(0.00082, 0.0, 1e6)
     tnf_per_ifng: float = _c(0.5, 0.0, 1e3)  # TNF released per IFN-g, by mass (assumption)
     ifng_half_life_min: float = _c(30.0, 0.01, 1e6)  # plasma IFN-g (U)
     tnf_half_life_min: float = _c(20.0, 0.01, 1e6)  # plasma TNF (U)
