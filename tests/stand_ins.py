@@ -47,3 +47,15 @@ def schedule_response(scenario: Scenario) -> dict[str, float]:
     crs = _logistic((bolus * first - 12.0) / 1.5)
     return {"seed": scenario.seed, "p_complete_response": cr, "p_crs_grade2_or_more": crs,
             "peak_il6_pg_per_ml": 20.0 * bolus * first, "blast_log10_reduction": 3.0 * cr}
+
+
+def hang(scenario: Scenario) -> dict[str, float]:
+    """A run that never ends: marks that it started (a file named by its process id in the
+    folder $BISPECIFIC_TEST_STARTED), then sleeps. For tests of what outlives what."""
+    import os
+    import time
+    from pathlib import Path
+
+    (Path(os.environ["BISPECIFIC_TEST_STARTED"]) / str(os.getpid())).touch()
+    time.sleep(3600)
+    return {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -70,7 +71,11 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_worker(threads: int) -> None:
+def _start_worker(threads: int, parent_pid: int) -> None:
+    # A worker ends with the cohort process, however that ends (SIGKILL included).
+    from .lifeline import tie_to_parent
+
+    tie_to_parent(parent_pid)
     _ignore_interrupts()
     # Workers share the machine's cores: each worker's patches use at most its share, so
     # workers x threads never exceeds the cores (NUMBA_NUM_THREADS, where set, still decides).
@@ -103,7 +108,7 @@ class LocalEngine:
 
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(worker_threads(self.workers),))
+            initializer=_start_worker, initargs=(worker_threads(self.workers), os.getpid()))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
