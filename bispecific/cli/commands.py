@@ -459,7 +459,8 @@ def _print_arms(path: Path) -> None:
             print(f"{a['arm']}: no finished runs")
             continue
         print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
-              f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), MRD < 1e-4 "
+              f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}, Wilson 95% for n = "
+              f"{int(a['patients'])}), MRD < 1e-4 "
               f"{a['mrd_negative_rate']:.0%}, CRS any {a['crs_grade1_rate']:.0%}, "
               f"grade >= 3 {a['crs_grade3_rate']:.1%}, median peak IL-6 "
               f"{a['median_peak_il6_pg_per_ml']:.0f} pg/mL")
