@@ -59,3 +59,24 @@ def hang(scenario: Scenario) -> dict[str, float]:
     (Path(os.environ["BISPECIFIC_TEST_STARTED"]) / str(os.getpid())).touch()
     time.sleep(3600)
     return {}
+
+
+def no_response(scenario: Scenario) -> dict[str, float]:
+    """As `schedule_response`, but no schedule gives a CR rate anyone could see (below 1e-20,
+    as the model's when the run is too short for a response): an analysis has no signal."""
+    out = schedule_response(scenario)
+    out["p_complete_response"] *= 1e-20
+    out["blast_log10_reduction"] = 0.0
+    return out
+
+
+def noise_only_response(scenario: Scenario) -> dict[str, float]:
+    """As `parameter_response`, but the CR probability is noise: it differs between runs
+    (the run's seed and parameters pick it) as much within seed sets as between them, and
+    no parameter moves it on average."""
+    out = parameter_response(scenario)
+    p = scenario.parameters
+    key = [scenario.seed, int(1e6 * p.kill_probability), int(1e6 * p.trimers_for_half_kill),
+           int(1e9 * p.t_cell_death_per_day)]
+    out["p_complete_response"] = _logistic(float(np.random.default_rng(key).standard_normal()))
+    return out

@@ -31,6 +31,7 @@ from .evaluation import Candidate, Evaluation, Progress
 from .folder import AnalysisFolder
 from .readouts import READOUTS
 from .sensitivity_spec import SensitivitySpec
+from .signal import no_signal
 
 
 def _problem(spec: SensitivitySpec) -> dict[str, Any]:
@@ -95,6 +96,16 @@ def indices(spec: SensitivitySpec, design: np.ndarray, y: np.ndarray) -> pd.Data
     return table.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
+def unranked(table: pd.DataFrame, noise_table: pd.DataFrame) -> pd.DataFrame:
+    """`table` (indices of every readout) with no rank for the readouts that carry no
+    signal (`noise_table`'s `no_signal` says why): their indices measure noise."""
+    silent = set(noise_table.loc[noise_table["no_signal"] != "", "readout"])
+    table = table.copy()
+    table["rank"] = table["rank"].astype("Int64")
+    table.loc[table["readout"].isin(silent), "rank"] = pd.NA
+    return table
+
+
 def noise(spec: SensitivitySpec, samples: pd.DataFrame) -> pd.DataFrame:
     """Per readout: the SD over the samples, the SD between seed sets at fixed parameters
     (pooled over the replicated candidates), and the noise share of the variance."""
@@ -134,18 +145,22 @@ def markdown(spec: SensitivitySpec, table: pd.DataFrame, noise_table: pd.DataFra
             share += (f" (SD between seed sets {n['sd_between_seeds']:.3g}, over the samples "
                       f"{n['sd_over_samples']:.3g})")
         lines += [f"## {READOUTS[name].label}", "", f"Simulation noise: {share}.", ""]
+        if n.get("no_signal"):
+            lines += [f"No signal: {n['no_signal']}; the parameters are not ranked.", ""]
         rows = table[table["readout"] == name]
         if spec.method == "morris":
             lines += ["| rank | parameter | range | mu* (CI) | mu | sigma |",
                       "|---|---|---|---|---|---|"]
             for _, r in rows.iterrows():
-                lines.append(f"| {r['rank']} | {r['parameter']} | {_range(ranges[r['parameter']])}"
+                lines.append(f"| {_rank(r['rank'])} | {r['parameter']} | "
+                             f"{_range(ranges[r['parameter']])}"
                              f" | {r['mu_star']:.3g} (+-{r['mu_star_conf']:.2g}) | "
                              f"{r['mu']:.3g} | {r['sigma']:.3g} |")
         else:
             lines += ["| rank | parameter | range | S1 (CI) | ST (CI) |", "|---|---|---|---|---|"]
             for _, r in rows.iterrows():
-                lines.append(f"| {r['rank']} | {r['parameter']} | {_range(ranges[r['parameter']])}"
+                lines.append(f"| {_rank(r['rank'])} | {r['parameter']} | "
+                             f"{_range(ranges[r['parameter']])}"
                              f" | {r['S1']:.2f} (+-{r['S1_conf']:.2f}) | {r['ST']:.2f} "
                              f"(+-{r['ST_conf']:.2f}) |")
         lines.append("")
@@ -165,6 +180,10 @@ def noise_text(share: float) -> str:
     else:
         amount = f"{share:.0%}"
     return f"{amount} of its variance over the samples"
+
+
+def _rank(rank: Any) -> str:
+    return "-" if pd.isna(rank) else str(int(rank))
 
 
 def _range(r: Any) -> str:
@@ -240,16 +259,21 @@ def _write(spec: SensitivitySpec, folder: AnalysisFolder, evaluation: Evaluation
     table = table[["readout", "rank", *[c for c in table.columns if c not in
                                         ("readout", "rank")]]]
     noise_table = noise(spec, samples)
+    noise_table["no_signal"] = [
+        no_signal(name, y[name].to_numpy(float), float(share)) or ""
+        for name, share in zip(noise_table["readout"], noise_table["noise_share"],
+                               strict=True)]
+    table = unranked(table, noise_table)
     atomic_write_text(paths["indices"], table.to_csv(index=False))
     atomic_write_text(paths["noise"], noise_table.to_csv(index=False))
     atomic_write_text(paths["markdown"], markdown(spec, table, noise_table))
     for name in spec.readouts:
-        share = float(noise_table.set_index("readout").loc[name, "noise_share"])
+        row = noise_table.set_index("readout").loc[name]
         paths[f"figure_{name}"] = sensitivity_figure(
             table[table["readout"] == name], spec.method, READOUTS[name].label,
-            f"simulation noise {noise_text(share)}",
+            f"simulation noise {noise_text(float(row['noise_share']))}",
             f"{spec.name}: {len(main)} candidates x {spec.cohort.patients} patients",
-            out / f"sensitivity_{name}", formats)
+            out / f"sensitivity_{name}", formats, no_signal=row["no_signal"] or None)
     paths["timing"] = out / "timing.json"
     atomic_write_text(paths["timing"], json.dumps(
         {"wall_time_s": round(wall_time_s, 2), "engine": engine,

@@ -406,10 +406,16 @@ def _print_ranking(indices: Path, noise: Path) -> None:
     import pandas as pd
 
     from ..analysis.sensitivity import noise_text
+    from ..analysis.signal import no_signal_line
 
     table = pd.read_csv(indices)
-    shares = pd.read_csv(noise).set_index("readout")["noise_share"]
+    noise_table = pd.read_csv(noise).set_index("readout")
+    shares = noise_table["noise_share"]
     for readout, rows in table.groupby("readout", sort=False):
+        reason = noise_table.loc[readout].get("no_signal")
+        if isinstance(reason, str) and reason:
+            print(no_signal_line(readout, reason, "parameters not ranked"))
+            continue
         top = ", ".join(rows.sort_values("rank")["parameter"].head(3))
         print(f"{readout}: decided most by {top}; simulation noise "
               f"{noise_text(float(shares[readout]))}")
@@ -441,6 +447,9 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 def _print_best(trials: Path) -> None:
     import pandas as pd
 
+    from ..analysis.optimise import CR, search_no_signal
+    from ..analysis.signal import no_signal_line
+
     table = pd.read_csv(trials)
     shown = pd.concat([table[table["source"] == "reference"],
                        table[table["best"].notna()].sort_values("best")])
@@ -449,6 +458,9 @@ def _print_best(trials: Path) -> None:
                  f"reference {r['trial'][4:]}")
         print(f"{label}: CR {r['cr_rate']:.0%}, CRS >= 2 {r['crs_grade2_rate']:.0%}: "
               f"{r['schedule']}")
+    silent = search_no_signal(table)
+    if silent is not None:
+        print(no_signal_line(CR, silent, "no schedule is ranked and no front is marked"))
 
 
 def _print_arms(path: Path) -> None:
