@@ -80,3 +80,18 @@ def noise_only_response(scenario: Scenario) -> dict[str, float]:
            int(1e9 * p.t_cell_death_per_day)]
     out["p_complete_response"] = _logistic(float(np.random.default_rng(key).standard_normal()))
     return out
+
+
+def hang_on_seed_99(scenario: Scenario) -> dict[str, float]:
+    """As `parameter_response`, but the run of seed 99 marks that it started and hangs while
+    the file $BISPECIFIC_TEST_HANG exists: for tests that lose a cluster mid-run."""
+    import os
+    import time
+    from pathlib import Path
+
+    hang = Path(os.environ.get("BISPECIFIC_TEST_HANG", "/nonexistent"))
+    if scenario.seed == 99 and hang.exists():
+        (hang.parent / "started").touch()
+        while hang.exists():
+            time.sleep(0.1)
+    return parameter_response(scenario)

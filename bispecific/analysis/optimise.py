@@ -213,6 +213,7 @@ def run_optimise(
     simulate: Simulator | None = None,
     formats: tuple[str, ...] = ("png",),
     connect_timeout_s: float = 30.0,
+    verbose: bool = False,
 ) -> dict[str, Path]:
     """Search the schedule family into `out_dir`; write the table of schedules, the Pareto
     figure and the best schedules as scenario files.
@@ -225,7 +226,8 @@ def run_optimise(
     folder = AnalysisFolder(out_dir, "optimise", spec.definition(), "schedule search")
     folder.check(fresh)
     search = Search(spec, TaskStore(folder.tasks), simulate)
-    engine = open_engine(workers, scheduler, connect_timeout_s, simulate)
+    engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
+                         verbose=verbose)
     with engine:  # connected before anything is written
         folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
                                "seed": spec.seed, "cohort_seed": spec.cohort.seed,

@@ -201,6 +201,7 @@ def run_sensitivity(
     simulate: Simulator | None = None,
     formats: tuple[str, ...] = ("png",),
     connect_timeout_s: float = 30.0,
+    verbose: bool = False,
     on_start: Callable[[], None] | None = None,
 ) -> dict[str, Path]:
     """Run the analysis into `out_dir` and write its tables and figures.
@@ -219,7 +220,8 @@ def run_sensitivity(
     requests = [(c, 0) for c in main] + [(c, r) for r in range(1, spec.replicates)
                                          for c in noisy]
     evaluation = Evaluation(spec.cohort, TaskStore(folder.tasks), simulate)
-    engine = open_engine(workers, scheduler, connect_timeout_s, simulate)
+    engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
+                         verbose=verbose)
     with engine:  # connected before anything is written
         folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
                                "seed": spec.seed, "cohort_seed": spec.cohort.seed,

@@ -282,7 +282,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     tasks = out / "tasks"
     try:
         paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
-                           progress=progress, fresh=args.fresh)
+                           progress=progress, fresh=args.fresh, verbose=args.verbose)
     except SchedulerError as exc:
         raise UserError(f"--scheduler {args.scheduler}: {exc}") from None
     except FolderError as exc:
@@ -373,7 +373,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                          "runs are finished and kept",
                          lambda out, progress: run_sensitivity(
                              spec, out, workers=args.workers, scheduler=args.scheduler,
-                             progress=progress, fresh=args.fresh, formats=_formats(args)),
+                             progress=progress, fresh=args.fresh, formats=_formats(args),
+                             verbose=args.verbose),
                          lambda paths: _print_ranking(paths["indices"], paths["noise"]))
 
 
@@ -440,7 +441,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
                          "schedules are evaluated and their runs kept",
                          lambda out, progress: run_optimise(
                              spec, out, workers=args.workers, scheduler=args.scheduler,
-                             progress=progress, fresh=args.fresh, formats=_formats(args)),
+                             progress=progress, fresh=args.fresh, formats=_formats(args),
+                             verbose=args.verbose),
                          lambda paths: _print_best(paths["trials"]))
 
 

@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     cohort.add_argument("--fresh", action="store_true",
                         help="replace a folder that holds another cohort instead of refusing")
     cohort.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    _verbose_flag(cohort)
 
     sensitivity = sub.add_parser(
         "sensitivity", help="which uncertain parameters decide the readouts: Morris or Sobol "
@@ -130,6 +131,12 @@ def _engine_flags(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--fresh", action="store_true",
                    help=f"replace a folder that holds another {what} instead of refusing")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    _verbose_flag(p)
+
+
+def _verbose_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--verbose", action="store_true",
+                   help="show what Dask logs (kept off the screen otherwise)")
 
 
 def _figure_flags(p: argparse.ArgumentParser) -> None:

@@ -230,6 +230,7 @@ def run_cohort(
     stop_after: int | None = None,
     fresh: bool = False,
     connect_timeout_s: float = 30.0,
+    verbose: bool = False,
 ) -> dict[str, Path]:
     """Run every missing patient x arm, then write the cohort's tables and figure.
 
@@ -249,11 +250,12 @@ def run_cohort(
         stop_after: stop (as if interrupted) after this many runs; for testing resumption.
         fresh: replace a folder that holds another cohort instead of refusing it.
         connect_timeout_s: how long to try to reach the scheduler.
+        verbose: let what `distributed` logs reach the screen (it is kept off otherwise).
     """
     start = time.perf_counter()
     run = CohortRun(cohort, out_dir)
     check_cohort_folder(run.out, cohort, fresh)
-    engine = open_engine(workers, scheduler, connect_timeout_s)
+    engine = open_engine(workers, scheduler, connect_timeout_s, verbose=verbose)
     with engine:  # connected before anything is written
         run.prepare(fresh)
         done = run.runs - len(run.missing())
