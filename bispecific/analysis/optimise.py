@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import __version__
 from ..cohorts.engines import Simulator, open_engine
+from ..cohorts.folder import stopped_on_failure
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.pareto import pareto_figure
 from ..outputs.files import atomic_write_text
@@ -233,9 +234,11 @@ def run_optimise(
                                "seed": spec.seed, "cohort_seed": spec.cohort.seed,
                                "patients": spec.cohort.patients, "trials": spec.trials},
                        spec.text, spec.cohort, search.evaluation.patients)
-        search.run(engine, progress, stop_after)
-    return _write(spec, folder, search, formats, time.perf_counter() - start,
-                  engine.description)
+        with stopped_on_failure(folder.out, folder.manifest):
+            search.run(engine, progress, stop_after)
+    with stopped_on_failure(folder.out, folder.manifest):
+        return _write(spec, folder, search, formats, time.perf_counter() - start,
+                      engine.description)
 
 
 def _write(spec: OptimiseSpec, folder: AnalysisFolder, search: Search,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..cohorts.engines import Simulator, open_engine
+from ..cohorts.folder import stopped_on_failure
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.sensitivity import sensitivity_figure
 from ..outputs.files import atomic_write_text
@@ -228,11 +229,13 @@ def run_sensitivity(
                                "patients": spec.cohort.patients,
                                "candidates": len(main)},
                        spec.text, spec.cohort, evaluation.patients)
-        if on_start is not None:
-            on_start()
-        evaluation.run(engine, requests, progress, stop_after)
-    return _write(spec, folder, evaluation, design, main, requests, formats,
-                  time.perf_counter() - start, engine.description)
+        with stopped_on_failure(folder.out, folder.manifest):
+            if on_start is not None:
+                on_start()
+            evaluation.run(engine, requests, progress, stop_after)
+    with stopped_on_failure(folder.out, folder.manifest):
+        return _write(spec, folder, evaluation, design, main, requests, formats,
+                      time.perf_counter() - start, engine.description)
 
 
 def _write(spec: SensitivitySpec, folder: AnalysisFolder, evaluation: Evaluation,
