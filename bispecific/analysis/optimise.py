@@ -29,6 +29,7 @@ from ..cohorts.folder import stopped_on_failure
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.pareto import pareto_figure
 from ..outputs.files import atomic_write_text
+from ..outputs.lock import FolderLock
 from ..scenario import scenario_from_dict
 from .evaluation import Candidate, Evaluation
 from .folder import AnalysisFolder
@@ -229,16 +230,17 @@ def run_optimise(
     search = Search(spec, TaskStore(folder.tasks), simulate)
     engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
                          verbose=verbose)
-    with engine:  # connected before anything is written
-        folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
-                               "seed": spec.seed, "cohort_seed": spec.cohort.seed,
-                               "patients": spec.cohort.patients, "trials": spec.trials},
-                       spec.text, spec.cohort, search.evaluation.patients)
+    with FolderLock(folder.out):  # one command at a time in a folder
+        with engine:  # connected before anything is written
+            folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
+                                   "seed": spec.seed, "cohort_seed": spec.cohort.seed,
+                                   "patients": spec.cohort.patients, "trials": spec.trials},
+                           spec.text, spec.cohort, search.evaluation.patients)
+            with stopped_on_failure(folder.out, folder.manifest):
+                search.run(engine, progress, stop_after)
         with stopped_on_failure(folder.out, folder.manifest):
-            search.run(engine, progress, stop_after)
-    with stopped_on_failure(folder.out, folder.manifest):
-        return _write(spec, folder, search, formats, time.perf_counter() - start,
-                      engine.description)
+            return _write(spec, folder, search, formats, time.perf_counter() - start,
+                          engine.description)
 
 
 def _write(spec: OptimiseSpec, folder: AnalysisFolder, search: Search,

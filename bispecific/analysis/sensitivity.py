@@ -28,6 +28,7 @@ from ..cohorts.folder import stopped_on_failure
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.sensitivity import sensitivity_figure
 from ..outputs.files import atomic_write_text
+from ..outputs.lock import FolderLock
 from .evaluation import Candidate, Evaluation, Progress
 from .folder import AnalysisFolder
 from .readouts import READOUTS
@@ -223,19 +224,20 @@ def run_sensitivity(
     evaluation = Evaluation(spec.cohort, TaskStore(folder.tasks), simulate)
     engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
                          verbose=verbose)
-    with engine:  # connected before anything is written
-        folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
-                               "seed": spec.seed, "cohort_seed": spec.cohort.seed,
-                               "patients": spec.cohort.patients,
-                               "candidates": len(main)},
-                       spec.text, spec.cohort, evaluation.patients)
+    with FolderLock(folder.out):  # one command at a time in a folder
+        with engine:  # connected before anything is written
+            folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
+                                   "seed": spec.seed, "cohort_seed": spec.cohort.seed,
+                                   "patients": spec.cohort.patients,
+                                   "candidates": len(main)},
+                           spec.text, spec.cohort, evaluation.patients)
+            with stopped_on_failure(folder.out, folder.manifest):
+                if on_start is not None:
+                    on_start()
+                evaluation.run(engine, requests, progress, stop_after)
         with stopped_on_failure(folder.out, folder.manifest):
-            if on_start is not None:
-                on_start()
-            evaluation.run(engine, requests, progress, stop_after)
-    with stopped_on_failure(folder.out, folder.manifest):
-        return _write(spec, folder, evaluation, design, main, requests, formats,
-                      time.perf_counter() - start, engine.description)
+            return _write(spec, folder, evaluation, design, main, requests, formats,
+                          time.perf_counter() - start, engine.description)
 
 
 def _write(spec: SensitivitySpec, folder: AnalysisFolder, evaluation: Evaluation,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..scenario import Scenario, load_scenario
 from ..scenario.names import slug
+from . import guards
 
 
 class UserError(Exception):
@@ -157,11 +158,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"{', '.join(a.name for a in c.arms)}, covariates "
               f"{', '.join(v.name for v in c.covariates) or 'none'}{note})")
         return 0
+    from ..simulation.estimate import estimate
+
     s = _load(args.scenario)
+    guards.check_memory(args.scenario, s, args.force)
     print(f"{args.scenario}: ok ({s.name}, {s.days:g} days, {s.grid.width}x{s.grid.height} "
           f"voxels, {len(s.schedule.infusions)} infusion and {len(s.schedule.boluses)} "
-          "bolus entries)")
+          f"bolus entries; a run takes {estimate(s).text()})")
     return 0
+
 
 
 def _kept(checkpointing: Any) -> str:
@@ -182,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if problem is not None:
             raise UserError(f"--snapshots {','.join(f'{d:g}' for d in args.snapshots)}: "
                             f"{problem}")
+    guards.check_memory(args.scenario, scenario, args.force)
     out = _output_folder(args.out, scenario.name)
     _check_folder(out, "run", args.out is not None)
     total_h = scenario.days * 24.0
@@ -263,6 +269,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
 
     _refuse_other_kind(args.cohort, "cohort")
     cohort = load_cohort(args.cohort)
+    guards.check_workers(args)
     if args.patients:
         if not COHORT_KEYS["patients"].accepts(args.patients):
             raise UserError(f"--patients {args.patients}: expected "
@@ -383,6 +390,7 @@ def _run_analysis(args: argparse.Namespace, name: str, total: int, unit: str, ke
                   report: Callable[[dict[str, Path]], None]) -> int:
     """What sensitivity and optimise share: the folder, a progress bar counting `unit`s,
     one-line errors that say how much is kept, the report, and failed runs as exit 1."""
+    guards.check_workers(args)
     out = _output_folder(args.out, name)
     bar = _progress_bar(total, unit, name, args.quiet)
     done = {"n": 0, "total": total}

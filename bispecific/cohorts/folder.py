@@ -29,7 +29,7 @@ import tomli_w
 
 from .. import __version__
 from ..outputs.files import atomic_write_text
-from ..outputs.folders import FolderError, check_folder, folder_kind
+from ..outputs.folders import LOCK, FolderError, check_folder, folder_kind
 from ..scenario.names import slug
 from .identity import definition, first_difference
 from .spec import Cohort
@@ -77,8 +77,11 @@ def check_recorded_folder(out: Path, kind: str, manifest: str, current: dict[str
 
 
 def empty_folder(out: Path) -> None:
-    """Remove everything in `out` (a folder `check_recorded_folder` accepted as its kind)."""
+    """Remove everything in `out` (a folder `check_recorded_folder` accepted as its kind) but
+    the lock of the command doing it."""
     for entry in out.iterdir():
+        if entry.name == LOCK:
+            continue
         if entry.is_dir():
             shutil.rmtree(entry)
         else:

@@ -51,6 +51,7 @@ KINDS = ("run", "cohort", "comparison", "sensitivity", "optimise")
 # Written last, removed first: a folder with one of these holds a finished run.
 FINISHING_FILES = ("summary.json", "comparison.csv")
 STAGING_PREFIX = ".staging-"
+LOCK = ".bispecific.lock"  # held by the command writing the folder (`lock.FolderLock`)
 
 
 class FolderError(ValueError):
@@ -58,8 +59,10 @@ class FolderError(ValueError):
 
 
 def is_temporary(name: str) -> bool:
-    """A file or folder bispecific writes on the way to an output (removed or renamed)."""
-    return name.startswith(".") and (".tmp" in name or name.startswith(STAGING_PREFIX))
+    """A file or folder bispecific writes on the way to an output (removed or renamed),
+    or the lock of the command writing the folder."""
+    return name.startswith(".") and (".tmp" in name or name.startswith(STAGING_PREFIX)
+                                      or name == LOCK)
 
 
 def _is_run(path: Path) -> bool:
@@ -186,7 +189,8 @@ class StagedFolder:
         for entry in self.out.iterdir():
             # Everything of the previous run goes, and the leftovers of a write that was
             # killed (temporary files, staging folders); files that are not outputs stay.
-            if entry != stage and (entry.name in new or _belongs(entry, self.kind)):
+            if entry != stage and entry.name != LOCK and (entry.name in new
+                                                          or _belongs(entry, self.kind)):
                 os.replace(entry, trash / entry.name)
         order = sorted(new - set(FINISHING_FILES)) + [n for n in FINISHING_FILES if n in new]
         for name in order:
