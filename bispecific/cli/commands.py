@@ -38,6 +38,7 @@ class Interrupted(Exception):
 
 
 ANALYSES = ("sensitivity", "optimise")
+CHECKPOINT_SAVED = "saved a checkpoint"  # how `Checkpointing` starts the note of a save
 
 
 def _file_kind(path: Path) -> str | None:
@@ -112,7 +113,20 @@ def _notes(quiet: bool, bar: Any) -> Callable[[str], None] | None:
         return None
     if bar is not None:
         return lambda line: bar.write(f"note: {line}", file=sys.stderr)
-    return lambda line: print(f"note: {line}", file=sys.stderr, flush=True)
+    saved = False
+
+    def note(line: str) -> None:
+        # Off a terminal (a log, a pipe) a note per checkpoint is a line per hour: only the
+        # first is said, and that later ones replace it.
+        nonlocal saved
+        if line.startswith(CHECKPOINT_SAVED):
+            if saved:
+                return
+            saved = True
+            line += "; later checkpoints replace it without a note"
+        print(f"note: {line}", file=sys.stderr, flush=True)
+
+    return note
 
 
 def _one_line(result: Any) -> str:
