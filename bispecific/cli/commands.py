@@ -14,28 +14,7 @@ from typing import Any
 from ..scenario import Scenario, load_scenario
 from ..scenario.names import slug
 from . import guards
-
-
-class UserError(Exception):
-    """Bad input from the user; nothing was written (exit 2)."""
-
-
-class RunFailed(Exception):
-    """The run failed; the message says what was kept (exit 1)."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be, so that a kill is handled like Ctrl-C."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C or a kill stopped a command; the message says what was kept."""
-
-    def __init__(self, message: str, cause: BaseException) -> None:
-        super().__init__(message)
-        self.terminated = isinstance(cause, Terminated) or isinstance(
-            cause.__cause__, Terminated)
-
+from .errors import Interrupted, RunFailed, UserError
 
 ANALYSES = ("sensitivity", "optimise")
 CHECKPOINT_SAVED = "saved a checkpoint"  # how `Checkpointing` starts the note of a save

@@ -7,12 +7,12 @@ import argparse
 from pathlib import Path
 
 from ..scenario import Scenario
+from .errors import UserError
 
 
 def check_memory(path: Path, scenario: Scenario, force: bool) -> None:
     """Refuse, before any work, a run whose estimate cannot fit in this machine's memory."""
     from ..simulation.estimate import memory_problem
-    from .commands import UserError
 
     problem = None if force else memory_problem(scenario)
     if problem is not None:
@@ -22,7 +22,6 @@ def check_memory(path: Path, scenario: Scenario, force: bool) -> None:
 def check_workers(args: argparse.Namespace) -> None:
     """Refuse more local workers than cores unless asked for (`--oversubscribe`)."""
     from ..engine.threads import available_cores
-    from .commands import UserError
 
     cores = available_cores()
     if args.workers and args.workers > cores and not args.oversubscribe:

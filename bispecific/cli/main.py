@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import commands
-from .commands import Interrupted, RunFailed, Terminated, UserError
+from .errors import Interrupted, RunFailed, Terminated, UserError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
