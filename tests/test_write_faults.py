@@ -15,7 +15,7 @@ from bispecific.cohorts import runner
 from bispecific.cohorts.spec import load_cohort
 
 from .stand_ins import parameter_response
-from .test_cli_failures import FLAT, GOOD
+from .test_cli_failures import GOOD, tiny_cohort  # noqa: F401 (a fixture)
 
 
 def _enospc(path) -> OSError:
@@ -38,19 +38,9 @@ class FullDisk:
 
 
 @pytest.fixture
-def small_cohort(tmp_path):
-    path = tmp_path / "c.toml"
-    path.write_text(f"""
-[cohort]
-name = "small"
-patients = 3
-seed = 3
-days = 0.05
-[[arm]]
-name = "flat"
-scenario = "{FLAT}"
-""")
-    return load_cohort(path)
+def small_cohort(request):
+    """test_cli_failures' tiny cohort: 2 patients, 12x12, 0.05 days."""
+    return load_cohort(request.getfixturevalue("tiny_cohort"))
 
 
 def _status(out: Path) -> dict:

@@ -25,11 +25,10 @@ import pandas as pd
 
 from .. import __version__
 from ..cohorts.engines import Simulator, open_engine
-from ..cohorts.folder import stopped_on_failure
+from ..cohorts.folder import locked_run
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.pareto import pareto_figure
 from ..outputs.files import atomic_write_text
-from ..outputs.lock import FolderLock
 from ..scenario import scenario_from_dict
 from .evaluation import Candidate, Evaluation
 from .folder import AnalysisFolder
@@ -230,17 +229,16 @@ def run_optimise(
     search = Search(spec, TaskStore(folder.tasks), simulate)
     engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
                          verbose=verbose)
-    with FolderLock(folder.out):  # one command at a time in a folder
-        with engine:  # connected before anything is written
-            folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
-                                   "seed": spec.seed, "cohort_seed": spec.cohort.seed,
-                                   "patients": spec.cohort.patients, "trials": spec.trials},
-                           spec.text, spec.cohort, search.evaluation.patients)
-            with stopped_on_failure(folder.out, folder.manifest):
-                search.run(engine, progress, stop_after)
-        with stopped_on_failure(folder.out, folder.manifest):
-            return _write(spec, folder, search, formats, time.perf_counter() - start,
-                          engine.description)
+    return locked_run(
+        folder.out, folder.manifest, engine,
+        lambda: folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
+                                       "seed": spec.seed, "cohort_seed": spec.cohort.seed,
+                                       "patients": spec.cohort.patients,
+                                       "trials": spec.trials},
+                               spec.text, spec.cohort, search.evaluation.patients),
+        lambda: search.run(engine, progress, stop_after),
+        lambda: _write(spec, folder, search, formats, time.perf_counter() - start,
+                       engine.description))
 
 
 def _write(spec: OptimiseSpec, folder: AnalysisFolder, search: Search,

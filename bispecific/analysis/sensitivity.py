@@ -24,11 +24,10 @@ import pandas as pd
 
 from .. import __version__
 from ..cohorts.engines import Simulator, open_engine
-from ..cohorts.folder import stopped_on_failure
+from ..cohorts.folder import locked_run
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.sensitivity import sensitivity_figure
 from ..outputs.files import atomic_write_text
-from ..outputs.lock import FolderLock
 from .evaluation import Candidate, Evaluation, Progress
 from .folder import AnalysisFolder
 from .readouts import READOUTS
@@ -224,20 +223,21 @@ def run_sensitivity(
     evaluation = Evaluation(spec.cohort, TaskStore(folder.tasks), simulate)
     engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
                          verbose=verbose)
-    with FolderLock(folder.out):  # one command at a time in a folder
-        with engine:  # connected before anything is written
-            folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
-                                   "seed": spec.seed, "cohort_seed": spec.cohort.seed,
-                                   "patients": spec.cohort.patients,
-                                   "candidates": len(main)},
-                           spec.text, spec.cohort, evaluation.patients)
-            with stopped_on_failure(folder.out, folder.manifest):
-                if on_start is not None:
-                    on_start()
-                evaluation.run(engine, requests, progress, stop_after)
-        with stopped_on_failure(folder.out, folder.manifest):
-            return _write(spec, folder, evaluation, design, main, requests, formats,
-                          time.perf_counter() - start, engine.description)
+    def work() -> None:
+        if on_start is not None:
+            on_start()
+        evaluation.run(engine, requests, progress, stop_after)
+
+    return locked_run(
+        folder.out, folder.manifest, engine,
+        lambda: folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
+                                       "seed": spec.seed, "cohort_seed": spec.cohort.seed,
+                                       "patients": spec.cohort.patients,
+                                       "candidates": len(main)},
+                               spec.text, spec.cohort, evaluation.patients),
+        work,
+        lambda: _write(spec, folder, evaluation, design, main, requests, formats,
+                       time.perf_counter() - start, engine.description))
 
 
 def _write(spec: SensitivitySpec, folder: AnalysisFolder, evaluation: Evaluation,

@@ -20,9 +20,9 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import tomli_w
@@ -30,10 +30,12 @@ import tomli_w
 from .. import __version__
 from ..outputs.files import atomic_write_text
 from ..outputs.folders import LOCK, FolderError, check_folder, folder_kind
+from ..outputs.lock import FolderLock
 from ..scenario.names import slug
 from .identity import definition, first_difference
 from .spec import Cohort
 
+T = TypeVar("T")
 MANIFEST = "cohort.json"
 UNFINISHED = "unfinished"
 TASKS = "tasks"
@@ -143,3 +145,18 @@ def stopped_on_failure(out: Path, manifest: str = MANIFEST) -> Iterator[None]:
         why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         mark_stopped(out, why.replace("\n", " "), manifest)
         raise
+
+
+def locked_run(out: Path, manifest: str, engine: Any, prepare: Callable[[], None],
+               work: Callable[[], None], write: Callable[[], T]) -> T:
+    """What every folder of many runs does (a cohort, an analysis), in order: hold the
+    folder's lock (`outputs.lock`) throughout; connect the engine, then `prepare` the
+    folder and do the `work`; then `write` the tables. If the work or the writing ends
+    early, the manifest says so (`stopped_on_failure`). Returns what `write` returns."""
+    with FolderLock(out):  # one command at a time in a folder
+        with engine:  # connected before anything is written
+            prepare()
+            with stopped_on_failure(out, manifest):
+                work()
+        with stopped_on_failure(out, manifest):
+            return write()

@@ -23,7 +23,6 @@ import pandas as pd
 
 from .. import __version__
 from ..outputs.files import atomic_write_text
-from ..outputs.lock import FolderLock
 from ..scenario import Scenario, ScenarioError
 from ..scenario.names import slug
 from .engines import (
@@ -35,10 +34,11 @@ from .engines import (
     run_task,
 )
 from .folder import (
+    MANIFEST,
     TASKS,
     check_cohort_folder,
+    locked_run,
     mark_finished,
-    stopped_on_failure,
     write_manifest,
 )
 from .identity import task_key
@@ -272,20 +272,20 @@ def run_cohort(
     run = CohortRun(cohort, out_dir)
     check_cohort_folder(run.out, cohort, fresh)
     engine = open_engine(workers, scheduler, connect_timeout_s, simulate, verbose=verbose)
-    with FolderLock(run.out):  # one command at a time in a folder
-        with engine:  # connected before anything is written
-            run.prepare(fresh)
-            with stopped_on_failure(run.out):
-                done = run.runs - len(run.missing())
-                if progress is not None:
-                    progress(done, run.runs)
+    done = 0
 
-                def finished() -> None:
-                    nonlocal done
-                    done += 1
-                    if progress is not None:
-                        progress(done, run.runs)
+    def finished() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, run.runs)
 
-                run_tasks(engine, run.store, run.tasks, finished, stop_after)
-        with stopped_on_failure(run.out):
-            return run.finish(time.perf_counter() - start, engine.description)
+    def work() -> None:
+        nonlocal done
+        done = run.runs - len(run.missing())
+        if progress is not None:
+            progress(done, run.runs)
+        run_tasks(engine, run.store, run.tasks, finished, stop_after)
+
+    return locked_run(run.out, MANIFEST, engine, lambda: run.prepare(fresh), work,
+                      lambda: run.finish(time.perf_counter() - start, engine.description))
