@@ -153,7 +153,8 @@ def test_cohort_validation_names_key_and_value(tmp_path):
 def test_cli_cohort_and_its_errors(cohort_file, reference_run, tmp_path):
     out = tmp_path / "cli"
     r = subprocess.run([sys.executable, "-m", "bispecific", "cohort", str(cohort_file),
-                        "--out", str(out), "--workers", "2"], capture_output=True, text=True,
+                        "--out", str(out), "--workers", "2", "--oversubscribe"],
+                       capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr
     assert "infused: 3 patients" in r.stdout

@@ -11,7 +11,7 @@ import pytest
 from bispecific import Blast
 from bispecific.scenario import ScenarioError, load_scenario
 from bispecific.scenario.settings import Regimen, apply_settings, regimen_of, settings_of
-from bispecific.simulation import ScenarioModel
+from bispecific.simulation import EarlyStopWarning, ScenarioModel
 from bispecific.simulation.run import run_scenario
 
 from .helpers import shipped_scenarios
@@ -140,3 +140,27 @@ def test_scenario_model_defaults_to_the_approved_regimen():
     assert regimen_of(m.scenario) == (Regimen(9.0, 7.0, 28.0, "continuous"), True)
     assert m.scenario.patient == load_scenario(SCENARIO).patient
     assert len(m.agents_by_type[Blast]) == round(16 * 16 * 0.6 * 0.5)
+
+
+def test_a_batch_run_cut_short_by_max_steps_says_so_and_warns_once():
+    # 0.5 days are 720 one-minute steps; max_steps=99 stops each run after 100 of them.
+    with pytest.warns(EarlyStopWarning) as caught:
+        rows = mesa.batch_run(
+            ScenarioModel, parameters={"scenario": SCENARIO, "days": 0.5, "width": 16,
+                                       "height": 16, "seed": [1, 2]},
+            max_steps=99, display_progress=False)
+    df = pd.DataFrame(rows)
+    assert len(df) == 2 and df["stopped_early"].all()
+    assert df["days"].to_numpy() == pytest.approx(100 / 1440)  # what was simulated
+    assert (df["days_planned"] == 0.5).all()
+    early = [w for w in caught if issubclass(w.category, EarlyStopWarning)]
+    assert len(early) == 2  # once per run, though batch_run reads every summary value
+    assert "max_steps=720" in str(early[0].message)
+
+
+def test_a_finished_scenario_model_is_not_stopped_early(recwarn):
+    model = ScenarioModel(SCENARIO, days=0.05, width=16, height=16)
+    model.run_model()
+    summary = model.summary()
+    assert not summary["stopped_early"] and summary["days"] == 0.05
+    assert not [w for w in recwarn if issubclass(w.category, EarlyStopWarning)]

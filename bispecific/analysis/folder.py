@@ -21,6 +21,7 @@ from .. import __version__
 from ..cohorts.folder import (
     ARMS,
     TASKS,
+    UNFINISHED,
     arm_file,
     check_recorded_folder,
     empty_folder,
@@ -59,7 +60,7 @@ class AnalysisFolder:
         if fresh and folder_kind(self.out) not in ("missing", "empty"):
             empty_folder(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        manifest = {**info, "status": "running", "bispecific_version": __version__,
+        manifest = {**info, "status": UNFINISHED, "bispecific_version": __version__,
                     "definition": self.definition}
         atomic_write_text(self.out / self.manifest, json.dumps(manifest, indent=1) + "\n")
         keep = {self.manifest, CONFIG, PATIENTS, TASKS, ARMS}

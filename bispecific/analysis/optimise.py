@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import __version__
 from ..cohorts.engines import Simulator, open_engine
+from ..cohorts.folder import locked_run
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.pareto import pareto_figure
 from ..outputs.files import atomic_write_text
@@ -32,8 +33,9 @@ from ..scenario import scenario_from_dict
 from .evaluation import Candidate, Evaluation
 from .folder import AnalysisFolder
 from .optimise_spec import OptimiseSpec
-from .readouts import READOUTS
+from .readouts import RATE_FLOOR, READOUTS
 from .schedules import Schedule
+from .signal import no_signal
 
 BEST = "best"
 CR, CRS = "cr_rate", "crs_grade2_rate"
@@ -150,18 +152,30 @@ def describe_scenario_doses(doses: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "no drug"
 
 
-def pareto_front(points: np.ndarray) -> np.ndarray:
-    """Which (cr, crs) points no other point dominates (CR at least as high and CRS at
-    most as high, one of them strictly)."""
-    on = np.ones(len(points), bool)
-    for i, (cr, crs) in enumerate(points):
+def pareto_front(points: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
+    """Which (cr, crs) points no other point dominates: has CR at least as high and CRS at
+    most as high, one of them strictly. With a `tolerance`, rates below it count as 0 and a
+    CR higher by no more than it is not told apart: a point is also dominated by one with
+    lower CRS whose CR is within `tolerance` below its own (its gain is noise)."""
+    pts = np.where(np.abs(points) < tolerance, 0.0, points) if tolerance > 0 else points
+    on = np.ones(len(pts), bool)
+    for i, (cr, crs) in enumerate(pts):
         if np.isnan(cr) or np.isnan(crs):
             on[i] = False
             continue
-        better = ((points[:, 0] >= cr) & (points[:, 1] <= crs)
-                  & ((points[:, 0] > cr) | (points[:, 1] < crs)))
+        better = ((pts[:, 0] >= cr) & (pts[:, 1] <= crs)
+                  & ((pts[:, 0] > cr) | (pts[:, 1] < crs)))
+        if tolerance > 0:
+            better |= (pts[:, 0] >= cr - tolerance) & (pts[:, 1] < crs)
         on[i] = not better.any()
     return on
+
+
+def search_no_signal(table: pd.DataFrame) -> str | None:
+    """Why the searched schedules' CR rates carry no signal (`signal.no_signal`), or None:
+    then nothing is ranked and no front is marked."""
+    search = table[table["source"] == "search"]
+    return no_signal(CR, search[CR].to_numpy(float))
 
 
 def choose_best(spec: OptimiseSpec, table: pd.DataFrame) -> pd.DataFrame:
@@ -200,6 +214,7 @@ def run_optimise(
     simulate: Simulator | None = None,
     formats: tuple[str, ...] = ("png",),
     connect_timeout_s: float = 30.0,
+    verbose: bool = False,
 ) -> dict[str, Path]:
     """Search the schedule family into `out_dir`; write the table of schedules, the Pareto
     figure and the best schedules as scenario files.
@@ -212,25 +227,30 @@ def run_optimise(
     folder = AnalysisFolder(out_dir, "optimise", spec.definition(), "schedule search")
     folder.check(fresh)
     search = Search(spec, TaskStore(folder.tasks), simulate)
-    engine = open_engine(workers, scheduler, connect_timeout_s, simulate)
-    with engine:  # connected before anything is written
-        folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
-                               "seed": spec.seed, "cohort_seed": spec.cohort.seed,
-                               "patients": spec.cohort.patients, "trials": spec.trials},
-                       spec.text, spec.cohort, search.evaluation.patients)
-        search.run(engine, progress, stop_after)
-    return _write(spec, folder, search, formats, time.perf_counter() - start,
-                  engine.description)
+    engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
+                         verbose=verbose)
+    return locked_run(
+        folder.out, folder.manifest, engine,
+        lambda: folder.prepare(fresh, {"optimise": spec.name, "objective": spec.objective,
+                                       "seed": spec.seed, "cohort_seed": spec.cohort.seed,
+                                       "patients": spec.cohort.patients,
+                                       "trials": spec.trials},
+                               spec.text, spec.cohort, search.evaluation.patients),
+        lambda: search.run(engine, progress, stop_after),
+        lambda: _write(spec, folder, search, formats, time.perf_counter() - start,
+                       engine.description))
 
 
 def _write(spec: OptimiseSpec, folder: AnalysisFolder, search: Search,
            formats: tuple[str, ...], wall_time_s: float, engine: str) -> dict[str, Path]:
     out = folder.out
     table = pd.DataFrame(search.rows)
-    table["on_front"] = pareto_front(table[[CR, CRS]].to_numpy(float))
+    silent = search_no_signal(table)
+    table["on_front"] = (pareto_front(table[[CR, CRS]].to_numpy(float), RATE_FLOOR)
+                         if silent is None else False)
     if spec.objective == "max_cr":
         table["feasible"] = table[CRS] <= spec.max_crs_grade2_rate
-    best = choose_best(spec, table)
+    best = choose_best(spec, table) if silent is None else table.iloc[:0]
     table["best"] = pd.array([pd.NA] * len(table), dtype="Int64")
     for rank, trial in enumerate(best["trial"], start=1):
         table.loc[table["trial"] == trial, "best"] = rank
@@ -243,7 +263,7 @@ def _write(spec: OptimiseSpec, folder: AnalysisFolder, search: Search,
     paths = {"trials": out / "trials.csv", "markdown": out / "trials.md",
              "results": out / "results.csv", "failures": out / "failures.csv"}
     atomic_write_text(paths["trials"], table.to_csv(index=False))
-    atomic_write_text(paths["markdown"], markdown(spec, table, best))
+    atomic_write_text(paths["markdown"], markdown(spec, table, best, silent))
     atomic_write_text(paths["results"], runs.to_csv(index=False))
     atomic_write_text(paths["failures"], pd.DataFrame(
         failures, columns=["candidate", "replicate", "patient", "error"]).to_csv(index=False))
@@ -256,7 +276,7 @@ def _write(spec: OptimiseSpec, folder: AnalysisFolder, search: Search,
     paths["figure"] = pareto_figure(
         table, spec.max_crs_grade2_rate,
         f"{spec.name}: {spec.trials} schedules x {spec.cohort.patients} patients "
-        f"({spec.objective})", out / "pareto", formats)
+        f"({spec.objective})", out / "pareto", formats, no_signal=silent)
     paths["timing"] = out / "timing.json"
     atomic_write_text(paths["timing"], json.dumps(
         {"wall_time_s": round(wall_time_s, 2), "engine": engine,
@@ -281,7 +301,8 @@ def best_scenario(spec: OptimiseSpec, search: Search, row: Any, rank: int) -> st
     return header + scenario.to_toml()
 
 
-def markdown(spec: OptimiseSpec, table: pd.DataFrame, best: pd.DataFrame) -> str:
+def markdown(spec: OptimiseSpec, table: pd.DataFrame, best: pd.DataFrame,
+             silent: str | None = None) -> str:
     """The best schedules and the references, then every schedule tried, as markdown."""
     goal = (f"maximise the CR rate with the CRS grade >= 2 rate at most "
             f"{spec.max_crs_grade2_rate:g}" if spec.objective == "max_cr"
@@ -300,6 +321,8 @@ def markdown(spec: OptimiseSpec, table: pd.DataFrame, best: pd.DataFrame) -> str
                        f"{'yes' if r['on_front'] else ''} |")
         return out
 
+    if silent is not None:
+        lines += [f"No signal: {silent}; no schedule is ranked and no front is marked.", ""]
     lines += ["## Best schedules", ""] + rows(table[table["trial"].isin(best["trial"])]
                                               .set_index("trial").loc[best["trial"]]
                                               .reset_index())

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# A rate below this (half a percent) is no signal: no trial could tell it from 0, and
+# differences between rates smaller than it are not told apart (`analysis.signal`).
+RATE_FLOOR = 0.005
+
 
 @dataclass(frozen=True)
 class Readout:
@@ -20,6 +24,7 @@ class Readout:
     label: str  # for tables and figures, with its unit
     column: str  # the per-run summary value it is made from
     aggregate: Callable[[np.ndarray], float]
+    floor: float | None = None  # values below it are no signal (None: no floor)
 
 
 def _mean(x: np.ndarray) -> float:
@@ -31,8 +36,9 @@ def _median(x: np.ndarray) -> float:
 
 
 READOUTS: dict[str, Readout] = {r.name: r for r in (
-    Readout("cr_rate", "CR rate", "p_complete_response", _mean),
-    Readout("crs_grade2_rate", "CRS grade >= 2 rate", "p_crs_grade2_or_more", _mean),
+    Readout("cr_rate", "CR rate", "p_complete_response", _mean, RATE_FLOOR),
+    Readout("crs_grade2_rate", "CRS grade >= 2 rate", "p_crs_grade2_or_more", _mean,
+            RATE_FLOOR),
     Readout("median_peak_il6_pg_per_ml", "median peak IL-6 (pg/mL)", "peak_il6_pg_per_ml",
             _median),
     Readout("median_log10_reduction", "median log10 blast reduction", "blast_log10_reduction",

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..cohorts.engines import Simulator, open_engine
+from ..cohorts.folder import locked_run
 from ..cohorts.runner import TaskStore
 from ..outputs.figures.sensitivity import sensitivity_figure
 from ..outputs.files import atomic_write_text
@@ -31,6 +32,7 @@ from .evaluation import Candidate, Evaluation, Progress
 from .folder import AnalysisFolder
 from .readouts import READOUTS
 from .sensitivity_spec import SensitivitySpec
+from .signal import no_signal
 
 
 def _problem(spec: SensitivitySpec) -> dict[str, Any]:
@@ -95,6 +97,16 @@ def indices(spec: SensitivitySpec, design: np.ndarray, y: np.ndarray) -> pd.Data
     return table.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
+def unranked(table: pd.DataFrame, noise_table: pd.DataFrame) -> pd.DataFrame:
+    """`table` (indices of every readout) with no rank for the readouts that carry no
+    signal (`noise_table`'s `no_signal` says why): their indices measure noise."""
+    silent = set(noise_table.loc[noise_table["no_signal"] != "", "readout"])
+    table = table.copy()
+    table["rank"] = table["rank"].astype("Int64")
+    table.loc[table["readout"].isin(silent), "rank"] = pd.NA
+    return table
+
+
 def noise(spec: SensitivitySpec, samples: pd.DataFrame) -> pd.DataFrame:
     """Per readout: the SD over the samples, the SD between seed sets at fixed parameters
     (pooled over the replicated candidates), and the noise share of the variance."""
@@ -134,18 +146,22 @@ def markdown(spec: SensitivitySpec, table: pd.DataFrame, noise_table: pd.DataFra
             share += (f" (SD between seed sets {n['sd_between_seeds']:.3g}, over the samples "
                       f"{n['sd_over_samples']:.3g})")
         lines += [f"## {READOUTS[name].label}", "", f"Simulation noise: {share}.", ""]
+        if n.get("no_signal"):
+            lines += [f"No signal: {n['no_signal']}; the parameters are not ranked.", ""]
         rows = table[table["readout"] == name]
         if spec.method == "morris":
             lines += ["| rank | parameter | range | mu* (CI) | mu | sigma |",
                       "|---|---|---|---|---|---|"]
             for _, r in rows.iterrows():
-                lines.append(f"| {r['rank']} | {r['parameter']} | {_range(ranges[r['parameter']])}"
+                lines.append(f"| {_rank(r['rank'])} | {r['parameter']} | "
+                             f"{_range(ranges[r['parameter']])}"
                              f" | {r['mu_star']:.3g} (+-{r['mu_star_conf']:.2g}) | "
                              f"{r['mu']:.3g} | {r['sigma']:.3g} |")
         else:
             lines += ["| rank | parameter | range | S1 (CI) | ST (CI) |", "|---|---|---|---|---|"]
             for _, r in rows.iterrows():
-                lines.append(f"| {r['rank']} | {r['parameter']} | {_range(ranges[r['parameter']])}"
+                lines.append(f"| {_rank(r['rank'])} | {r['parameter']} | "
+                             f"{_range(ranges[r['parameter']])}"
                              f" | {r['S1']:.2f} (+-{r['S1_conf']:.2f}) | {r['ST']:.2f} "
                              f"(+-{r['ST_conf']:.2f}) |")
         lines.append("")
@@ -167,6 +183,10 @@ def noise_text(share: float) -> str:
     return f"{amount} of its variance over the samples"
 
 
+def _rank(rank: Any) -> str:
+    return "-" if pd.isna(rank) else str(int(rank))
+
+
 def _range(r: Any) -> str:
     return f"{r.low:g}-{r.high:g}" + (" (log)" if r.scale == "log" else "")
 
@@ -182,6 +202,7 @@ def run_sensitivity(
     simulate: Simulator | None = None,
     formats: tuple[str, ...] = ("png",),
     connect_timeout_s: float = 30.0,
+    verbose: bool = False,
     on_start: Callable[[], None] | None = None,
 ) -> dict[str, Path]:
     """Run the analysis into `out_dir` and write its tables and figures.
@@ -200,18 +221,23 @@ def run_sensitivity(
     requests = [(c, 0) for c in main] + [(c, r) for r in range(1, spec.replicates)
                                          for c in noisy]
     evaluation = Evaluation(spec.cohort, TaskStore(folder.tasks), simulate)
-    engine = open_engine(workers, scheduler, connect_timeout_s, simulate)
-    with engine:  # connected before anything is written
-        folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
-                               "seed": spec.seed, "cohort_seed": spec.cohort.seed,
-                               "patients": spec.cohort.patients,
-                               "candidates": len(main)},
-                       spec.text, spec.cohort, evaluation.patients)
+    engine = open_engine(workers, scheduler, connect_timeout_s, simulate,
+                         verbose=verbose)
+    def work() -> None:
         if on_start is not None:
             on_start()
         evaluation.run(engine, requests, progress, stop_after)
-    return _write(spec, folder, evaluation, design, main, requests, formats,
-                  time.perf_counter() - start, engine.description)
+
+    return locked_run(
+        folder.out, folder.manifest, engine,
+        lambda: folder.prepare(fresh, {"sensitivity": spec.name, "method": spec.method,
+                                       "seed": spec.seed, "cohort_seed": spec.cohort.seed,
+                                       "patients": spec.cohort.patients,
+                                       "candidates": len(main)},
+                               spec.text, spec.cohort, evaluation.patients),
+        work,
+        lambda: _write(spec, folder, evaluation, design, main, requests, formats,
+                       time.perf_counter() - start, engine.description))
 
 
 def _write(spec: SensitivitySpec, folder: AnalysisFolder, evaluation: Evaluation,
@@ -240,16 +266,21 @@ def _write(spec: SensitivitySpec, folder: AnalysisFolder, evaluation: Evaluation
     table = table[["readout", "rank", *[c for c in table.columns if c not in
                                         ("readout", "rank")]]]
     noise_table = noise(spec, samples)
+    noise_table["no_signal"] = [
+        no_signal(name, y[name].to_numpy(float), float(share)) or ""
+        for name, share in zip(noise_table["readout"], noise_table["noise_share"],
+                               strict=True)]
+    table = unranked(table, noise_table)
     atomic_write_text(paths["indices"], table.to_csv(index=False))
     atomic_write_text(paths["noise"], noise_table.to_csv(index=False))
     atomic_write_text(paths["markdown"], markdown(spec, table, noise_table))
     for name in spec.readouts:
-        share = float(noise_table.set_index("readout").loc[name, "noise_share"])
+        row = noise_table.set_index("readout").loc[name]
         paths[f"figure_{name}"] = sensitivity_figure(
             table[table["readout"] == name], spec.method, READOUTS[name].label,
-            f"simulation noise {noise_text(share)}",
+            f"simulation noise {noise_text(float(row['noise_share']))}",
             f"{spec.name}: {len(main)} candidates x {spec.cohort.patients} patients",
-            out / f"sensitivity_{name}", formats)
+            out / f"sensitivity_{name}", formats, no_signal=row["no_signal"] or None)
     paths["timing"] = out / "timing.json"
     atomic_write_text(paths["timing"], json.dumps(
         {"wall_time_s": round(wall_time_s, 2), "engine": engine,

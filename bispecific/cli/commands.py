@@ -13,30 +13,11 @@ from typing import Any
 
 from ..scenario import Scenario, load_scenario
 from ..scenario.names import slug
-
-
-class UserError(Exception):
-    """Bad input from the user; nothing was written (exit 2)."""
-
-
-class RunFailed(Exception):
-    """The run failed; the message says what was kept (exit 1)."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be, so that a kill is handled like Ctrl-C."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C or a kill stopped a command; the message says what was kept."""
-
-    def __init__(self, message: str, cause: BaseException) -> None:
-        super().__init__(message)
-        self.terminated = isinstance(cause, Terminated) or isinstance(
-            cause.__cause__, Terminated)
-
+from . import guards
+from .errors import Interrupted, RunFailed, UserError
 
 ANALYSES = ("sensitivity", "optimise")
+CHECKPOINT_SAVED = "saved a checkpoint"  # how `Checkpointing` starts the note of a save
 
 
 def _file_kind(path: Path) -> str | None:
@@ -111,7 +92,20 @@ def _notes(quiet: bool, bar: Any) -> Callable[[str], None] | None:
         return None
     if bar is not None:
         return lambda line: bar.write(f"note: {line}", file=sys.stderr)
-    return lambda line: print(f"note: {line}", file=sys.stderr, flush=True)
+    saved = False
+
+    def note(line: str) -> None:
+        # Off a terminal (a log, a pipe) a note per checkpoint is a line per hour: only the
+        # first is said, and that later ones replace it.
+        nonlocal saved
+        if line.startswith(CHECKPOINT_SAVED):
+            if saved:
+                return
+            saved = True
+            line += "; later checkpoints replace it without a note"
+        print(f"note: {line}", file=sys.stderr, flush=True)
+
+    return note
 
 
 def _one_line(result: Any) -> str:
@@ -157,11 +151,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"{', '.join(a.name for a in c.arms)}, covariates "
               f"{', '.join(v.name for v in c.covariates) or 'none'}{note})")
         return 0
+    from ..simulation.estimate import estimate
+
     s = _load(args.scenario)
+    guards.check_memory(args.scenario, s, args.force)
     print(f"{args.scenario}: ok ({s.name}, {s.days:g} days, {s.grid.width}x{s.grid.height} "
           f"voxels, {len(s.schedule.infusions)} infusion and {len(s.schedule.boluses)} "
-          "bolus entries)")
+          f"bolus entries; a run takes {estimate(s).text()})")
     return 0
+
 
 
 def _kept(checkpointing: Any) -> str:
@@ -182,6 +180,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if problem is not None:
             raise UserError(f"--snapshots {','.join(f'{d:g}' for d in args.snapshots)}: "
                             f"{problem}")
+    guards.check_memory(args.scenario, scenario, args.force)
     out = _output_folder(args.out, scenario.name)
     _check_folder(out, "run", args.out is not None)
     total_h = scenario.days * 24.0
@@ -263,6 +262,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
 
     _refuse_other_kind(args.cohort, "cohort")
     cohort = load_cohort(args.cohort)
+    guards.check_workers(args)
     if args.patients:
         if not COHORT_KEYS["patients"].accepts(args.patients):
             raise UserError(f"--patients {args.patients}: expected "
@@ -282,7 +282,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     tasks = out / "tasks"
     try:
         paths = run_cohort(cohort, out, workers=args.workers, scheduler=args.scheduler,
-                           progress=progress, fresh=args.fresh)
+                           progress=progress, fresh=args.fresh, verbose=args.verbose)
     except SchedulerError as exc:
         raise UserError(f"--scheduler {args.scheduler}: {exc}") from None
     except FolderError as exc:
@@ -373,7 +373,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                          "runs are finished and kept",
                          lambda out, progress: run_sensitivity(
                              spec, out, workers=args.workers, scheduler=args.scheduler,
-                             progress=progress, fresh=args.fresh, formats=_formats(args)),
+                             progress=progress, fresh=args.fresh, formats=_formats(args),
+                             verbose=args.verbose),
                          lambda paths: _print_ranking(paths["indices"], paths["noise"]))
 
 
@@ -382,6 +383,7 @@ def _run_analysis(args: argparse.Namespace, name: str, total: int, unit: str, ke
                   report: Callable[[dict[str, Path]], None]) -> int:
     """What sensitivity and optimise share: the folder, a progress bar counting `unit`s,
     one-line errors that say how much is kept, the report, and failed runs as exit 1."""
+    guards.check_workers(args)
     out = _output_folder(args.out, name)
     bar = _progress_bar(total, unit, name, args.quiet)
     done = {"n": 0, "total": total}
@@ -406,10 +408,16 @@ def _print_ranking(indices: Path, noise: Path) -> None:
     import pandas as pd
 
     from ..analysis.sensitivity import noise_text
+    from ..analysis.signal import no_signal_line
 
     table = pd.read_csv(indices)
-    shares = pd.read_csv(noise).set_index("readout")["noise_share"]
+    noise_table = pd.read_csv(noise).set_index("readout")
+    shares = noise_table["noise_share"]
     for readout, rows in table.groupby("readout", sort=False):
+        reason = noise_table.loc[readout].get("no_signal")
+        if isinstance(reason, str) and reason:
+            print(no_signal_line(readout, reason, "parameters not ranked"))
+            continue
         top = ", ".join(rows.sort_values("rank")["parameter"].head(3))
         print(f"{readout}: decided most by {top}; simulation noise "
               f"{noise_text(float(shares[readout]))}")
@@ -434,12 +442,16 @@ def cmd_optimise(args: argparse.Namespace) -> int:
                          "schedules are evaluated and their runs kept",
                          lambda out, progress: run_optimise(
                              spec, out, workers=args.workers, scheduler=args.scheduler,
-                             progress=progress, fresh=args.fresh, formats=_formats(args)),
+                             progress=progress, fresh=args.fresh, formats=_formats(args),
+                             verbose=args.verbose),
                          lambda paths: _print_best(paths["trials"]))
 
 
 def _print_best(trials: Path) -> None:
     import pandas as pd
+
+    from ..analysis.optimise import CR, search_no_signal
+    from ..analysis.signal import no_signal_line
 
     table = pd.read_csv(trials)
     shown = pd.concat([table[table["source"] == "reference"],
@@ -449,6 +461,9 @@ def _print_best(trials: Path) -> None:
                  f"reference {r['trial'][4:]}")
         print(f"{label}: CR {r['cr_rate']:.0%}, CRS >= 2 {r['crs_grade2_rate']:.0%}: "
               f"{r['schedule']}")
+    silent = search_no_signal(table)
+    if silent is not None:
+        print(no_signal_line(CR, silent, "no schedule is ranked and no front is marked"))
 
 
 def _print_arms(path: Path) -> None:
@@ -459,7 +474,8 @@ def _print_arms(path: Path) -> None:
             print(f"{a['arm']}: no finished runs")
             continue
         print(f"{a['arm']}: {int(a['patients'])} patients, CR {a['cr_rate']:.0%} "
-              f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}), MRD < 1e-4 "
+              f"({a['cr_rate_low']:.0%}-{a['cr_rate_high']:.0%}, Wilson 95% for n = "
+              f"{int(a['patients'])}), MRD < 1e-4 "
               f"{a['mrd_negative_rate']:.0%}, fever (CRS >= 1) {a['crs_grade1_rate']:.0%}, "
               f"CRS >= 2 {a['crs_grade2_rate']:.0%}, grade >= 3 {a['crs_grade3_rate']:.1%}, "
               f"median peak IL-6 "

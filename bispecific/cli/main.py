@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import commands
-from .commands import Interrupted, RunFailed, Terminated, UserError
+from .errors import Interrupted, RunFailed, Terminated, UserError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="save the whole run every HOURS of simulated time; after Ctrl-C or "
                           "a kill, the same command continues from the last save")
     run.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    _force_flag(run)
 
     compare = sub.add_parser("compare", help="run several scenarios and compare them")
     compare.add_argument("scenarios", type=Path, nargs="+", help="scenario .toml files")
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate",
                               help="check a scenario or cohort file without running it")
     validate.add_argument("scenario", type=Path)
+    _force_flag(validate)
 
     cohort = sub.add_parser("cohort", help="run a virtual cohort: many patients, several arms")
     cohort.add_argument("cohort", type=Path, help="cohort .toml file")
@@ -85,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     cohort.add_argument("--fresh", action="store_true",
                         help="replace a folder that holds another cohort instead of refusing")
     cohort.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    _oversubscribe_flag(cohort)
+    _verbose_flag(cohort)
 
     sensitivity = sub.add_parser(
         "sensitivity", help="which uncertain parameters decide the readouts: Morris or Sobol "
@@ -130,6 +134,23 @@ def _engine_flags(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--fresh", action="store_true",
                    help=f"replace a folder that holds another {what} instead of refusing")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    _oversubscribe_flag(p)
+    _verbose_flag(p)
+
+
+def _force_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="run even when the estimate says it cannot fit in memory")
+
+
+def _oversubscribe_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--oversubscribe", action="store_true",
+                   help="allow --workers above the cores this process may use")
+
+
+def _verbose_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--verbose", action="store_true",
+                   help="show what Dask logs (kept off the screen otherwise)")
 
 
 def _figure_flags(p: argparse.ArgumentParser) -> None:

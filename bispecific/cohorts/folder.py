@@ -2,7 +2,10 @@
 
 The folder describes itself:
 - `cohort.json`: the cohort's definition (`identity.definition`), the version, and once
-  finished the counts of runs; written first, so a folder with any result names its cohort;
+  finished the counts of runs; written first, so a folder with any result names its cohort.
+  Its status is "unfinished" until the run ends ("finished", with the counts), or "stopped"
+  (with why) when a run ends early and the disk still takes a write: it never says a run is
+  going on when none is (a killed run cannot say so; `lock` says who is running);
 - `cohort.toml` and `arms/ARM.toml`: the cohort as run, every arm's resolved scenario
   (`bispecific cohort OUT/cohort.toml` runs it again);
 - `patients.csv`, and `tasks/`: one file per finished patient x arm, named by its key.
@@ -14,22 +17,27 @@ extends or trims the cohort: the patients that both share are the same (`Cohort.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import tomli_w
 
 from .. import __version__
 from ..outputs.files import atomic_write_text
-from ..outputs.folders import FolderError, check_folder, folder_kind
+from ..outputs.folders import LOCK, FolderError, check_folder, folder_kind
+from ..outputs.lock import FolderLock
 from ..scenario.names import slug
 from .identity import definition, first_difference
 from .spec import Cohort
 
+T = TypeVar("T")
 MANIFEST = "cohort.json"
+UNFINISHED = "unfinished"
 TASKS = "tasks"
 ARMS = "arms"
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
@@ -71,8 +79,11 @@ def check_recorded_folder(out: Path, kind: str, manifest: str, current: dict[str
 
 
 def empty_folder(out: Path) -> None:
-    """Remove everything in `out` (a folder `check_recorded_folder` accepted as its kind)."""
+    """Remove everything in `out` (a folder `check_recorded_folder` accepted as its kind) but
+    the lock of the command doing it."""
     for entry in out.iterdir():
+        if entry.name == LOCK:
+            continue
         if entry.is_dir():
             shutil.rmtree(entry)
         else:
@@ -92,7 +103,7 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
     (out / TASKS).mkdir(parents=True, exist_ok=True)
     (out / ARMS).mkdir(exist_ok=True)
     info = {"cohort": cohort.name, "seed": cohort.seed, "patients": cohort.patients,
-            "arms": [a.name for a in cohort.arms], "status": "running",
+            "arms": [a.name for a in cohort.arms], "status": UNFINISHED,
             "bispecific_version": __version__, "definition": definition(cohort)}
     atomic_write_text(out / MANIFEST, json.dumps(info, indent=1) + "\n")
     for name in TABLES:
@@ -111,3 +122,41 @@ def mark_finished(out: Path, counts: dict[str, int], manifest: str = MANIFEST) -
     info.update(status="finished", **counts)
     atomic_write_text(path, json.dumps(info, indent=1) + "\n")
     return path
+
+
+def mark_stopped(out: Path, why: str, manifest: str = MANIFEST) -> None:
+    """The manifest again, saying the run stopped and why; a manifest that cannot be read or
+    written (a full disk) is left as it is: "unfinished" is true as well."""
+    path = out / manifest
+    with contextlib.suppress(OSError, ValueError):
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if info.get("status") == UNFINISHED:
+            info.update(status="stopped", stopped_because=why)
+            atomic_write_text(path, json.dumps(info, indent=1) + "\n")
+
+
+@contextlib.contextmanager
+def stopped_on_failure(out: Path, manifest: str = MANIFEST) -> Iterator[None]:
+    """Run the block; if it ends early (an error, Ctrl-C, a kill the command turns into
+    one), record in the manifest that the run stopped and why, then let the error go on."""
+    try:
+        yield
+    except BaseException as exc:
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        mark_stopped(out, why.replace("\n", " "), manifest)
+        raise
+
+
+def locked_run(out: Path, manifest: str, engine: Any, prepare: Callable[[], None],
+               work: Callable[[], None], write: Callable[[], T]) -> T:
+    """What every folder of many runs does (a cohort, an analysis), in order: hold the
+    folder's lock (`outputs.lock`) throughout; connect the engine, then `prepare` the
+    folder and do the `work`; then `write` the tables. If the work or the writing ends
+    early, the manifest says so (`stopped_on_failure`). Returns what `write` returns."""
+    with FolderLock(out):  # one command at a time in a folder
+        with engine:  # connected before anything is written
+            prepare()
+            with stopped_on_failure(out, manifest):
+                work()
+        with stopped_on_failure(out, manifest):
+            return write()

@@ -25,8 +25,22 @@ from .. import __version__
 from ..outputs.files import atomic_write_text
 from ..scenario import Scenario, ScenarioError
 from ..scenario.names import slug
-from .engines import ClusterLost, SchedulerError, WorkerLost, open_engine, run_task
-from .folder import TASKS, check_cohort_folder, mark_finished, write_manifest
+from .engines import (
+    ClusterLost,
+    SchedulerError,
+    Simulator,
+    WorkerLost,
+    open_engine,
+    run_task,
+)
+from .folder import (
+    MANIFEST,
+    TASKS,
+    check_cohort_folder,
+    locked_run,
+    mark_finished,
+    write_manifest,
+)
 from .identity import task_key
 from .spec import Cohort, patient_scenario
 
@@ -230,6 +244,8 @@ def run_cohort(
     stop_after: int | None = None,
     fresh: bool = False,
     connect_timeout_s: float = 30.0,
+    verbose: bool = False,
+    simulate: Simulator | None = None,
 ) -> dict[str, Path]:
     """Run every missing patient x arm, then write the cohort's tables and figure.
 
@@ -249,22 +265,27 @@ def run_cohort(
         stop_after: stop (as if interrupted) after this many runs; for testing resumption.
         fresh: replace a folder that holds another cohort instead of refusing it.
         connect_timeout_s: how long to try to reach the scheduler.
+        verbose: let what `distributed` logs reach the screen (it is kept off otherwise).
+        simulate: a cheap stand-in for the model, on exactly the same path (tests).
     """
     start = time.perf_counter()
     run = CohortRun(cohort, out_dir)
     check_cohort_folder(run.out, cohort, fresh)
-    engine = open_engine(workers, scheduler, connect_timeout_s)
-    with engine:  # connected before anything is written
-        run.prepare(fresh)
-        done = run.runs - len(run.missing())
+    engine = open_engine(workers, scheduler, connect_timeout_s, simulate, verbose=verbose)
+    done = 0
+
+    def finished() -> None:
+        nonlocal done
+        done += 1
         if progress is not None:
             progress(done, run.runs)
 
-        def finished() -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, run.runs)
-
+    def work() -> None:
+        nonlocal done
+        done = run.runs - len(run.missing())
+        if progress is not None:
+            progress(done, run.runs)
         run_tasks(engine, run.store, run.tasks, finished, stop_after)
-    return run.finish(time.perf_counter() - start, engine.description)
+
+    return locked_run(run.out, MANIFEST, engine, lambda: run.prepare(fresh), work,
+                      lambda: run.finish(time.perf_counter() - start, engine.description))

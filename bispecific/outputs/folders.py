@@ -9,7 +9,7 @@ A run or comparison is written into a hidden staging folder inside the destinati
 swapped in (`StagedFolder`): the old summary goes first, outputs of the previous run that
 this one did not write are removed, the new files move in by rename, the summary last. So a
 folder holds one whole run, and a failure before the swap (a full disk) leaves the previous
-run as it was.
+run as it was, or no folder where there was none.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ KINDS = ("run", "cohort", "comparison", "sensitivity", "optimise")
 # Written last, removed first: a folder with one of these holds a finished run.
 FINISHING_FILES = ("summary.json", "comparison.csv")
 STAGING_PREFIX = ".staging-"
+LOCK = ".bispecific.lock"  # held by the command writing the folder (`lock.FolderLock`)
 
 
 class FolderError(ValueError):
@@ -58,8 +59,10 @@ class FolderError(ValueError):
 
 
 def is_temporary(name: str) -> bool:
-    """A file or folder bispecific writes on the way to an output (removed or renamed)."""
-    return name.startswith(".") and (".tmp" in name or name.startswith(STAGING_PREFIX))
+    """A file or folder bispecific writes on the way to an output (removed or renamed),
+    or the lock of the command writing the folder."""
+    return name.startswith(".") and (".tmp" in name or name.startswith(STAGING_PREFIX)
+                                      or name == LOCK)
 
 
 def _is_run(path: Path) -> bool:
@@ -146,10 +149,17 @@ class StagedFolder:
         self.out = Path(out)
         self.kind = kind
         self.stage: Path | None = None
+        self._made: list[Path] = []  # folders this write created, deepest first
 
     def __enter__(self) -> Path:
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.stage = Path(tempfile.mkdtemp(dir=self.out, prefix=STAGING_PREFIX))
+        missing = [self.out, *self.out.parents]
+        self._made = [p for p in missing[:next(i for i, p in enumerate(missing) if p.exists())]]
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.stage = Path(tempfile.mkdtemp(dir=self.out, prefix=STAGING_PREFIX))
+        except BaseException:
+            self._remove_made()
+            raise
         return self.stage
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -160,6 +170,15 @@ class StagedFolder:
                 self._swap_in(self.stage)
         finally:
             shutil.rmtree(self.stage, ignore_errors=True)
+            if exc_type is not None:  # a failed write leaves no folder it made
+                self._remove_made()
+
+    def _remove_made(self) -> None:
+        for folder in self._made:
+            try:
+                folder.rmdir()  # only when empty: never anything but what this write made
+            except OSError:
+                break
 
     def _swap_in(self, stage: Path) -> None:
         new = {e.name for e in stage.iterdir()}
@@ -170,7 +189,8 @@ class StagedFolder:
         for entry in self.out.iterdir():
             # Everything of the previous run goes, and the leftovers of a write that was
             # killed (temporary files, staging folders); files that are not outputs stay.
-            if entry != stage and (entry.name in new or _belongs(entry, self.kind)):
+            if entry != stage and entry.name != LOCK and (entry.name in new
+                                                          or _belongs(entry, self.kind)):
                 os.replace(entry, trash / entry.name)
         order = sorted(new - set(FINISHING_FILES)) + [n for n in FINISHING_FILES if n in new]
         for name in order:

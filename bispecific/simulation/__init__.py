@@ -8,6 +8,6 @@ checkpoints of its whole state and continue from one to the same result (`checkp
 May import: `units`, `engine`, `pharmacology`, `readouts`, `scenario`.
 """
 
-from .scenario_model import ScenarioModel
+from .scenario_model import EarlyStopWarning, ScenarioModel
 
-__all__ = ["ScenarioModel"]
+__all__ = ["EarlyStopWarning", "ScenarioModel"]

@@ -14,12 +14,16 @@ tools take it as it is:
         "target_dose_ug_per_day": [9, 28], "seed": [1, 2, 3]},
         max_steps=10**7, display_progress=False)
 
-gives one row per run, with the settings, the last record and the run summary.
+gives one row per run, with the settings, the last record and the run summary. A run that
+a caller stops before the scenario's end (batch_run's default max_steps=1000 is 16.7 h of
+one-minute steps) says so: its row has the `days` actually simulated and `stopped_early`
+True, and reading its summary warns once (`EarlyStopWarning`).
 `bispecific view` drives the same class from its controls.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,11 @@ from ..scenario import Scenario, load_scenario
 from ..scenario.settings import Regimen, apply_settings
 from .patient import PatientReadouts
 from .run import model_arguments, run_summary
+
+
+class EarlyStopWarning(UserWarning):
+    """A scenario model's summary was read before the scenario's end."""
+
 
 DEFAULT_SCENARIO = Scenario(name="approved_9_28", days=28.0, seed=20261124,
                             description="the approved adult cycle: 9 -> 28 ug/day, step day 7")
@@ -102,6 +111,7 @@ class ScenarioModel(BispecificModel):
         self.scenario = scenario if self.seed == scenario.seed else scenario.with_changes(
             seed=self.seed)
         self.end_step = round(scenario.days * units.MINUTES_PER_DAY / self.dt_minutes)
+        self._warned_early = False
 
     def step(self) -> None:
         super().step()
@@ -113,7 +123,30 @@ class ScenarioModel(BispecificModel):
         while self.running:
             self.step()
 
+    @property
+    def stopped_early(self) -> bool:
+        """Whether the run stands before its scenario's end (a caller stopped stepping it)."""
+        return self.steps < self.end_step
+
     def summary(self) -> dict[str, Any]:
-        """The run summary as it stands (the numbers of `summary.json`)."""
+        """The run summary as it stands (the numbers of `summary.json`), with the time
+        simulated: `days` is the simulated time, `days_planned` the scenario's, and
+        `stopped_early` says whether the run was cut short. Read from a run cut short
+        (`mesa.batch_run`'s default max_steps=1000 is 16.7 h of one-minute steps), it
+        warns, once per model."""
         timeseries = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        return run_summary(self.scenario, self, timeseries, self.patient_readouts)
+        summary = run_summary(self.scenario, self, timeseries, self.patient_readouts)
+        early = self.stopped_early
+        if early:
+            summary["days"] = self.time_h / units.HOURS_PER_DAY
+            if not self._warned_early:
+                self._warned_early = True
+                warnings.warn(
+                    f"{self.scenario.name}: read at day {summary['days']:.3g} of "
+                    f"{self.scenario.days:g} (step {self.steps} of {self.end_step}): the "
+                    "summary describes the run so far; with mesa.batch_run, pass max_steps="
+                    f"{self.end_step} or more (its default is 1000)", EarlyStopWarning,
+                    stacklevel=2)
+        summary["days_planned"] = self.scenario.days
+        summary["stopped_early"] = early
+        return summary

@@ -34,7 +34,8 @@ def _rate_bars(ax, x, arms: pd.DataFrame, keys: Sequence[tuple[str, str, str]]) 
 
 def cohort_figure(results: pd.DataFrame, arms: pd.DataFrame, patients: pd.DataFrame,
                   name: str, path: Path, formats: Sequence[str] = ("png",)) -> Path:
-    """Response and CRS by arm (means of the patients' probabilities, 95% intervals), and each
+    """Response and CRS by arm (means of the patients' probabilities, 95% trial intervals:
+    `cohorts.stats.trial_interval`), and each
     patient's CRS risk against baseline burden."""
     fig = Figure(figsize=(14, 4.6), layout="constrained")
     ax_cr, ax_crs, ax_burden = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1.4, 1.3]})
@@ -42,13 +43,15 @@ def cohort_figure(results: pd.DataFrame, arms: pd.DataFrame, patients: pd.DataFr
     colours = [f"C{i}" for i in range(len(arms))]
     _rate_bars(ax_cr, x, arms, (("cr", "CR (blasts < 5%)", "#6a3d9a"),
                                 ("mrd_negative", "MRD < 1e-4", "#cab2d6")))
-    ax_cr.set_ylabel("rate (mean of patients' probabilities, 95% CI)")
+    ax_cr.set_ylabel("rate (mean of patients' probabilities;\n"
+                     "95% Wilson interval for a trial of n)")
     ax_cr.set_title("Response (best over the cycles run)", loc="left")
     _rate_bars(ax_crs, x, arms, (("crs_grade1", "grade >= 1", CRS_COLOURS[0]),
                                  ("crs_grade2", "grade >= 2", CRS_COLOURS[1]),
                                  ("crs_grade3", "grade >= 3", CRS_COLOURS[2]),
                                  ("crs_grade4", "grade 4", CRS_COLOURS[3])))
-    ax_crs.set_ylabel("patients with CRS (expected share, 95% CI)")
+    ax_crs.set_ylabel("patients with CRS (expected share;\n"
+                      "95% Wilson interval for a trial of n)")
     ax_crs.set_title("Cytokine release syndrome", loc="left")
     if len(results) and "marrow_blast_fraction" in patients:
         burden = patients.set_index("patient")["marrow_blast_fraction"]

@@ -16,6 +16,7 @@ from ...readouts.snapshots import (
     T_CELL_IN_SYNAPSE,
 )
 from ...scenario import Scenario
+from .glyphs import make_drawable
 from .style import save
 
 # What each colour on the grid means (one place, for the images and their legends).
@@ -110,13 +111,15 @@ def animate(taken: list[tuple[float, dict[str, np.ndarray]]], scenario: Scenario
     fig = Figure(figsize=(4.8, 5.6), layout="constrained")
     ax = fig.subplots()
     image = _grid_axes(ax, taken[0][1], scenario)
-    title = ax.set_title("")
+    title = ax.set_title(scenario.name)
     _legend(fig, ncol=2)
+    make_drawable(fig)  # as `save` does for still figures
+    name = title.get_text()
 
     def frame(i: int):
         t_h, snap = taken[i]
         image.set_data(snapshot_image(snap))
-        title.set_text(f"{scenario.name}, day {t_h / 24.0:.1f}")
+        title.set_text(f"{name}, day {t_h / 24.0:.1f}")
         return image, title
 
     anim = FuncAnimation(fig, frame, frames=len(taken), blit=False)

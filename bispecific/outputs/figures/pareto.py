@@ -21,10 +21,18 @@ FAMILIES = {
 
 
 def pareto_figure(table: pd.DataFrame, limit: float | None, title: str, path: Path,
-                  formats: Sequence[str] = ("png",)) -> Path:
+                  formats: Sequence[str] = ("png",), no_signal: str | None = None) -> Path:
     """`table` is trials.csv: searched schedules (`source` "search") and reference arms
-    ("reference"), with their rates, `on_front` and `best` rank."""
-    fig = Figure(figsize=(8.5, 6.0), layout="constrained")
+    ("reference"), with their rates, `on_front` and `best` rank. `no_signal`: why the
+    search ranks nothing, said on the figure."""
+    return save(pareto_axes(table, limit, title, no_signal), path, formats)[0]
+
+
+def pareto_axes(table: pd.DataFrame, limit: float | None, title: str,
+                no_signal: str | None = None) -> Figure:
+    """The figure of `pareto_figure`, unsaved. The legend sits beside the axes, so that it
+    never hides a point (a CR rate near 0 is in the lower corners)."""
+    fig = Figure(figsize=(11.0, 6.0), layout="constrained")
     ax = fig.subplots()
     search = table[table["source"] == "search"]
     for family, (marker, colour) in FAMILIES.items():
@@ -59,6 +67,8 @@ def pareto_figure(table: pd.DataFrame, limit: float | None, title: str, path: Pa
     ax.set_xlabel("CRS grade >= 2 rate (mean of patients' probabilities)")
     ax.set_ylabel("CR rate (mean of patients' probabilities)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    if no_signal:
+        title += f"\nno signal: {no_signal}; nothing ranked"
     ax.set_title(title, loc="left", fontsize=10)
-    return save(fig, path, formats)[0]
+    return fig

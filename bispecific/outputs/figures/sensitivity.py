@@ -13,10 +13,27 @@ from .style import save
 
 
 def sensitivity_figure(table: pd.DataFrame, method: str, readout: str, noise: str,
-                       title: str, path: Path, formats: Sequence[str] = ("png",)) -> Path:
+                       title: str, path: Path, formats: Sequence[str] = ("png",),
+                       no_signal: str | None = None) -> Path:
     """Bars of mu* (Morris, with sigma marked) or of first-order and total indices (Sobol),
     with their confidence intervals, the most decisive parameter on top. `table` is one
-    readout's rows of indices.csv, ranked; `noise` says how much of it is simulation noise."""
+    readout's rows of indices.csv, ranked; `noise` says how much of it is simulation noise.
+    With `no_signal` (why the readout carries none), no bars: that sentence instead."""
+    return save(sensitivity_axes(table, method, readout, noise, title, no_signal), path,
+                formats)[0]
+
+
+def sensitivity_axes(table: pd.DataFrame, method: str, readout: str, noise: str, title: str,
+                     no_signal: str | None = None) -> Figure:
+    """The figure of `sensitivity_figure`, unsaved."""
+    if no_signal:
+        fig = Figure(figsize=(7.5, 2.0), layout="constrained")
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.text(0.0, 0.5, f"{readout}: no signal, parameters not ranked:\n{no_signal}",
+                va="center", ha="left", fontsize=10, wrap=True)
+        fig.suptitle(title, fontsize=10)
+        return fig
     t = table.sort_values("rank")
     n = len(t)
     fig = Figure(figsize=(7.5, 1.4 + 0.32 * n), layout="constrained")
@@ -40,4 +57,4 @@ def sensitivity_figure(table: pd.DataFrame, method: str, readout: str, noise: st
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(f"{readout}: {noise}", loc="left", fontsize=10)
     fig.suptitle(title, fontsize=10)
-    return save(fig, path, formats)[0]
+    return fig

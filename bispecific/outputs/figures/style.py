@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from ...pharmacology.dosing import total_rate_steps
 from ...readouts.response import CR_BLAST_PERCENT
 from ...scenario import Scenario
+from .glyphs import make_drawable
 
 CD19_POS = "#6a3d9a"
 CD19_NEG = "#ff7f00"
@@ -34,6 +35,7 @@ _RC = {"svg.hashsalt": "bispecific"}
 def save(fig: Figure, path: Path, formats: Sequence[str]) -> list[Path]:
     """Save each format under a temporary name, then rename (never a half-written figure).
     The same data give the same bytes."""
+    make_drawable(fig)  # names in scripts the font lacks: no boxes, no warnings
     written = []
     for fmt in formats:
         final = path.with_suffix("." + fmt)
