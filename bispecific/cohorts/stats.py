@@ -35,6 +35,7 @@ INTERVAL_METHOD = "Wilson score interval for a trial of n patients at the expect
 RATES = {
     "cr": "p_complete_response",
     "mrd_negative": "p_mrd_negative",
+    "cd19_negative_escape": "p_cd19_negative_escape",
     "fever": "p_fever",
     "crs_grade1": "p_crs_grade1_or_more",
     "crs_grade2": "p_crs_grade2_or_more",
