@@ -52,15 +52,19 @@ def calibrated(context: dict) -> str:
     """The calibrated bullets of the science page (calibration.md section 2)."""
     adult_cr = _row(context, "cohort_mt103_211", "CR/CRh within 2 cycles")
     child_cr = _row(context, "cohort_mt103_205", "CR within 2 cycles")
-    fever = _row(context, "cohort_mt103_211", "pyrexia")
+    fever = _row(context, "cohort_mt103_211", "fever = ASTCT grade >= 1")
+    adult_mrd = _row(context, "cohort_mt103_211", "MRD < 1e-4 among")
+    child_mrd = _row(context, "cohort_mt103_205", "MRD < 1e-4 among")
     adult3 = _row(context, "cohort_mt103_211", "CRS grade >= 3")
     child3 = _row(context, "cohort_mt103_205", "CRS grade >= 3")
     bullets = [
         "the IL-6 course on patients' data (lymphoma, flat and stepped starts);",
         "killing (`exhaustion_per_synapse`) on the adult phase 2 trial MT103-211: CR/CRh "
-        f"{rate(adult_cr[4])} in the virtual cohort against {rate(adult_cr[3])}. The same "
-        f"killing gives children (MT103-205) {rate(child_cr[4])} against "
-        f"{rate(child_cr[3])};",
+        f"{rate(adult_cr[4])} in the virtual cohort against {rate(adult_cr[3])}, and "
+        f"MRD < 10^-4 in {rate(adult_mrd[4])} of responders against {rate(adult_mrd[3])}. "
+        f"The same killing gives children (MT103-205) {rate(child_cr[4])} against "
+        f"{rate(child_cr[3])}, MRD-negative in {rate(child_mrd[4])} of responders against "
+        f"{rate(child_mrd[3])};",
         "the CRS thresholds on MT103-211 and the paediatric MT103-205 (fever "
         f"{rate(fever[4]).split(' ')[0]} vs {fever[3]}, grade >= 3 "
         f"{adult3[4].split(' ')[0]} vs {adult3[3]} in adults and {child3[4].split(' ')[0]} vs "
@@ -78,16 +82,22 @@ def validation_table(context: dict) -> str:
 def outcomes_table(context: dict) -> str:
     """Calibration.md section 4: the same patients under three schedules, and by burden."""
     rows = [r for r in calibration_rows(context)
-            if r[0].startswith(("TOWER", "BLAST")) and len(r) == 7]
+            if r[0].startswith(("TOWER", "BLAST")) and len(r) == len(OUTCOME_COLUMNS)]
     if not rows:
         raise LookupError("docs/calibration.md has no 'how the outcomes move' table")
-    return table(rows, ["group", "patients", "CR (best, 2 cycles)", "CRS any grade",
-                         "CRS grade >= 2", "CRS grade >= 3", "median peak IL-6 (pg/mL)"])
+    return table(rows, list(OUTCOME_COLUMNS))
+
+
+# The columns of calibration.md's "how the outcomes move" table (docs/calibrate.py).
+OUTCOME_COLUMNS = ("group", "patients", "CR (best, 2 cycles)", "MRD < 1e-4", "CD19- escape",
+                   "fever (grade >= 1)", "CRS grade >= 2", "CRS grade >= 3",
+                   "median peak IL-6 (pg/mL)")
+CR, MRD, FEVER, GRADE2, GRADE3 = 2, 3, 5, 6, 7
 
 
 def outcome_notes(context: dict) -> str:
     """What the outcomes table says, in words with its numbers (calibration.md section 4)."""
-    rows = {r[0]: r for r in calibration_rows(context) if len(r) == 7}
+    rows = {r[0]: r for r in calibration_rows(context) if len(r) == len(OUTCOME_COLUMNS)}
 
     def find(prefix: str) -> list[str]:
         hits = [r for k, r in rows.items() if k.startswith(prefix)]
@@ -96,32 +106,37 @@ def outcome_notes(context: dict) -> str:
         return hits[0]
 
     def value(cell: str) -> float:
-        return float(cell.removeprefix("MRD-neg ").split("%")[0])
+        return float(cell.split("%")[0])
 
     step, flat = find("TOWER, approved_9_28"), find("TOWER, flat_28")
     low, high = find("TOWER approved, marrow blasts <"), find("TOWER approved, marrow blasts >=")
     mrd = find("BLAST")
-    folds = ", ".join(f"{value(flat[c]) / value(step[c]):.1f}x" for c in (3, 4, 5))
+    folds = ", ".join(f"{value(flat[c]) / max(value(step[c]), 1e-9):.1f}x"
+                      for c in (FEVER, GRADE2, GRADE3))
     return "\n".join([
-        para("- **The step-up keeps CRS low.** A flat full-dose start multiplies CRS of any "
-              f"grade, grade >= 2 and grade >= 3 by {folds} for a CR of "
-              f"{rate(flat[2]).split(' ')[0]} against {rate(step[2]).split(' ')[0]}.",
+        para("- **The step-up keeps CRS low.** A flat full-dose start multiplies fever, CRS "
+              f"grade >= 2 and grade >= 3 by {folds} for a CR of "
+              f"{rate(flat[CR]).split(' ')[0]} against {rate(step[CR]).split(' ')[0]}.",
               indent="  "),
         para("- **Burden matters.** Patients with fewer blasts (< 50%) respond more and have "
-              f"less CRS (CR {rate(low[2]).split(' ')[0]}, any-grade CRS "
-              f"{value(low[3]):.1f}%) than those with more (CR {rate(high[2]).split(' ')[0]}, "
-              f"CRS {value(high[3]):.1f}%), as in the clinic.", indent="  "),
-        para("- **MRD patients have little CRS**: few blasts, few synapses (any grade "
-              f"{value(mrd[3]):.1f}% in the virtual BLAST patients).", indent="  ")])
+              f"less CRS (CR {rate(low[CR]).split(' ')[0]}, CRS grade >= 2 "
+              f"{value(low[GRADE2]):.1f}%) than those with more (CR "
+              f"{rate(high[CR]).split(' ')[0]}, CRS grade >= 2 {value(high[GRADE2]):.1f}%), as "
+              "in the clinic.", indent="  "),
+        para("- **MRD patients have little CRS**: few blasts, few synapses (CRS grade >= 2 "
+              f"{value(mrd[GRADE2]):.1f}% in the virtual BLAST patients, MRD-negative "
+              f"{rate(mrd[MRD]).split(' ')[0]} after the course).", indent="  ")])
 
 
 def seed_agreement(context: dict) -> str:
-    """Calibration.md's simulation-noise line, in the science page's words."""
+    """Calibration.md's simulation-noise line, in the science page's words (or that it was
+    not measured in this calibration)."""
     text = (context["root"] / "docs/calibration.md").read_text()
     m = re.search(r"Two seeds of each of the (\d+) patients of (\w+) agree on CR in (\d+)% "
                   r"\(95% interval ([\d-]+)%\).*?CR rate ([\d.]+)% and ([\d.]+)%", text)
     if not m:
-        raise LookupError("docs/calibration.md has no 'Simulation noise' line")
+        return para("The agreement of two seeds of the same patient was not measured in this "
+                    "calibration (`python docs/calibrate.py --seed-agreement` measures it).")
     n, cohort, agree, interval, a, b = m.groups()
     return para(f"Two seeds of the same patient agree on CR in {agree}% of the {n} "
             f"{cohort.removeprefix('cohort_').upper().replace('_', '-')} patients (95% "
@@ -132,13 +147,13 @@ def seed_agreement(context: dict) -> str:
 
 def cohort_notes(context: dict) -> str:
     """The results page's cohort view of the three schedules (calibration.md section 4)."""
-    arms = {arm: _row(context, f"TOWER, {arm}", "60")
+    arms = {arm: _row(context, f"TOWER, {arm}", "")
             for arm in ("approved_9_28", "flat_28", "bolus_daily")}
-    cr = {arm: rate(row[2]).split(" ")[0] for arm, row in arms.items()}
-    crs = {arm: float(row[3].split("%")[0]) for arm, row in arms.items()}
+    cr = {arm: rate(row[CR]).split(" ")[0] for arm, row in arms.items()}
+    crs = {arm: float(row[GRADE2].split("%")[0]) for arm, row in arms.items()}
     return para(
         "Across a cohort ([the science at a glance](../science/index.md#crs-response-and-what-"
         f"the-model-was-checked-against)), the step-up gives {cr['approved_9_28']} CR against "
-        f"{cr['flat_28']} on the flat start, with {crs['approved_9_28']:.1f}% any-grade CRS "
+        f"{cr['flat_28']} on the flat start, with {crs['approved_9_28']:.1f}% CRS grade >= 2 "
         f"against {crs['flat_28']:.1f}%; daily boluses give {cr['bolus_daily']} CR with "
-        f"{crs['bolus_daily']:.1f}% any-grade CRS.")
+        f"{crs['bolus_daily']:.1f}% CRS grade >= 2.")

@@ -83,21 +83,25 @@ def run_shows(context: dict) -> str:
     """The numbers of the approved regimen's run, in "What a run shows"."""
     s = _summary(context, "continuous_4wk")
     ts = _timeseries(context, "continuous_4wk")
-    neg0, neg1 = ts[0]["blasts_cd19_negative_expected"], ts[-1]["blasts_cd19_negative_expected"]
     peak = max(ts, key=lambda r: r["il6_pg_per_ml"])
     day = int(peak["time_h"] // 24)
     when = "on the first day" if day == 0 else f"on day {day} (day 0 is the first)"
     cr = ("a CR" if s["complete_response"] else
           "no CR in one cycle: this patient sits near the tipping point "
           "([docs/model.md s.12](../model.md))")
+    if s["final_blasts"] > 0:
+        fall = (f"the blasts fall {s['initial_blasts'] / s['final_blasts']:.0f}-fold in four "
+                f"weeks to {pct(s['best_marrow_blast_percent'])} of marrow cells")
+    else:
+        fall = (f"the patch's {s['initial_blasts']:,} blasts are all gone within four weeks")
+    mrd = (f"P(MRD < 10^-4) is {s['p_mrd_negative']:.2f}, the marrow's level about "
+           f"{s['mrd_level_estimate']:.0e} (the branching tail of the last blasts, "
+           "[docs/model.md s.11](../model.md))")
     return para(
         "In this run (a patient with 50% marrow blasts and T cells at 6% of marrow cells, no "
-        f"premedication) the blasts fall {s['initial_blasts'] / s['final_blasts']:.1f}-fold "
-        f"in four weeks to {pct(s['best_marrow_blast_percent'])} of marrow cells. That is "
-        f"{cr}. A CD19-negative clone, {neg0 / s['initial_blasts'] * 100:.1f}% of blasts at "
-        f"the start, grows {neg1 / neg0:.1f}-fold through treatment. IL-6 peaks at "
-        f"{s['peak_il6_pg_per_ml']:.0f} pg/mL {when}. The chance of fever peaks at "
-        f"{s['p_fever']:.2f}; any-grade CRS peaks at {s['p_crs_grade1_or_more']:.2f} and "
+        f"CD19-negative clone, no premedication) {fall}. That is {cr}; {mrd}. IL-6 peaks at "
+        f"{s['peak_il6_pg_per_ml']:.0f} pg/mL {when}. The chance of fever (ASTCT grade 1) "
+        f"peaks at {s['p_fever']:.2f}; grade >= 2 at {s['p_crs_grade2_or_more']:.2f} and "
         f"grade >= 3 at {s['p_crs_grade3_or_more']:.2f}.")
 
 
@@ -112,36 +116,38 @@ def compare_table(context: dict) -> str:
     for name, label in COMPARED:
         s = _summary(context, name)
         rows.append([label, pct(s["best_marrow_blast_percent"]),
-                     f"{s['p_complete_response']:.2f}", f"{s['peak_il6_pg_per_ml']:.0f} pg/mL",
-                     f"{s['p_crs_grade1_or_more']:.2f}", f"{s['p_crs_grade3_or_more']:.2f}"])
-    return table(rows, ["schedule", "best marrow blasts", "P(CR)", "peak IL-6",
-                         "P(CRS >= 1)", "P(CRS >= 3)"])
+                     f"{s['p_complete_response']:.2f}", f"{s['p_mrd_negative']:.2f}",
+                     f"{s['mrd_level_estimate']:.0e}", f"{s['peak_il6_pg_per_ml']:.0f} pg/mL",
+                     f"{s['p_fever']:.2f}", f"{s['p_crs_grade2_or_more']:.2f}",
+                     f"{s['p_crs_grade3_or_more']:.2f}"])
+    return table(rows, ["schedule", "best marrow blasts", "P(CR)", "P(MRD < 1e-4)",
+                         "MRD level", "peak IL-6", "P(fever)", "P(CRS >= 2)", "P(CRS >= 3)"])
 
 
 @needs_runs
 def compare_notes(context: dict) -> str:
     """What the comparison table says, in words with the table's numbers."""
     step, flat, bolus = (_summary(context, name) for name, _ in COMPARED)
-    best = {k: s["best_marrow_blast_percent"] for k, s in
-            (("step", step), ("flat", flat), ("bolus", bolus))}
-    faster = "kills faster" if best["flat"] < best["step"] else "kills no faster"
-    lower = "lower" if best["bolus"] < best["flat"] else "no lower"
+    level = {k: s["mrd_level_estimate"] for k, s in
+             (("step", step), ("flat", flat), ("bolus", bolus))}
+    deeper = "deeper" if level["flat"] < level["step"] else "no deeper"
+    lower = "lower" if level["bolus"] < level["flat"] else "no lower"
     return "\n".join([
-        para(f"- A full dose from day 0 {faster} in this patient than the step-up (best marrow "
-              f"blasts {pct(best['flat'])} against {pct(best['step'])}), and it raises the "
-              "chance of any-grade CRS "
-              f"{flat['p_crs_grade1_or_more'] / step['p_crs_grade1_or_more']:.1f}-fold.",
-              indent="  "),
+        para(f"- A full dose from day 0 goes {deeper} in this patient than the step-up (MRD "
+              f"level {level['flat']:.0e} against {level['step']:.0e} at four weeks), and it "
+              "raises the chance of CRS grade >= 2 "
+              f"{flat['p_crs_grade2_or_more'] / max(step['p_crs_grade2_or_more'], 1e-12):.1f}"
+              "-fold.", indent="  "),
         para("- The daily boluses reach a CRS risk like the flat infusion's "
-              f"({bolus['p_crs_grade1_or_more']:.2f} against {flat['p_crs_grade1_or_more']:.2f}"
-              " for any grade): the day-long exposure that CRS reads is similar "
-              f"({bolus['peak_crs_exposure_pg_per_ml']:.0f} against "
+              f"({bolus['p_crs_grade2_or_more']:.2f} against "
+              f"{flat['p_crs_grade2_or_more']:.2f} for grade >= 2): the day-long exposure "
+              f"that CRS reads is similar ({bolus['peak_crs_exposure_pg_per_ml']:.0f} against "
               f"{flat['peak_crs_exposure_pg_per_ml']:.0f} pg/mL at its peak), though the IL-6 "
               f"peak is {bolus['peak_il6_pg_per_ml'] / flat['peak_il6_pg_per_ml']:.1f} times "
               f"higher. In this patient, on this seed, they end {lower} than the flat infusion "
-              f"({pct(best['bolus'])} against {pct(best['flat'])}). That is one patient: "
-              "across a cohort boluses respond less (below), because the drug is gone for "
-              "about half of each day.", indent="  ")])
+              f"(MRD level {level['bolus']:.0e} against {level['flat']:.0e}). That is one "
+              "patient: across a cohort boluses respond less (below), because the drug is gone "
+              "for about half of each day.", indent="  ")])
 
 
 @needs_runs

@@ -26,7 +26,7 @@ Z_BOUND = 3.5
 def _course(dt_min: float, seed: int, days: float) -> tuple[float, float, float]:
     """Contacts per day, kills per day and the log10 reduction of blasts over `days`, for a
     patient whose blasts fall about a log in two weeks (no CD19-negative clone)."""
-    m = BispecificModel(width=40, height=40, dt_minutes=dt_min, plasma_pg_per_ml=800.0,
+    m = BispecificModel(width=40, height=40, dt_minutes=dt_min, plasma_pg_per_ml=300.0,
                         seed=seed, marrow_blast_fraction=0.5, t_cell_fraction=0.06,
                         cd19_negative_fraction=0.0)
     before = m.state.blasts_alive()
