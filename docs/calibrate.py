@@ -30,6 +30,9 @@ from scipy import optimize, stats
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs"))
+
+from model_vs_data import Point, model_vs_data  # noqa: E402
 
 from bispecific import __version__  # noqa: E402
 from bispecific.cohorts.runner import run_cohort  # noqa: E402
@@ -250,44 +253,61 @@ def threshold_errors(exposures: dict[str, np.ndarray], crs: CrsParameters) -> di
     return errors
 
 
-def crs_cell(results: pd.DataFrame, column: str, n_trial: int, errors: dict[str, float],
-             crs: CrsParameters) -> str:
+def crs_interval(results: pd.DataFrame, column: str, n_trial: int,
+                 errors: dict[str, float], crs: CrsParameters) -> tuple[float, float, float]:
     """A CRS rate with the 95% interval a trial of `n_trial` such patients would report:
     n patients drawn with their outcomes, and the threshold drawn from its sampling
     distribution (`crs_rate_interval`, docs/model.md s.10)."""
     name = CRS_THRESHOLDS[column]
-    rate, low, high = crs_rate_interval(
+    return crs_rate_interval(
         np.log10(results["peak_crs_exposure_pg_per_ml"].to_numpy()),
         crs.susceptibility_sd_log10, getattr(crs, name), errors[name], n_trial,
         np.random.default_rng(CRS_INTERVAL_SEED))
-    return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}; n = {n_trial})"
 
 
-def rate_cell(values: np.ndarray, n_trial: int | None = None) -> str:
+def rate_interval(values: np.ndarray, n_trial: int | None = None) -> tuple[float, float, float]:
     """A response rate: the cohort's mean with the 95% interval a trial of `n_trial` such
     patients would report (bispecific/cohorts/trial.py), or over patients alone (bootstrap)
     where the trial's size is not known."""
     if n_trial:
-        rate, low, high = trial_rate_interval(values, n_trial,
-                                              np.random.default_rng(TRIAL_INTERVAL_SEED))
-        return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}; n = {n_trial})"
-    rate, low, high = mean_interval(values)
-    return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f})"
+        return trial_rate_interval(values, n_trial, np.random.default_rng(TRIAL_INTERVAL_SEED))
+    return mean_interval(values)
 
 
-def readout_cell(results: pd.DataFrame, column: str, n_trial: int | None = None,
-                 errors: dict[str, float] | None = None) -> str:
+def readout_interval(results: pd.DataFrame, column: str, n_trial: int | None = None,
+                     errors: dict[str, float] | None = None) -> tuple[float, float, float]:
     """A readout's cohort rate with the interval of a trial of the published size: CRS rows
-    with the thresholds' uncertainty (`crs_cell`); MRD_AMONG_CR as the share of a trial's
-    responders (`trial_conditional_interval`)."""
+    with the thresholds' uncertainty (`crs_interval`); MRD_AMONG_CR as the share of a
+    trial's responders (`trial_conditional_interval`)."""
     if column in CRS_THRESHOLDS and n_trial and errors is not None:
-        return crs_cell(results, column, n_trial, errors, CrsParameters())
+        return crs_interval(results, column, n_trial, errors, CrsParameters())
     if column != MRD_AMONG_CR:
-        return rate_cell(results[column].to_numpy(), n_trial)
-    rate, low, high = trial_conditional_interval(
+        return rate_interval(results[column].to_numpy(), n_trial)
+    return trial_conditional_interval(
         results["p_complete_response"].to_numpy(), results["p_mrd_negative"].to_numpy(),
         n_trial or len(results), np.random.default_rng(TRIAL_INTERVAL_SEED))
-    return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}; n = {n_trial})"
+
+
+def published_interval(rate: float, n_trial: int | None) -> tuple[float, float] | None:
+    """The Wilson 95% interval of a published rate from its trial's size, where the source
+    gives no interval of its own (and none where the size is not known)."""
+    if not n_trial:
+        return None
+    z = 1.959964
+    centre = (rate + z * z / (2 * n_trial)) / (1 + z * z / n_trial)
+    half = z * np.sqrt(rate * (1 - rate) / n_trial + z * z / (4 * n_trial**2)) / (
+        1 + z * z / n_trial)
+    return float(centre - half), float(centre + half)
+
+
+def cell(interval: tuple[float, float, float], n_trial: int | None = None) -> str:
+    rate, low, high = interval
+    size = f"; n = {n_trial}" if n_trial else ""
+    return f"{100 * rate:.1f}% ({100 * low:.1f}-{100 * high:.1f}{size})"
+
+
+def rate_cell(values: np.ndarray, n_trial: int | None = None) -> str:
+    return cell(rate_interval(values, n_trial), n_trial)
 
 
 def main() -> None:
@@ -326,6 +346,7 @@ def main() -> None:
     lines += [f"| {w} | {a} | {b} |" for w, a, b in il6_table()]
     print("\n".join(lines[-6:]), flush=True)
 
+    points: list[Point] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         results = {f: run_cohort_results(f, args.patients, folder)
@@ -349,9 +370,11 @@ def main() -> None:
         for file, column, value, ci, source, what, n_trial in CALIBRATION:
             published = f"{100 * value:.0f}%" + (f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})"
                                                  if ci else "")
-            model = readout_cell(results[file], column, n_trial, errors)
+            interval = readout_interval(results[file], column, n_trial, errors)
+            points.append(Point("calibration", file.removesuffix(".toml"), what, value,
+                                ci or published_interval(value, n_trial), interval))
             lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | {published} | "
-                         f"{model} |")
+                         f"{cell(interval, n_trial)} |")
         print("\n".join(lines[-len(CALIBRATION) - 2:]), flush=True)
         if args.fit:
             fitted = fit_thresholds(exposures, CrsParameters())
@@ -403,9 +426,11 @@ def main() -> None:
                         continue
                     published = f"{100 * value:.0f}%" + (
                         f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})" if ci else "")
-                    model = readout_cell(r[r["arm"] == arm], column, n_trial, errors)
+                    interval = readout_interval(r[r["arm"] == arm], column, n_trial, errors)
+                    points.append(Point("validation", file.removesuffix(".toml"), what, value,
+                                        ci or published_interval(value, n_trial), interval))
                     lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | "
-                                 f"{published} | {model} |")
+                                 f"{published} | {cell(interval, n_trial)} |")
             print("\n".join(lines[-len(VALIDATION) - 2:]), flush=True)
             lines += ["", "## 4. Validation: how the outcomes move", "",
                       "The same virtual TOWER patients under three schedules, split by burden "
@@ -416,6 +441,14 @@ def main() -> None:
             lines += shape_table(validation["cohort_tower.toml"],
                                  validation["cohort_mrd.toml"])
             print("\n".join(lines[-10:]), flush=True)
+    figure = args.out.parent / "figures" / "model_vs_data.png"
+    model_vs_data(points, figure)
+    lines += ["", "## Model and data together", "",
+              "Each published rate (black, with its 95% interval: the source's, else Wilson's "
+              "for the trial's size) "
+              "beside the model's (colour: the interval a trial of the published size would "
+              "report); calibration above, validation below.", "",
+              f"![Model against data]({figure.relative_to(args.out.parent).as_posix()})"]
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 
