@@ -371,8 +371,11 @@ def main() -> None:
             published = f"{100 * value:.0f}%" + (f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})"
                                                  if ci else "")
             interval = readout_interval(results[file], column, n_trial, errors)
+            # A share among responders is a rate out of the responders, not the patients.
+            among = n_trial and column == MRD_AMONG_CR and round(n_trial * next(
+                c[2] for c in CALIBRATION if c[0] == file and c[1] == "p_complete_response"))
             points.append(Point("calibration", file.removesuffix(".toml"), what, value,
-                                ci or published_interval(value, n_trial), interval))
+                                ci or published_interval(value, among or n_trial), interval))
             lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | {published} | "
                          f"{cell(interval, n_trial)} |")
         print("\n".join(lines[-len(CALIBRATION) - 2:]), flush=True)
