@@ -54,7 +54,8 @@ WRITERS = {
                               cal.cohort_notes],
     "docs/benchmarks.md": [src.performance],
     "docs/science/index.md": [cal.calibrated, cal.validation_table, cal.outcomes_table,
-                              cal.outcome_notes, src.bolus_mechanism, cal.seed_agreement],
+                              cal.outcome_notes, src.bolus_mechanism, cal.seed_agreement,
+                              cal.depth_notes],
 }
 # name -> (file holding the region, writer, whether it needs the quick-start runs)
 REGIONS: dict[str, tuple[str, Callable[[dict], str], bool]] = {
