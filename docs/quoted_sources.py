@@ -174,8 +174,10 @@ def bolus_mechanism(context: dict) -> str:
 def run_time(context: dict) -> str:
     """The README's run time of the approved regimen, from the last full benchmark."""
     wall = _full_json(context)["end_to_end"][0]["wall_s"]
-    return para(f"A 4-week regimen on the default 100x100 patch takes about {wall:.0f} "
-                 "seconds, start-up included ([Performance](docs/benchmarks.md)).")
+    return para(f"A 4-week regimen on the default 100x100 patch took about {wall:.0f} "
+                "seconds, start-up included, in the last full benchmark, run on version 0.2's "
+                "engine ([Performance](docs/benchmarks.md)); 0.3 puts about five times more "
+                "drug on the marrow's cells, so expect somewhat longer until the next run.")
 
 
 def performance(context: dict) -> str:
