@@ -164,7 +164,9 @@ class BispecificModel(mesa.Model):
             seed = int(np.random.default_rng(rng).integers(2**63))
         elif seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        super().__init__(seed=seed)
+        # Mesa 3.3-3.5 seed `rng` and `random` alike from an integer given as rng= or seed=;
+        # seed= is deprecated from Mesa 3.4 and gone in Mesa 4 (docs/mesa4.md).
+        super().__init__(rng=int(seed))
         self.seed = int(seed)
         self.params = parameters or ModelParameters()
         self.dt_minutes = float(dt_minutes)

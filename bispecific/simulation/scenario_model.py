@@ -103,6 +103,21 @@ class ScenarioModel(BispecificModel):
             seed=self.seed)
         self.end_step = round(scenario.days * units.MINUTES_PER_DAY / self.dt_minutes)
 
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario this model runs, with the seed it runs with."""
+        return self._run_scenario
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        # Mesa 3.5+'s Model.__init__ sets `scenario` to its own experiment record
+        # (mesa.experimental.scenarios); it is kept where Mesa's own property keeps it.
+        if isinstance(value, Scenario):
+            self._run_scenario = value
+        else:
+            self._scenario = value
+            value.model = self
+
     def step(self) -> None:
         super().step()
         if self.steps >= self.end_step:
