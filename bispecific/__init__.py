@@ -31,6 +31,7 @@ _PUBLIC = {
     "load_scenario": "bispecific.scenario",
     "run_scenario": "bispecific.simulation.run",
     "ScenarioModel": "bispecific.simulation.scenario_model",
+    "batch_run": "bispecific.engine.mesa_compat",
 }
 
 __all__ = ["__version__", *_PUBLIC]

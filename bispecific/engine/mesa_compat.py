@@ -12,8 +12,10 @@ one place, so that the rest of the package calls Mesa one way and no call of its
   `datacollector._collection_steps`; `data_collection_period` counts records), older
   versions by step (`data_collection_period` counts steps). `BATCH_RUN_READS_RECORDS` says
   which (`bispecific.engine.records` answers both ways).
-- Time: Mesa 3.4+ has `model.time` (1 per step for a model stepped by `step()`); older
-  versions only `model.steps`. `model_time` reads whichever there is.
+- Time: Mesa 3.4+ has `model.time` (1 per step for a model stepped by `step()`), driven by
+  an event list that `step()` runs up to `time + 1`; older versions only `model.steps`.
+  `model_time` reads whichever there is; `catch_up_clock` moves a fresh model's clock and
+  events to a step without running it (a run continued from a checkpoint).
 
 The plan for Mesa 4 (which removes `seed=`, `model.steps` and `batch_run`) is in
 docs/mesa4.md.
@@ -42,6 +44,27 @@ than as the value at step i (older)."""
 def model_time(model: mesa.Model) -> float:
     """The model's time in steps: `model.time` where Mesa has it (3.4+), else `model.steps`."""
     return float(getattr(model, "time", model.steps))
+
+
+MESA_CLOCK = ("_time",)
+"""Model attributes that hold Mesa 3.4+'s clock: set only by `catch_up_clock`, never by hand
+(the event list would still be at 0, and the next step would run every step in between)."""
+
+
+def catch_up_clock(model: mesa.Model, steps: int) -> None:
+    """Bring a fresh model's Mesa clock to `steps` without running the steps (Mesa 3.4+: its
+    time and the event that runs the next step; older Mesa has no clock besides `steps`,
+    which the caller sets). `model.steps` ends at `steps` either way."""
+    advance = getattr(model, "_advance_time", None)
+    if advance is None or model_time(model) >= steps:
+        return
+    user_step = model._user_step
+    model._user_step = lambda: None  # Mesa's step event counts the steps and calls this
+    try:
+        advance(float(steps))
+    finally:
+        model._user_step = user_step
+    model.steps = steps
 
 
 def batch_run(model_cls: type[mesa.Model], parameters: Mapping[str, Any], *,

@@ -6,15 +6,15 @@ curve, cytokines and CRS readouts. Its DataCollector adds the run summary (the n
 `summary.json`) as readouts, and `running` turns False at the scenario's end, so Mesa's
 tools take it as it is:
 
-    import mesa
-    from bispecific.simulation import ScenarioModel
+    from bispecific import ScenarioModel, batch_run
 
-    rows = mesa.batch_run(ScenarioModel, parameters={
+    rows = batch_run(ScenarioModel, parameters={
         "scenario": "scenarios/continuous_4wk.toml", "days": 7,
         "target_dose_ug_per_day": [9, 28], "seed": [1, 2, 3]},
         max_steps=10**7, display_progress=False)
 
-gives one row per run, with the settings, the last record and the run summary.
+gives one row per run, with the settings, the last record and the run summary
+(`bispecific.batch_run` is `mesa.batch_run` with the seeds given as each Mesa wants them).
 `bispecific view` drives the same class from its controls.
 """
 
