@@ -66,7 +66,7 @@ def test_a_rerun_replaces_the_whole_previous_run(tmp_path):
     assert r.returncode == 0, r.stderr
     assert _every_file(out) == {"timeseries.csv", "summary.json", "scenario.toml",
                                 "snapshots.npz", "overview.png", "snapshots.png",
-                                "timing.json"}
+                                "timing.json", "dosing.csv"}
     assert "days = 0.05" in (out / "scenario.toml").read_text()
 
 

@@ -23,7 +23,7 @@ from types import TracebackType
 RUN_FILES = frozenset({
     "timeseries.csv", "summary.json", "scenario.toml", "snapshots.npz", "timing.json",
     "overview.png", "overview.svg", "snapshots.png", "snapshots.svg", "animation.gif",
-    "checkpoint.npz",
+    "checkpoint.npz", "dosing.csv",
 })
 COMPARISON_FILES = frozenset({"comparison.csv", "comparison.png", "comparison.svg"})
 COHORT_FILES = frozenset({
