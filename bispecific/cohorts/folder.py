@@ -27,7 +27,7 @@ from ..outputs.files import atomic_write_text
 from ..outputs.folders import FolderError, check_folder, folder_kind
 from ..scenario.names import slug
 from .identity import definition, first_difference
-from .spec import Cohort
+from .spec import PATIENT_TABLE, Cohort
 
 MANIFEST = "cohort.json"
 TASKS = "tasks"
@@ -101,6 +101,9 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
         atomic_write_text(out / arm_file(arm.name), arm.scenario.to_toml())
     files = {a.name: arm_file(a.name) for a in cohort.arms}
     atomic_write_text(out / "cohort.toml", tomli_w.dumps(cohort.to_dict(files)))
+    if cohort.table:  # the real patients' covariates, where cohort.toml names them
+        atomic_write_text(out / PATIENT_TABLE, pd.DataFrame(list(cohort.table)).to_csv(
+            index=False))
     atomic_write_text(out / "patients.csv", pd.DataFrame(patients).to_csv(index=False))
 
 

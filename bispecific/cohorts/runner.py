@@ -182,9 +182,10 @@ class CohortRun:
         self.store.save(task, outcome)
 
     def finish(self, wall_time_s: float, engine: str) -> dict[str, Path]:
-        """Write results.csv, failures.csv, arms.csv, cohort.png, timing.json, and
-        cohort.json (last) with the counts of runs."""
-        from ..outputs.figures import cohort_figure
+        """Write results.csv, failures.csv, arms.csv, cohort.png, population.png (the drawn
+        covariates, where two or more vary), timing.json, and cohort.json (last) with the
+        counts of runs."""
+        from ..outputs.figures import cohort_figure, population_figure
         from .stats import arm_table
 
         arm_order = {a.name: i for i, a in enumerate(self.cohort.arms)}
@@ -212,6 +213,10 @@ class CohortRun:
         atomic_write_text(paths["arms"], arms.to_csv(index=False))
         paths["figure"] = cohort_figure(table, arms, pd.DataFrame(self.patients),
                                         self.cohort.name, self.out / "cohort")
+        population = population_figure(pd.DataFrame(self.patients), self.cohort.name,
+                                       self.out / "population")
+        if population is not None:
+            paths["population"] = population
         paths["timing"] = self.out / "timing.json"
         atomic_write_text(paths["timing"], json.dumps(
             {"wall_time_s": round(wall_time_s, 2), "engine": engine,
