@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import bispecific
 from bispecific.cohorts.runner import run_cohort
 from bispecific.cohorts.spec import load_cohort
+from bispecific.outputs.tables import parquet_available
 from bispecific.scenario import ScenarioError
 
 ROOT = Path(__file__).parent.parent
@@ -141,6 +143,13 @@ def test_a_cohort_of_real_patients_runs_each_row_as_a_patient(tmp_path):
     patients = pd.read_csv(out / "patients.csv")
     assert patients["weight_kg"].tolist() == [80, 52.5, 95]
     assert (out / "population.png").stat().st_size > 10_000
+    # The next tool reads it whole, with units.
+    loaded = bispecific.load_cohort_run(out)
+    assert loaded.patients["bsa_m2"].tolist() == [1.95, 1.5, 2.1]
+    assert loaded.patients.attrs["units"]["bsa_m2"] == "m^2"
+    assert len(loaded.results) == 3 and loaded.info["patients"] == 3
+    assert loaded.results.attrs["units"]["peak_il6_pg_per_ml"] == "pg/mL"
+    assert (out / "results.parquet").is_file() == parquet_available()
     # The folder keeps the table its cohort.toml names, so the folder describes itself.
     again = load_cohort(out / "cohort.toml")
     assert again.sample_patients() == rows

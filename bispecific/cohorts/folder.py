@@ -35,7 +35,8 @@ ARMS = "arms"
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
 # folder never shows the tables of an earlier, smaller cohort beside new patients.
 TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
-          "timing.json")
+          "timing.json", "results.parquet", "arms.parquet", "patients.parquet",
+          "population.png", "population.svg")
 
 
 class CohortFolderError(FolderError):

@@ -186,6 +186,7 @@ class CohortRun:
         covariates, where two or more vary), timing.json, and cohort.json (last) with the
         counts of runs."""
         from ..outputs.figures import cohort_figure, population_figure
+        from ..outputs.tables import write_parquet
         from .stats import arm_table
 
         arm_order = {a.name: i for i, a in enumerate(self.cohort.arms)}
@@ -211,6 +212,10 @@ class CohortRun:
             failures, columns=["patient", "arm", "error"]).to_csv(index=False))
         arms = arm_table(table, [a.name for a in self.cohort.arms])
         atomic_write_text(paths["arms"], arms.to_csv(index=False))
+        for name, frame in (("results", table), ("arms", arms),
+                            ("patients", pd.DataFrame(self.patients))):
+            if write_parquet(frame, self.out / f"{name}.parquet"):  # with pyarrow only
+                paths[f"{name}_parquet"] = self.out / f"{name}.parquet"
         paths["figure"] = cohort_figure(table, arms, pd.DataFrame(self.patients),
                                         self.cohort.name, self.out / "cohort")
         population = population_figure(pd.DataFrame(self.patients), self.cohort.name,

@@ -27,8 +27,10 @@ from ..scenario.names import slug
 from ..simulation.run import RunResult
 from . import figures
 from .folders import StagedFolder, check_folder
+from .tables import write_parquet
 
 TIMESERIES = "timeseries.csv"
+TIMESERIES_PARQUET = "timeseries.parquet"  # with the units; only where pyarrow is installed
 SUMMARY = "summary.json"
 SCENARIO = "scenario.toml"
 SNAPSHOTS = "snapshots.npz"
@@ -76,6 +78,8 @@ def _write_run_files(result: RunResult, folder: Path, formats: Sequence[str]) ->
     paths = {"timeseries": folder / TIMESERIES, "scenario": folder / SCENARIO,
              "snapshots": folder / SNAPSHOTS, "dosing": folder / DOSING}
     paths["timeseries"].write_text(result.timeseries.to_csv(index=False), encoding="utf-8")
+    if write_parquet(result.timeseries, folder / TIMESERIES_PARQUET):
+        paths["timeseries_parquet"] = folder / TIMESERIES_PARQUET
     paths["scenario"].write_text(result.scenario.to_toml(), encoding="utf-8")
     paths["dosing"].write_text(dosing_table(result.scenario), encoding="utf-8")
     save_snapshots(result.snapshots.taken, paths["snapshots"])

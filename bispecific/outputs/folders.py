@@ -23,13 +23,13 @@ from types import TracebackType
 RUN_FILES = frozenset({
     "timeseries.csv", "summary.json", "scenario.toml", "snapshots.npz", "timing.json",
     "overview.png", "overview.svg", "snapshots.png", "snapshots.svg", "animation.gif",
-    "checkpoint.npz", "dosing.csv",
+    "checkpoint.npz", "dosing.csv", "timeseries.parquet",
 })
 COMPARISON_FILES = frozenset({"comparison.csv", "comparison.png", "comparison.svg"})
 COHORT_FILES = frozenset({
     "cohort.json", "cohort.toml", "patients.csv", "results.csv", "arms.csv", "failures.csv",
     "cohort.png", "cohort.svg", "timing.json", "patient_table.csv", "population.png",
-    "population.svg",
+    "population.svg", "patients.parquet", "results.parquet", "arms.parquet",
 })
 COHORT_FOLDERS = frozenset({"arms", "tasks"})
 # Analyses (`bispecific.analysis`) keep their runs in tasks/ as a cohort does; their figures
