@@ -151,7 +151,7 @@ def read_patient_table(path: Path, allowed: set[str]) -> tuple[dict[str, float],
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise FileProblem(path, "no such file (the [patients] table)") from None
-    except (IsADirectoryError, UnicodeDecodeError, OSError) as exc:
+    except (IsADirectoryError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise FileProblem(path, f"cannot read as a CSV table ({type(exc).__name__})") from None
     fail = Failer(str(path))
     rows = list(csv.reader(io.StringIO(text)))

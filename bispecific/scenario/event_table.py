@@ -88,6 +88,8 @@ def read_event_table(path: Path, days: float) -> list[DoseRecord]:
         raise FileProblem(path, "cannot read: not UTF-8 text") from None
     except OSError as exc:
         raise FileProblem(path, f"cannot read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL in the path
+        raise FileProblem(path, "cannot read: the path holds a NUL character") from None
     fail = Failer(str(path))
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(cell.strip() for cell in rows[0]):
