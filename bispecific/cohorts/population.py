@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from ..scenario.validation import Failer, FileProblem, shorten
+from ..scenario.validation import Failer, read_text, shorten
 
 IGNORED_COLUMNS = ("patient", "ID")
 
@@ -147,12 +147,8 @@ def read_patient_table(path: Path, allowed: set[str]) -> tuple[dict[str, float],
     tuple of dict
         One dict of covariate values per row, in file order.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FileProblem(path, "no such file (the [patients] table)") from None
-    except (IsADirectoryError, UnicodeDecodeError, OSError, ValueError) as exc:
-        raise FileProblem(path, f"cannot read as a CSV table ({type(exc).__name__})") from None
+    text = read_text(path, "a patients' covariates .csv file",
+                     "no such file (the [patients] table)", encoding="utf-8-sig")
     fail = Failer(str(path))
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:

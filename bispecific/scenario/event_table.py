@@ -35,7 +35,7 @@ import math
 from pathlib import Path
 
 from ..pharmacology.event_records import DoseRecord
-from .validation import Failer, FileProblem, number, shorten
+from .validation import Failer, number, read_text, shorten
 
 UNITS = {"ID": "", "TIME": "h", "AMT": "ug", "RATE": "ug/h", "DUR": "h", "EVID": "",
          "CMT": "", "II": "h", "ADDL": "", "SS": "", "DV": "", "MDV": ""}
@@ -78,18 +78,8 @@ def read_event_table(path: Path, days: float) -> list[DoseRecord]:
     ScenarioError
         One line: the file, the line and column, the value and what is allowed.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FileProblem(path, "no such file (the [dosing] table)") from None
-    except IsADirectoryError:
-        raise FileProblem(path, "is a folder, expected a dosing table .csv file") from None
-    except UnicodeDecodeError:
-        raise FileProblem(path, "cannot read: not UTF-8 text") from None
-    except OSError as exc:
-        raise FileProblem(path, f"cannot read ({exc.strerror or exc})") from None
-    except ValueError:  # a NUL in the path
-        raise FileProblem(path, "cannot read: the path holds a NUL character") from None
+    text = read_text(path, "a dosing table .csv file", "no such file (the [dosing] table)",
+                     encoding="utf-8-sig")
     fail = Failer(str(path))
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(cell.strip() for cell in rows[0]):
