@@ -220,7 +220,7 @@ class IdiomaticMesaModel(mesa.Model):
 
     def __init__(self, width=32, height=32, plasma_pg_per_ml=525.0, marrow_blast_fraction=0.5,
                  t_cell_fraction=0.06, seed=None):
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # seed= is deprecated from Mesa 3.4
         p = ModelParameters()
         self.width, self.height = width, height
         self.c = kernel_constants(p, 1.0, 10.0)

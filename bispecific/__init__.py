@@ -32,6 +32,9 @@ _PUBLIC = {
     "load_scenario": "bispecific.scenario",
     "run_scenario": "bispecific.simulation.run",
     "ScenarioModel": "bispecific.simulation.scenario_model",
+    "batch_run": "bispecific.engine.mesa_compat",
+    "load_run": "bispecific.outputs.load",
+    "load_cohort_run": "bispecific.cohorts.load",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bispecific.engine.mesa_compat import model_time
 from bispecific.outputs.files import write_run
 from bispecific.scenario import load_scenario
 from bispecific.simulation import checkpoint as ckpt
@@ -52,6 +53,8 @@ def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one(uninterrupted, t
     resumed = run_scenario(_scenario(), frame_every_h=6.0,
                            checkpointing=Checkpointing(path, every_h=5.0, notify=notes.append))
     assert resumed.resumed_from_h == 10.0
+    # Mesa 3.4+'s clock went on from the checkpoint with the steps (older Mesa: steps only).
+    assert model_time(resumed.model) == resumed.model.steps == 24 * 60
     assert notes[2] == f"continuing from the checkpoint at hour 10 ({path})"
     _assert_same_run(uninterrupted, resumed)
     a, b = tmp_path / "a", tmp_path / "b"

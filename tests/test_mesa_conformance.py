@@ -3,6 +3,8 @@ step, batch_run, agents and AgentSets, remove, the grid, seeding, the DataCollec
 behaviour checked against numbers worked out independently or against the arrays' own
 rules (helpers.assert_invariants)."""
 
+import warnings
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -10,6 +12,8 @@ import pytest
 
 from bispecific import BispecificModel, Blast, Molecule, TCell
 from bispecific.engine.agents import NormalCell, StaleAgentView
+from bispecific.engine.mesa_compat import BATCH_RUN_HAS_RNG, BATCH_RUN_READS_RECORDS
+from bispecific.engine.mesa_compat import batch_run as compat_batch_run
 from bispecific.engine.removal import AgentGone
 
 from .helpers import assert_invariants, small_model
@@ -32,18 +36,33 @@ def engaged_pair(m):
 
 
 # -- batch_run -------------------------------------------------------------------------------
+def seeded(parameters: dict, seeds: list[int]) -> tuple[dict, dict]:
+    """`mesa.batch_run`'s parameters and keywords for these seeds, as the installed Mesa wants
+    them: in `rng=` from Mesa 3.4 (which overwrites a "seed" parameter), else a parameter."""
+    if BATCH_RUN_HAS_RNG:
+        return parameters, {"rng": seeds}
+    return {**parameters, "seed": seeds}, {}
+
+
 @pytest.mark.parametrize("every", [1, 7, 60])
 def test_batch_run_works_with_any_recording_interval(every):
-    rows = mesa.batch_run(
-        BispecificModel,
-        parameters={"width": 16, "height": 16, "plasma_pg_per_ml": 2000.0, "seed": [1, 2],
-                    "record_every_minutes": every},
-        max_steps=45, data_collection_period=15, display_progress=False)
+    parameters, keywords = seeded({"width": 16, "height": 16, "plasma_pg_per_ml": 2000.0,
+                                   "record_every_minutes": every}, [1, 2])
+    rows = mesa.batch_run(BispecificModel, parameters=parameters, max_steps=45,
+                          data_collection_period=15, display_progress=False, **keywords)
     df = pd.DataFrame(rows)
-    assert sorted(df["Step"].unique()) == [0, 15, 30, 45]
-    assert len(df) == 8
+    if BATCH_RUN_READS_RECORDS:
+        # Mesa 3.4+: 45 steps, a row at every 15th record (records at multiples of `every`).
+        records = list(range(0, 46, every))
+        expected = records[::15]
+    else:
+        expected = [0, 15, 30, 45]  # Mesa 3.1-3.3: a row every 15 steps
+    assert sorted(df["Step"].unique()) == expected
+    assert len(df) == 2 * len(expected)
+    assert sorted(df["seed"].unique()) == [1, 2]
     for row in rows:
-        recorded_at = (row["Step"] // every) * every  # the last record at or before the step
+        step = int(row["Step"])
+        recorded_at = (step // every) * every  # the last record at or before the step
         assert row["time_h"] == pytest.approx(recorded_at / 60.0)
         # The same model stepped there by hand holds what the row says.
         m = BispecificModel(width=16, height=16, plasma_pg_per_ml=2000.0, seed=row["seed"],
@@ -53,6 +72,30 @@ def test_batch_run_works_with_any_recording_interval(every):
         assert row["blasts"] == len(m.agents_by_type[Blast])
         assert row["t_cells"] == len(m.agents_by_type[TCell])
         assert row["bound_molecules"] == len(m.agents_by_type[Molecule])
+
+
+def test_batch_run_takes_seeds_or_iterations_on_every_mesa():
+    """The project's `batch_run` calls the installed Mesa as it wants (rng= or iterations=)
+    without a warning; seeded rows are those of a model built with that seed."""
+    parameters = {"width": 12, "height": 12, "plasma_pg_per_ml": 2000.0,
+                  "record_every_minutes": 10}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_seed = compat_batch_run(BispecificModel, {**parameters, "seed": [5, 6]},
+                                   max_steps=30, display_progress=False)
+        by_iterations = compat_batch_run(BispecificModel, parameters, iterations=3,
+                                         max_steps=30, display_progress=False)
+    assert sorted(row["seed"] for row in by_seed) == [5, 6]
+    assert {row["Step"] for row in by_seed} == {30}  # the last record, at the end of the run
+    for row in by_seed:
+        m = BispecificModel(**parameters, seed=row["seed"])
+        for _ in range(int(row["Step"])):
+            m.step()
+        assert row["blasts"] == len(m.agents_by_type[Blast])
+        assert row["kills_total"] == m.datacollector.model_vars["kills_total"][-1]
+    assert len(by_iterations) == 3 and all(row["seed"] is None for row in by_iterations)
+    with pytest.raises(ValueError, match="not both"):
+        compat_batch_run(BispecificModel, parameters, seeds=[1], iterations=2)
 
 
 # -- unique ids and views --------------------------------------------------------------------

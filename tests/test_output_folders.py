@@ -7,6 +7,7 @@ import pytest
 
 from bispecific.outputs import files
 from bispecific.outputs.folders import FolderError, folder_kind
+from bispecific.outputs.tables import parquet_available
 from bispecific.scenario import load_scenario
 from bispecific.scenario.names import slug
 from bispecific.simulation.run import run_scenario
@@ -64,9 +65,10 @@ def test_a_rerun_replaces_the_whole_previous_run(tmp_path):
     assert {"animation.gif", "overview.svg"} <= set(_every_file(out))
     r = bispecific("run", FLAT, "--out", out, *QUICK)
     assert r.returncode == 0, r.stderr
+    parquet = {"timeseries.parquet"} if parquet_available() else set()
     assert _every_file(out) == {"timeseries.csv", "summary.json", "scenario.toml",
                                 "snapshots.npz", "overview.png", "snapshots.png",
-                                "timing.json"}
+                                "timing.json", "dosing.csv"} | parquet
     assert "days = 0.05" in (out / "scenario.toml").read_text()
 
 

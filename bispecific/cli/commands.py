@@ -108,6 +108,15 @@ def _notes(quiet: bool, bar: Any) -> Callable[[str], None] | None:
     return note
 
 
+def _no_parquet() -> str:
+    """What the outputs lack without pyarrow, for the line that lists them."""
+    from ..outputs.tables import parquet_available
+
+    if parquet_available():
+        return ""
+    return " (no Parquet copies: pyarrow is not installed; pip install -e '.[data]')"
+
+
 def _one_line(result: Any) -> str:
     s = result.summary
     depth = ">=" if s["blast_log10_reduction_censored"] else ""
@@ -216,7 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         f"what it held before{_kept(checkpointing)}") from None
     if not args.quiet:
         print(_one_line(result))
-        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()) + _no_parquet())
     return 0
 
 
@@ -301,7 +310,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     info = json.loads(paths["info"].read_text(encoding="utf-8"))
     if not args.quiet:
         _print_arms(paths["arms"])
-        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()))
+        print(f"wrote {out}/: " + ", ".join(p.name for p in paths.values()) + _no_parquet())
     if info["failed"]:
         raise RunFailed(f"{info['failed']} of {info['runs']} runs failed (see "
                         f"{paths['failures']}); the other {info['completed']} are in "

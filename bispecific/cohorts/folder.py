@@ -33,7 +33,7 @@ from ..outputs.folders import LOCK, FolderError, check_folder, folder_kind
 from ..outputs.lock import FolderLock
 from ..scenario.names import slug
 from .identity import definition, first_difference
-from .spec import Cohort
+from .spec import PATIENT_TABLE, Cohort
 
 T = TypeVar("T")
 MANIFEST = "cohort.json"
@@ -43,7 +43,8 @@ ARMS = "arms"
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
 # folder never shows the tables of an earlier, smaller cohort beside new patients.
 TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
-          "timing.json")
+          "timing.json", "results.parquet", "arms.parquet", "patients.parquet",
+          "population.png", "population.svg")
 
 
 class CohortFolderError(FolderError):
@@ -112,6 +113,9 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
         atomic_write_text(out / arm_file(arm.name), arm.scenario.to_toml())
     files = {a.name: arm_file(a.name) for a in cohort.arms}
     atomic_write_text(out / "cohort.toml", tomli_w.dumps(cohort.to_dict(files)))
+    if cohort.table:  # the real patients' covariates, where cohort.toml names them
+        atomic_write_text(out / PATIENT_TABLE, pd.DataFrame(list(cohort.table)).to_csv(
+            index=False))
     atomic_write_text(out / "patients.csv", pd.DataFrame(patients).to_csv(index=False))
 
 

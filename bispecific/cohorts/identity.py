@@ -41,7 +41,7 @@ def task_key(scenario: Scenario, simulator: str | None = None) -> str:
 
 def definition(cohort: Cohort) -> dict[str, Any]:
     """The cohort as a folder records it: all but the number of patients."""
-    return {
+    data = {
         "name": cohort.name,
         "description": cohort.description,
         "seed": cohort.seed,
@@ -49,6 +49,12 @@ def definition(cohort: Cohort) -> dict[str, Any]:
         "arms": {a.name: a.scenario.result_dict() for a in cohort.arms},
         "bispecific_version": __version__,
     }
+    # Only where given, so that the folders of cohorts without them stay as they were.
+    if cohort.correlation is not None:
+        data["correlation"] = cohort.correlation.to_dict()
+    if cohort.table:
+        data["patient_table"] = [dict(row) for row in cohort.table]
+    return data
 
 
 def first_difference(old: Any, new: Any, path: str = "") -> str | None:

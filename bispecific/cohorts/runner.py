@@ -196,9 +196,11 @@ class CohortRun:
         self.store.save(task, outcome)
 
     def finish(self, wall_time_s: float, engine: str) -> dict[str, Path]:
-        """Write results.csv, failures.csv, arms.csv, cohort.png, timing.json, and
-        cohort.json (last) with the counts of runs."""
-        from ..outputs.figures import cohort_figure
+        """Write results.csv, failures.csv, arms.csv, cohort.png, population.png (the drawn
+        covariates, where two or more vary), timing.json, and cohort.json (last) with the
+        counts of runs."""
+        from ..outputs.figures import cohort_figure, population_figure
+        from ..outputs.tables import write_parquet
         from .stats import arm_table
 
         arm_order = {a.name: i for i, a in enumerate(self.cohort.arms)}
@@ -224,8 +226,16 @@ class CohortRun:
             failures, columns=["patient", "arm", "error"]).to_csv(index=False))
         arms = arm_table(table, [a.name for a in self.cohort.arms])
         atomic_write_text(paths["arms"], arms.to_csv(index=False))
+        for name, frame in (("results", table), ("arms", arms),
+                            ("patients", pd.DataFrame(self.patients))):
+            if write_parquet(frame, self.out / f"{name}.parquet"):  # with pyarrow only
+                paths[f"{name}_parquet"] = self.out / f"{name}.parquet"
         paths["figure"] = cohort_figure(table, arms, pd.DataFrame(self.patients),
                                         self.cohort.name, self.out / "cohort")
+        population = population_figure(pd.DataFrame(self.patients), self.cohort.name,
+                                       self.out / "population")
+        if population is not None:
+            paths["population"] = population
         paths["timing"] = self.out / "timing.json"
         atomic_write_text(paths["timing"], json.dumps(
             {"wall_time_s": round(wall_time_s, 2), "engine": engine,

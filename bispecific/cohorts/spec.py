@@ -36,7 +36,8 @@ present_probability = 0.15  # else the patient has `absent_value` (default 0)
 
 A covariate is named after the field it sets: a `[patient]` key, a `[pharmacokinetics]` key or
 a model parameter (`ModelParameters`). Patients are sampled once and shared by every arm
-(virtual twins).
+(virtual twins). Covariates can be drawn jointly (`[correlation]`, a Gaussian copula) or
+taken from a table of real patients (`[patients] table`): `population.py`.
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ from ..scenario.validation import (
     FileProblem,
     Key,
     Name,
+    ScenarioError,
     check_keys,
     read_toml,
     shorten,
     suggest,
 )
+from .population import Correlation, parse_correlation, quantile, read_patient_table
 
 # Every value a covariate sets has a range far inside +-1e12; bounding the parameters there
 # keeps the draws finite (numpy refuses a uniform range that overflows).
@@ -86,6 +89,7 @@ COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None, 
 # Independent streams of the cohort seed: covariates, run seeds, and the run seeds of
 # replicates (the same patients run again with other seeds, to measure simulation noise).
 COVARIATE_STREAM = 0
+CORRELATION_WORD = 0x636F7075  # the copula's stream within the covariate stream ("copu")
 RUN_SEED_STREAM = 1
 REPLICATE_SEED_STREAM = 2
 
@@ -97,7 +101,7 @@ COVARIATE_NAMES = PATIENT_FIELDS | PK_FIELDS | PARAMETER_FIELDS
 COHORT_KEYS = {
     "name": Key(Name, required=True),
     "description": Key(str, ""),
-    "patients": Key(int, required=True, lo=1, hi=1_000_000),
+    "patients": Key(int, None, lo=1, hi=1_000_000),  # required unless a [patients] table
     "seed": Key(int, required=True, lo=0, hi=2**63 - 1),
     "days": Key(float, None, 0.01, 3650.0),
 }
@@ -163,8 +167,14 @@ class Cohort:
     covariates: tuple[Covariate, ...] = field(default_factory=tuple)
     description: str = ""
     source: str = field(default="<cohort>", compare=False)  # the file, for messages
+    correlation: Correlation | None = None  # covariates drawn jointly (population.py)
+    table: tuple[dict[str, float], ...] = ()  # real patients' covariates, a dict per patient
 
     def with_patients(self, n: int) -> Cohort:
+        if self.table and n > len(self.table):
+            raise ScenarioError(f"{self.source}: {n} patients asked for, but the [patients] "
+                                f"table has {len(self.table)} rows; allowed 1 to "
+                                f"{len(self.table)}")
         return replace(self, patients=n)
 
     def patient(self, index: int) -> dict[str, float]:
@@ -173,7 +183,19 @@ class Cohort:
         patient i is the same whatever the number of patients, and adding a covariate
         changes no other."""
         row: dict[str, float] = {"patient": index}
+        if self.table:
+            row.update(self.table[index])
+        joint: dict[str, float] = {}
+        if self.correlation is not None:
+            z = self.correlation.scores([self.seed, COVARIATE_STREAM, index,
+                                         CORRELATION_WORD])
+            joint = dict(zip(self.correlation.names, (float(x) for x in z), strict=True))
         for c in self.covariates:
+            if c.name in joint:
+                x = quantile(c.distribution, c.args, joint[c.name])
+                row[c.name] = float(np.clip(x, c.clip_low, c.clip_high)) if (
+                    c.clip_low is not None or c.clip_high is not None) else x
+                continue
             words = [self.seed, COVARIATE_STREAM, index, _name_word(c.name)]
             row[c.name] = float(c.sample(np.random.default_rng(words), 1)[0])
         return row
@@ -195,12 +217,17 @@ class Cohort:
     def to_dict(self, arm_files: dict[str, str]) -> dict[str, Any]:
         """The cohort as TOML-ready data, each arm's scenario in the file `arm_files` names
         (its resolved scenario: the cohort's days and grid are already applied)."""
-        return {
+        data = {
             "cohort": {"name": self.name, "description": self.description,
                        "patients": self.patients, "seed": self.seed},
             "arm": [{"name": a.name, "scenario": arm_files[a.name]} for a in self.arms],
             "covariates": {c.name: c.to_dict() for c in self.covariates},
         }
+        if self.correlation is not None:
+            data["correlation"] = self.correlation.to_dict()
+        if self.table:
+            data["patients"] = {"table": PATIENT_TABLE}
+        return data
 
 
 def _name_word(name: str) -> int:
@@ -223,7 +250,8 @@ def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario
     return scenario_from_dict(data, f"patient {int(patient['patient'])}, arm {arm.name}")
 
 
-COHORT_TABLES = ("cohort", "arm", "covariates", "grid")
+COHORT_TABLES = ("cohort", "arm", "covariates", "grid", "correlation", "patients")
+PATIENT_TABLE = "patient_table.csv"  # the [patients] table, as a cohort folder keeps it
 
 
 def load_cohort(path: str | Path) -> Cohort:
@@ -247,8 +275,37 @@ def cohort_from_dict(data: dict[str, Any], path: Path) -> Cohort:
     grid = check_keys(data.get("grid", {}), GRID_KEYS, "[grid]", fail)
     arms = _arms(data.get("arm", []), path.parent, head["days"], grid, fail)
     covariates = _covariates(data.get("covariates", {}), fail)
-    return Cohort(head["name"], head["patients"], head["seed"], arms, covariates,
-                  head["description"], source=str(path))
+    table = _patient_table(data.get("patients"), path.parent, covariates, fail)
+    patients = head["patients"]
+    if patients is None:
+        if not table:
+            fail(f"[cohort] missing required key 'patients' ({COHORT_KEYS['patients'].allowed()})")
+        patients = len(table)
+    elif table and patients > len(table):
+        fail(f"[cohort] patients = {patients}: the [patients] table has {len(table)} rows; "
+             f"allowed 1 to {len(table)}")
+    correlation = None
+    if "correlation" in data:
+        drawn = {c.name: c.distribution for c in covariates}
+        correlation = parse_correlation(data["correlation"], drawn, fail)
+    return Cohort(head["name"], patients, head["seed"], arms, covariates,
+                  head["description"], source=str(path), correlation=correlation,
+                  table=table)
+
+
+def _patient_table(raw: Any, folder: Path, covariates: tuple[Covariate, ...],
+                   fail: Failer) -> tuple[dict[str, float], ...]:
+    if raw is None:
+        return ()
+    v = check_keys(raw, {"table": Key(str, required=True, doc="a CSV of patients' covariates, "
+                                                              "relative to the cohort file")},
+                   "[patients]", fail)
+    rows = read_patient_table(folder / v["table"], COVARIATE_NAMES)
+    both = sorted(set(rows[0]) & {c.name for c in covariates})
+    if both:
+        fail(f"[covariates.{both[0]}] is also a column of the [patients] table; give each "
+             "covariate in one place")
+    return rows
 
 
 def _arms(raw: Any, folder: Path, days: float | None, grid: dict[str, Any],

@@ -11,7 +11,8 @@ a view of the occupancy arrays. None of them costs anything while the model runs
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 import mesa
@@ -20,6 +21,7 @@ from mesa.agent import AgentSet
 
 from .. import units
 from .agents import AGENT_TYPES, ArrayAgent, Blast, Molecule, NormalCell, TCell
+from .mesa_compat import MESA_CLOCK, catch_up_clock
 from .parameters import ModelParameters
 from .records import StepRecords
 from .removal import deferred_compaction
@@ -52,20 +54,35 @@ class AgentViews(AgentSet):
     and nothing else holds a view). Sets made from it by `select`, `shuffle` and `sort` are
     AgentViews too, so they keep their members however long they are kept."""
 
-    def __init__(self, agents: list[ArrayAgent], random, model: BispecificModel) -> None:
+    def __init__(self, agents: Iterable[ArrayAgent], random=None,
+                 model: BispecificModel | None = None) -> None:
         self._views = list(agents)
-        self._model = model
+        # Mesa 3.5+ makes the sets that select, sort and groupby return as
+        # type(self)(agents, random): the model is then the agents' own.
+        self._model = model if model is not None or not self._views else self._views[0].model
         super().__init__(self._views, random=random)
+
+    def to_list(self) -> list[ArrayAgent]:
+        """The views in order (Mesa 3.5's `AgentSet.to_list`, on every Mesa)."""
+        return list(self)
+
+    def __getitem__(self, item: int | slice) -> ArrayAgent | list[ArrayAgent]:
+        """The i-th view, or a list of them for a slice. Mesa 3.5 deprecates indexing an
+        AgentSet and Mesa 4 removes it; a set of views keeps it, without a warning."""
+        return list(self)[item]
+
+    def _deferred(self) -> AbstractContextManager:
+        return nullcontext() if self._model is None else deferred_compaction(self._model)
 
     def _keep(self, result: AgentSet, inplace: bool) -> AgentSet:
         return result if inplace else AgentViews(list(result), self.random, self._model)
 
     def do(self, method, *args, **kwargs) -> AgentSet:
-        with deferred_compaction(self._model):  # so do("remove") reaches every molecule
+        with self._deferred():  # so do("remove") reaches every molecule
             return super().do(method, *args, **kwargs)
 
     def shuffle_do(self, method, *args, **kwargs) -> AgentSet:
-        with deferred_compaction(self._model):
+        with self._deferred():
             return super().shuffle_do(method, *args, **kwargs)
 
     def select(self, filter_func=None, at_most=float("inf"), inplace=False, agent_type=None):
@@ -164,7 +181,9 @@ class BispecificModel(mesa.Model):
             seed = int(np.random.default_rng(rng).integers(2**63))
         elif seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        super().__init__(seed=seed)
+        # Mesa 3.3-3.5 seed `rng` and `random` alike from an integer given as rng= or seed=;
+        # seed= is deprecated from Mesa 3.4 and gone in Mesa 4 (docs/mesa4.md).
+        super().__init__(rng=int(seed))
         self.seed = int(seed)
         self.params = parameters or ModelParameters()
         self.dt_minutes = float(dt_minutes)
@@ -260,7 +279,8 @@ class BispecificModel(mesa.Model):
         patch arrays and counts (every `PatchState` field), the model's numbers (steps
         included), Mesa's random generators, the time series so far and each readout's
         state. Values are numbers, strings, lists, dicts and NumPy arrays."""
-        numbers = {k: v for k, v in vars(self).items() if isinstance(v, bool | int | float)}
+        numbers = {k: v for k, v in vars(self).items()
+                   if isinstance(v, bool | int | float) and k not in MESA_CLOCK}
         return {
             "patch": {f.name: getattr(self.state, f.name) for f in dataclasses.fields(
                 self.state)},
@@ -274,6 +294,7 @@ class BispecificModel(mesa.Model):
     def load_state_dict(self, saved: dict) -> None:
         """Continue from `state_dict()` of a model built with the same arguments."""
         self.state = type(self.state)(**saved["patch"])
+        catch_up_clock(self, int(saved["numbers"]["steps"]))
         for name, value in saved["numbers"].items():
             setattr(self, name, value)
         version, internal, gauss = saved["random"]  # lists again after JSON

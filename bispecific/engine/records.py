@@ -1,16 +1,19 @@
 """The model's DataCollector: records every few steps, read by step as Mesa reads it.
 
 The model records its reporters every `record_every_minutes` (hourly by default), not every
-step: a record costs more than a step of the kernels. Mesa's own tools assume a record per
-step: `mesa.batch_run` reads `datacollector.model_vars[name][step]`. `StepRecords` keeps the
-records as taken and answers by step, so both work:
+step: a record costs more than a step of the kernels. `StepRecords` keeps the records as
+taken and answers `mesa.batch_run` the way the installed Mesa reads them
+(`mesa_compat.BATCH_RUN_READS_RECORDS`):
 
-- `model_vars[name]` is a sequence over the steps run so far (0 to `model.steps`): entry `k`
-  is the value recorded at the last record at or before step `k` (a record's `time_h` column
+- Mesa 3.1-3.3 reads `datacollector.model_vars[name][step]`, assuming a record per step:
+  `model_vars[name]` is a sequence over the steps run so far (0 to `model.steps`), entry `k`
+  the value recorded at the last record at or before step `k` (a record's `time_h` column
   says when it was taken);
+- Mesa 3.4+ reads `model_vars[name][i]` as the i-th record, taken at step
+  `datacollector._collection_steps[i]`: `model_vars[name]` is then the records as taken;
 - `get_model_vars_dataframe()` is one row per record, indexed by the step it was taken at;
 - the model's summary readouts (`model.summary()`, one value per run, e.g. the log10
-  reduction of blasts) are also in `model_vars`, the same at every step: they describe the
+  reduction of blasts) are also in `model_vars`, the same at every entry: they describe the
   run as it stands when read, so `batch_run`, which reads after the run, gets the summary
   of the whole run on every row.
 """
@@ -23,6 +26,8 @@ from typing import Any
 
 import mesa
 import pandas as pd
+
+from .mesa_compat import BATCH_RUN_READS_RECORDS
 
 
 class StepSeries(Sequence):
@@ -42,9 +47,13 @@ class StepSeries(Sequence):
         return self._values
 
     def __len__(self) -> int:
+        if BATCH_RUN_READS_RECORDS:
+            return len(self._values)
         return self._clock() + 1 if self._values else 0
 
     def __getitem__(self, step: int | slice) -> Any:
+        if BATCH_RUN_READS_RECORDS:  # by record (Mesa 3.4+)
+            return self._values[step]
         if isinstance(step, slice):
             return [self[k] for k in range(*step.indices(len(self)))]
         n = len(self)
@@ -62,6 +71,8 @@ class RunValue(Sequence):
         self._records = records
 
     def __len__(self) -> int:
+        if BATCH_RUN_READS_RECORDS:
+            return len(self._records.record_steps)
         return self._records._clock() + 1
 
     def __getitem__(self, step: int | slice) -> Any:
@@ -142,6 +153,17 @@ class StepRecords(mesa.DataCollector):
     def record_steps(self) -> list[int]:
         """The step at which each record was taken."""
         return self._steps
+
+    @property
+    def _collection_steps(self) -> list[int]:
+        """The step of each record, where Mesa 3.4+'s `batch_run` looks for it (a copy: Mesa's
+        own `collect` appends `model.time` to it, which `collect` below does instead)."""
+        return list(self._steps)
+
+    @_collection_steps.setter
+    def _collection_steps(self, value: list) -> None:  # DataCollector.__init__ starts it empty
+        if value:
+            raise AttributeError("_collection_steps is filled by collect()")
 
     def collect(self, model: mesa.Model) -> None:
         """Record every reporter now (a second record at the same step wins when read by

@@ -19,18 +19,23 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..pharmacology.event_records import records_from_schedule
 from ..readouts.snapshots import load_snapshots, save_snapshots
 from ..scenario import Scenario, load_scenario
+from ..scenario.event_table import write_event_table
 from ..scenario.names import slug
 from ..simulation.run import RunResult
 from . import figures
 from .folders import StagedFolder, check_folder
+from .tables import write_parquet
 
 TIMESERIES = "timeseries.csv"
+TIMESERIES_PARQUET = "timeseries.parquet"  # with the units; only where pyarrow is installed
 SUMMARY = "summary.json"
 SCENARIO = "scenario.toml"
 SNAPSHOTS = "snapshots.npz"
 TIMING = "timing.json"
+DOSING = "dosing.csv"  # the doses given, as a NONMEM-style event table (scenario.event_table)
 OVERVIEW = "overview"
 GRID = "snapshots"
 ANIMATION = "animation"
@@ -71,9 +76,12 @@ def write_run(
 def _write_run_files(result: RunResult, folder: Path, formats: Sequence[str]) -> dict[str, str]:
     """The run's files in `folder`, summary.json last; returns their names by role."""
     paths = {"timeseries": folder / TIMESERIES, "scenario": folder / SCENARIO,
-             "snapshots": folder / SNAPSHOTS}
+             "snapshots": folder / SNAPSHOTS, "dosing": folder / DOSING}
     paths["timeseries"].write_text(result.timeseries.to_csv(index=False), encoding="utf-8")
+    if write_parquet(result.timeseries, folder / TIMESERIES_PARQUET):
+        paths["timeseries_parquet"] = folder / TIMESERIES_PARQUET
     paths["scenario"].write_text(result.scenario.to_toml(), encoding="utf-8")
+    paths["dosing"].write_text(dosing_table(result.scenario), encoding="utf-8")
     save_snapshots(result.snapshots.taken, paths["snapshots"])
     paths.update(draw(result.scenario, result.timeseries, result.snapshots.taken, folder,
                       formats))
@@ -87,6 +95,14 @@ def _write_run_files(result: RunResult, folder: Path, formats: Sequence[str]) ->
     paths["summary"] = folder / SUMMARY
     paths["summary"].write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
     return {key: path.name for key, path in paths.items()}
+
+
+def dosing_table(scenario: Scenario) -> str:
+    """The doses the run's patient is given, as a NONMEM-style event table (CSV text; TIME
+    and II in h, AMT in ug, RATE in ug/h): per-m^2 doses at the patient's BSA, interruptions
+    applied, regular repeats as II/ADDL."""
+    records = records_from_schedule(scenario.schedule, scenario.days, scenario.patient.bsa_m2)
+    return write_event_table(records)
 
 
 def draw(scenario: Scenario, ts: pd.DataFrame, taken: list, out: Path,

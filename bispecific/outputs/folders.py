@@ -23,12 +23,13 @@ from types import TracebackType
 RUN_FILES = frozenset({
     "timeseries.csv", "summary.json", "scenario.toml", "snapshots.npz", "timing.json",
     "overview.png", "overview.svg", "snapshots.png", "snapshots.svg", "animation.gif",
-    "checkpoint.npz",
+    "checkpoint.npz", "dosing.csv", "timeseries.parquet",
 })
 COMPARISON_FILES = frozenset({"comparison.csv", "comparison.png", "comparison.svg"})
 COHORT_FILES = frozenset({
     "cohort.json", "cohort.toml", "patients.csv", "results.csv", "arms.csv", "failures.csv",
-    "cohort.png", "cohort.svg", "timing.json",
+    "cohort.png", "cohort.svg", "timing.json", "patient_table.csv", "population.png",
+    "population.svg", "patients.parquet", "results.parquet", "arms.parquet",
 })
 COHORT_FOLDERS = frozenset({"arms", "tasks"})
 # Analyses (`bispecific.analysis`) keep their runs in tasks/ as a cohort does; their figures
@@ -189,8 +190,10 @@ class StagedFolder:
         for entry in self.out.iterdir():
             # Everything of the previous run goes, and the leftovers of a write that was
             # killed (temporary files, staging folders); files that are not outputs stay.
-            if entry != stage and entry.name != LOCK and (entry.name in new
-                                                          or _belongs(entry, self.kind)):
+            # (By name: from Python 3.12 mkdtemp gives an absolute path under a relative
+            # `out`, so the stage and its own entry here differ as paths.)
+            if entry.name != stage.name and entry.name != LOCK and (
+                    entry.name in new or _belongs(entry, self.kind)):
                 os.replace(entry, trash / entry.name)
         order = sorted(new - set(FINISHING_FILES)) + [n for n in FINISHING_FILES if n in new]
         for name in order:

@@ -8,6 +8,8 @@ Tables and keys (units in the names; days count from 0 at the start of treatment
 - `[[dose]]` kind = "infusion": start_day, end_day, rate_ug_per_day or
   rate_ug_per_m2_per_day; optional max_ug_per_day, every_days, until_day
 - `[[dose]]` kind = "bolus": day, dose_ug or dose_ug_per_m2; optional every_days, until_day
+- `[dosing]` table: a NONMEM-style event table (CSV, a path relative to the scenario file)
+  that gives the doses instead of `[[dose]]` (`event_table`); `[[interruption]]` still apply
 - `[[interruption]]` start_day, end_day
 - `[grid]` width, height (voxels), voxel_um
 - `[simulation]` dt_minutes, record_every_minutes, parallel
@@ -25,6 +27,7 @@ raises `ScenarioError` with one line naming the file, the key, the value and wha
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -33,10 +36,12 @@ import tomli_w
 
 from ..engine.parameters import ModelParameters, ParameterError
 from ..pharmacology.dosing import DosingSchedule
+from ..pharmacology.event_records import schedule_from_records
 from ..pharmacology.pk import PKParameters
 from ..readouts.crs import CrsParameters
 from ..readouts.cytokines import CytokineParameters
 from .doses import cut_schedule, parse_schedule
+from .event_table import read_event_table
 from .validation import Failer, Key, Name, check_keys, number, read_toml
 
 SCHEMA: dict[str, dict[str, Key]] = {
@@ -58,6 +63,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                           "(cohorts, docs/model.md s.11)"),
         "weight_kg": Key(float, 70.0, 1.0, 300.0),
         "bsa_m2": Key(float, 1.88, 0.1, 3.5, doc="median adult 1.88 m^2 (pop-PK 2020)"),
+    },
+    "dosing": {
+        "table": Key(str, None, doc="a NONMEM-style dosing table (CSV: TIME h, AMT ug, RATE "
+                                    "ug/h, II h, ADDL, ...), relative to the scenario file; "
+                                    "instead of [[dose]]"),
     },
     "grid": {
         "width": Key(int, 100, 4, 16384),
@@ -197,15 +207,17 @@ def _not_none(obj: Any) -> dict[str, Any]:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises ScenarioError with one clear line."""
     path = Path(path)
-    return scenario_from_dict(read_toml(path, "scenario"), str(path))
+    return scenario_from_dict(read_toml(path, "scenario"), str(path), path.parent)
 
 
 def save_scenario(scenario: Scenario, path: str | Path) -> None:
     Path(path).write_text(scenario.to_toml(), encoding="utf-8")
 
 
-def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
-    """Validate parsed TOML data and build a Scenario."""
+def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>",
+                       folder: Path | None = None) -> Scenario:
+    """Validate parsed TOML data and build a Scenario; a `[dosing] table` is read relative
+    to `folder` (the scenario file's; None: the working folder)."""
     fail = Failer(label)
     for table in data:
         if table not in TABLES:
@@ -220,6 +232,14 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
         tables[table] = check_keys(raw, schema, f"[{table}]", fail)
     days = tables["scenario"]["days"]
     schedule = parse_schedule(data, days, fail)
+    table = tables["dosing"]["table"]
+    if table is not None:
+        if schedule.infusions or schedule.boluses:
+            fail(f"[dosing] table = {table!r} and [[dose]] both give doses; give them in one "
+                 "of the two")
+        records = read_event_table((folder or Path()) / table, days)
+        schedule = dataclasses.replace(schedule_from_records(records, days),
+                                       interruptions=schedule.interruptions)
     try:
         parameters = ModelParameters().with_overrides(_table(data, "parameters", fail))
     except ParameterError as exc:

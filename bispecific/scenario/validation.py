@@ -37,20 +37,38 @@ class FileProblem(ScenarioError):
         self.reason = reason
 
 
-def read_toml(path: Path, kind: str) -> dict[str, Any]:
-    """The parsed TOML of a `kind` ("scenario" or "cohort") file; one-line errors."""
+def read_text(path: Path, expected: str, missing: str = "no such file",
+              encoding: str = "utf-8") -> str:
+    """The text of a file, or a one-line `FileProblem` saying why not.
+
+    Parameters
+    ----------
+    path
+        The file.
+    expected
+        What the file should be, for a folder given instead (e.g. "a scenario .toml file").
+    missing
+        The reason given for a file that is not there.
+    encoding
+        "utf-8", or "utf-8-sig" to drop the byte-order mark some spreadsheets write.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding=encoding)
     except FileNotFoundError:
-        raise FileProblem(path, "no such file") from None
+        raise FileProblem(path, missing) from None
     except IsADirectoryError:
-        raise FileProblem(path, f"is a folder, expected a {kind} .toml file") from None
+        raise FileProblem(path, f"is a folder, expected {expected}") from None
     except UnicodeDecodeError:
         raise FileProblem(path, "cannot read: not UTF-8 text") from None
     except OSError as exc:
         raise FileProblem(path, f"cannot read ({exc.strerror or exc})") from None
     except ValueError:  # a NUL in the path
         raise FileProblem(path, "cannot read: the path holds a NUL character") from None
+
+
+def read_toml(path: Path, kind: str) -> dict[str, Any]:
+    """The parsed TOML of a `kind` ("scenario" or "cohort") file; one-line errors."""
+    text = read_text(path, f"a {kind} .toml file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

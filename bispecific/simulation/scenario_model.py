@@ -6,18 +6,18 @@ curve, cytokines and CRS readouts. Its DataCollector adds the run summary (the n
 `summary.json`) as readouts, and `running` turns False at the scenario's end, so Mesa's
 tools take it as it is:
 
-    import mesa
-    from bispecific.simulation import ScenarioModel
+    from bispecific import ScenarioModel, batch_run
 
-    rows = mesa.batch_run(ScenarioModel, parameters={
+    rows = batch_run(ScenarioModel, parameters={
         "scenario": "scenarios/continuous_4wk.toml", "days": 7,
         "target_dose_ug_per_day": [9, 28], "seed": [1, 2, 3]},
         max_steps=10**7, display_progress=False)
 
-gives one row per run, with the settings, the last record and the run summary. A run that
-a caller stops before the scenario's end (batch_run's default max_steps=1000 is 16.7 h of
-one-minute steps) says so: its row has the `days` actually simulated and `stopped_early`
-True, and reading its summary warns once (`EarlyStopWarning`).
+gives one row per run, with the settings, the last record and the run summary
+(`bispecific.batch_run` is `mesa.batch_run` with the seeds given as each Mesa wants them). A
+run that a caller stops before the scenario's end (batch_run's default max_steps=1000 is
+16.7 h of one-minute steps) says so: its row has the `days` actually simulated and
+`stopped_early` True, and reading its summary warns once (`EarlyStopWarning`).
 `bispecific view` drives the same class from its controls.
 """
 
@@ -112,6 +112,21 @@ class ScenarioModel(BispecificModel):
             seed=self.seed)
         self.end_step = round(scenario.days * units.MINUTES_PER_DAY / self.dt_minutes)
         self._warned_early = False
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario this model runs, with the seed it runs with."""
+        return self._run_scenario
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        # Mesa 3.5+'s Model.__init__ sets `scenario` to its own experiment record
+        # (mesa.experimental.scenarios); it is kept where Mesa's own property keeps it.
+        if isinstance(value, Scenario):
+            self._run_scenario = value
+        else:
+            self._scenario = value
+            value.model = self
 
     def step(self) -> None:
         super().step()

@@ -5,8 +5,9 @@ from .comparison import comparison
 from .grid import animate, snapshot_image, snapshots
 from .overview import overview
 from .pareto import pareto_figure
+from .population import population_figure
 from .sensitivity import sensitivity_figure
 
 __all__ = ["animate", "cohort_figure", "comparison", "overview", "pareto_figure",
-           "sensitivity_figure",
+           "population_figure", "sensitivity_figure",
            "snapshot_image", "snapshots"]
