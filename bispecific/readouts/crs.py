@@ -44,12 +44,11 @@ class CrsParameters:
     # (pyrexia 67%, [Topp2012]); grade >= 2 = CTCAE-reported CRS of any grade (3/39 children,
     # [Gore2014]; the mapping is an assumption stated in s.10); grade >= 3 (3% of 239 adults,
     # [Badar2020]; 4/70 children, [vonStackelberg2016]); grade 4 (1/70 children, same).
-    theta_grade1: float = 1.80
-    # Provisional: the value the old "CRS any grade" threshold was fitted to; the next
-    # `docs/calibrate.py --fit` solves it on [Gore2014].
-    theta_grade2: float = 2.40
-    theta_grade3: float = 2.60
-    theta_grade4: float = 2.75
+    # Solved by `docs/calibrate.py --fit` at version 0.3.0 (docs/calibration.md).
+    theta_grade1: float = 2.07
+    theta_grade2: float = 2.78
+    theta_grade3: float = 2.83
+    theta_grade4: float = 3.07
 
     def thresholds(self) -> tuple[float, float, float, float]:
         """theta_1..theta_4 (log10 pg/mL), lowest first."""
