@@ -31,10 +31,12 @@ def model_vs_data(points: list[Point], path: Path) -> None:
     colours = {"calibration": "C0", "validation": "C3"}
     for y, p in enumerate(reversed(rows)):
         rate, low, high = p.model
+        # A ratio of means (MRD among responders) can sit outside its trials' interval.
+        low, high = min(low, rate), max(high, rate)
         ax.errorbar([100 * rate], [y + 0.12], xerr=[[100 * (rate - low)], [100 * (high - rate)]],
                     fmt="o", color=colours[p.group], capsize=3, ms=5)
         if p.published_ci:
-            lo, hi = p.published_ci
+            lo, hi = min(p.published_ci[0], p.published), max(p.published_ci[1], p.published)
             ax.errorbar([100 * p.published], [y - 0.12],
                         xerr=[[100 * (p.published - lo)], [100 * (hi - p.published)]],
                         fmt="s", color="black", capsize=3, ms=4)
