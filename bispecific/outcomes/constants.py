@@ -1,0 +1,45 @@
+"""Constants of the post-treatment outcome model, each with its unit, source and certainty
+(docs/references.md, "Outcomes"). Grades: R (read in the primary source), R-3p (read in a
+secondary source), U (unverified or assumed). Every hazard here is PENDING CALIBRATION
+(docs/calibration.md): the values are chosen from the sources' medians by the closed forms
+noted, not fitted to a cohort's survival curve.
+"""
+
+from __future__ import annotations
+
+import math
+
+DAYS_PER_MONTH = 365.25 / 12.0  # days/month
+
+# Relapse: marrow blasts >= 5% of nucleated cells, the trials' definition (TOWER, MT103-211,
+# [Topp2015], [Kantarjian2017]; R-3p).
+RELAPSE_BLAST_FRACTION = 0.05  # fraction of nucleated marrow cells
+
+# Nucleated cells in an adult's marrow: ~1e12 (order of magnitude; [BioNumbers] marrow
+# cellularity x red-marrow volume, U). Used only for the extinction chance (d/b)^N0, which is
+# 0 to machine precision for any level above ~1e-10 whatever the exact count.
+MARROW_NUCLEATED_CELLS = 1.0e12  # cells
+
+# Death hazards by disease state, per day. PENDING CALIBRATION; values picked without a fit:
+# - refractory or relapsed r/r B-ALL: median survival ~3 months after salvage fails
+#   (assumption, U: chosen so that a MT103-211-like cohort, 43% CR/CRh [Topp2015], with
+#   remission lasting a median ~6 months, has median OS ~6 months as reported, 6.1 months
+#   [Topp2015], R-3p; INO-VATE's standard-of-care arm, CR/CRi ~30%, median OS 6.2 months
+#   [Kantarjian2016], R-3p, is consistent with it);
+# - in remission: non-relapse mortality ~1%/month (assumption, U; of the order of the
+#   treatment-related deaths in remission in [Topp2015] and [Zugmaier2015]).
+HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
+HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
+HAZARD_REMISSION_PER_DAY = 0.01 / DAYS_PER_MONTH  # /day
+
+# Allogeneic transplant in remission: a share of responders go to HSCT (MT103-211: ~40% of
+# CR/CRh responders, [Topp2015], U: from memory of the abstract, to be checked; TOWER's own
+# rate is validation and is not used). Rule: a transplanted patient is censored on the
+# transplant day (the model says nothing about life after HSCT), TRANSPLANT_DAYS after the
+# end of treatment (assumption, U).
+TRANSPLANT_PROBABILITY_IN_REMISSION = 0.40  # probability
+TRANSPLANT_DAYS_AFTER_TREATMENT = 30.0  # days
+
+# Follow-up: administrative censoring (TOWER's median follow-up was ~11.7 months; here a
+# fixed window, a cohort setting; assumption).
+FOLLOW_UP_DAYS = 24.0 * DAYS_PER_MONTH  # days
