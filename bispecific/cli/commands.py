@@ -502,6 +502,24 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survival(args: argparse.Namespace) -> int:
+    """events.csv, survival.csv and survival.png in a finished cohort folder
+    (`cohorts.survival`)."""
+    from ..cohorts.survival import SurvivalError, write_survival
+    from ..outputs.folders import FolderError, check_writable
+
+    folder = args.cohort_dir
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    try:
+        check_writable(folder)
+        paths = write_survival(folder, args.reference)
+    except (SurvivalError, FolderError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {folder}/: " + ", ".join(p.name for p in paths.values()))
+    return 0
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     """The scenario (or the approved regimen) in the browser (`bispecific.viz`)."""
     import importlib.util
@@ -521,5 +539,5 @@ def cmd_view(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "plot": cmd_plot,
     "cohort": cmd_cohort, "view": cmd_view, "sensitivity": cmd_sensitivity,
-    "optimise": cmd_optimise,
+    "optimise": cmd_optimise, "survival": cmd_survival,
 }

@@ -43,7 +43,7 @@ ARMS = "arms"
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
 # folder never shows the tables of an earlier, smaller cohort beside new patients.
 TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
-          "timing.json")
+          "timing.json", "events.csv", "survival.csv", "survival.png")
 
 
 class CohortFolderError(FolderError):

@@ -43,6 +43,9 @@ class OutcomeRules:
     relapse_fraction: float = RELAPSE_BLAST_FRACTION
 
 
+DEFAULT_RULES = OutcomeRules()
+
+
 @dataclass(frozen=True)
 class PatientEvents:
     """Event days from the start of treatment (infinity: did not happen)."""
@@ -82,7 +85,7 @@ def _days_list(value: Any) -> list[float]:
 
 def patient_events(summary: Mapping[str, Any], baseline_fraction: float,
                    division_per_day: float, apoptosis_per_day: float,
-                   rules: OutcomeRules = OutcomeRules()) -> PatientEvents:
+                   rules: OutcomeRules = DEFAULT_RULES) -> PatientEvents:
     """Draw one patient's events from a run's summary.
 
     Args:
