@@ -9,6 +9,8 @@ Tables and keys (units in the names; days count from 0 at the start of treatment
   rate_ug_per_m2_per_day; optional max_ug_per_day, every_days, until_day
 - `[[dose]]` kind = "bolus": day, dose_ug or dose_ug_per_m2; optional every_days, until_day
 - `[[interruption]]` start_day, end_day
+- `[[chemotherapy]]` regimen, day; optional blast_log10_kill, t_cell_log10_kill,
+  normal_log10_kill (a cytotoxic course, docs/model.md s.14)
 - `[grid]` width, height (voxels), voxel_um
 - `[simulation]` dt_minutes, record_every_minutes, parallel
 - `[pharmacokinetics]` clearance_l_per_h, volume_l, reference_bsa_m2,
@@ -32,10 +34,12 @@ from typing import Any
 import tomli_w
 
 from ..engine.parameters import ModelParameters, ParameterError
+from ..pharmacology.chemotherapy import ChemotherapyCourse
 from ..pharmacology.dosing import DosingSchedule
 from ..pharmacology.pk import PKParameters
 from ..readouts.crs import CrsParameters
 from ..readouts.cytokines import CytokineParameters
+from .chemotherapy import parse_chemotherapy
 from .doses import cut_schedule, parse_schedule
 from .validation import Failer, Key, Name, check_keys, number, read_toml
 
@@ -93,7 +97,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
 }
 
-TABLES = set(SCHEMA) | {"dose", "interruption", "parameters"}
+TABLES = set(SCHEMA) | {"dose", "interruption", "parameters", "chemotherapy"}
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class Scenario:
     premedication_before: str = "each_step_up"
     cytokines: CytokineParameters = field(default_factory=CytokineParameters)
     crs: CrsParameters = field(default_factory=CrsParameters)
+    chemotherapy: tuple[ChemotherapyCourse, ...] = ()
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
@@ -175,6 +180,8 @@ class Scenario:
         }
         if self.schedule.interruptions:
             data["interruption"] = [_not_none(i) for i in self.schedule.interruptions]
+        if self.chemotherapy:  # absent when none: a scenario without it keys as before
+            data["chemotherapy"] = [_not_none(c) for c in self.chemotherapy]
         return data
 
     def to_toml(self) -> str:
@@ -239,6 +246,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
         premedication_before=tables["premedication"]["before"],
         cytokines=CytokineParameters(**tables["cytokines"]),
         crs=CrsParameters(**tables["crs"]),
+        chemotherapy=parse_chemotherapy(data, days, fail),
     )
     _check_whole(scenario, fail)
     return scenario
