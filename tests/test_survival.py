@@ -99,3 +99,16 @@ def test_the_command_writes_them_and_refuses_a_folder_without_results(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a finished cohort folder" in err[0]
     assert main(["survival", str(folder), "--reference", "nope"]) == 2
+
+
+def test_randomising_two_to_one_gives_each_patient_one_arm_in_permuted_blocks(tmp_path):
+    folder = _cohort_folder(tmp_path, n=30)
+    (folder / "cohort.json").write_text('{"seed": 7}')
+    paths = write_survival(folder, reference="none", allocation=(2, 1))
+    events = pd.read_csv(paths["events"])
+    assert events["patient"].is_unique and len(events) == 30
+    assert events["arm"].value_counts().to_dict() == {"deep": 20, "none": 10}
+    again = write_survival(folder, reference="none", allocation=(2, 1))
+    assert pd.read_csv(again["events"]).equals(events)  # keyed by the cohort's seed
+    assert (pd.read_csv(paths["survival"])["design"] == "randomised 2:1").all()
+    assert main(["survival", str(folder), "--randomise", "2:1:1"]) == 2

@@ -505,15 +505,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_survival(args: argparse.Namespace) -> int:
     """events.csv, survival.csv and survival.png in a finished cohort folder
     (`cohorts.survival`)."""
-    from ..cohorts.survival import SurvivalError, write_survival
+    from ..cohorts.survival import SurvivalError, parse_allocation, write_survival
     from ..outputs.folders import FolderError, check_writable
 
     folder = args.cohort_dir
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder")
     try:
+        allocation = parse_allocation(args.randomise) if args.randomise else None
         check_writable(folder)
-        paths = write_survival(folder, args.reference)
+        paths = write_survival(folder, args.reference, allocation=allocation)
     except (SurvivalError, FolderError) as exc:
         raise UserError(str(exc)) from None
     print(f"wrote {folder}/: " + ", ".join(p.name for p in paths.values()))

@@ -128,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     survival.add_argument("cohort_dir", type=Path, help="a folder written by 'bispecific cohort'")
     survival.add_argument("--reference", metavar="ARM",
                           help="the arm hazard ratios are taken against (default: the last)")
+    survival.add_argument("--randomise", metavar="RATIO",
+                          help="randomise each patient to one arm by these weights, in the "
+                          "cohort's arm order (e.g. 2:1); default: every patient in every arm")
     return parser
 
 

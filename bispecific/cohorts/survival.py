@@ -25,6 +25,7 @@ from ..outputs.files import atomic_write_text
 
 LANDMARK_MONTHS = (6.0, 12.0, 24.0)  # months
 ENDPOINTS = ("os", "efs")
+RANDOMISE_SEED = 20_170_302  # the allocation generator's fixed first key (TOWER, NEJM 2017)
 
 
 class SurvivalError(ValueError):
@@ -131,10 +132,44 @@ def _cox(data: pd.DataFrame, ref: pd.DataFrame, arm: str, t_col: str,
     return out
 
 
+def parse_allocation(text: str) -> tuple[int, ...]:
+    """`"2:1"` -> (2, 1); SurvivalError for anything else."""
+    try:
+        weights = tuple(int(w) for w in text.split(":"))
+    except ValueError:
+        weights = ()
+    if len(weights) < 2 or min(weights) < 1 or sum(weights) > 100:
+        raise SurvivalError(f"--randomise {text!r}: expected whole numbers >= 1 joined by ':', "
+                            "one per arm (e.g. 2:1), at most 100 in all")
+    return weights
+
+
+def randomise(results: pd.DataFrame, arms: Sequence[str], weights: Sequence[int],
+              seed: int) -> pd.DataFrame:
+    """Keep one arm per patient, as a trial randomises: permuted blocks of `sum(weights)`
+    (arm i `weights[i]` times per block), in patient order, from a generator keyed by the
+    cohort's seed. A patient whose assigned arm did not complete is left out."""
+    patients = sorted(results["patient"].unique())
+    block = np.repeat(np.arange(len(arms)), weights)
+    rng = np.random.default_rng([RANDOMISE_SEED, int(seed)])
+    draws = np.concatenate([rng.permutation(block)
+                            for _ in range(-(-len(patients) // len(block)))])
+    assigned = {p: arms[i] for p, i in zip(patients, draws, strict=False)}
+    keep = results["arm"] == results["patient"].map(assigned)
+    return results[keep].reset_index(drop=True)
+
+
 def write_survival(folder: str | Path, reference: str | None = None,
-                   rules: OutcomeRules = DEFAULT_RULES) -> dict[str, Path]:
+                   rules: OutcomeRules = DEFAULT_RULES,
+                   allocation: Sequence[int] | None = None) -> dict[str, Path]:
     """From a finished cohort folder's results.csv and patients.csv, write events.csv (per
-    patient), survival.csv (per arm and endpoint) and survival.png."""
+    patient), survival.csv (per arm and endpoint) and survival.png.
+
+    By default every patient counts in every arm (the cohort's paired design: arms differ by
+    treatment alone); the hazard ratio's CI then treats the arms as independent samples
+    although they hold the same patients, so read it as descriptive. With `allocation`
+    (weights per arm, in the cohort's arm order, e.g. (2, 1)), each patient is randomised
+    to one arm, as in a trial."""
     from ..outputs.figures.survival import survival_figure
 
     require_lifelines()
@@ -150,11 +185,30 @@ def write_survival(folder: str | Path, reference: str | None = None,
     arms = list(dict.fromkeys(results["arm"]))
     if reference is not None and reference not in arms:
         raise SurvivalError(f"{out}: reference arm {reference!r} is not one of {arms}")
+    design = "every patient in every arm"
+    if allocation is not None:
+        if len(allocation) != len(arms):
+            raise SurvivalError(f"{out}: --randomise gives {len(allocation)} weights for "
+                                f"{len(arms)} arms ({', '.join(arms)}); give one per arm")
+        seed = _cohort_seed(out)
+        results = randomise(results, arms, allocation, seed)
+        design = "randomised " + ":".join(str(w) for w in allocation)
     events = patient_table(results, patients, rules)
     table = arm_survival(events, arms, reference)
+    table.insert(2, "design", design)
     paths = {"events": out / "events.csv", "survival": out / "survival.csv"}
     atomic_write_text(paths["events"], events.to_csv(index=False))
     atomic_write_text(paths["survival"], table.to_csv(index=False))
     name = out.name
     paths["figure"] = survival_figure(events, arms, name, out / "survival", table)
     return paths
+
+
+def _cohort_seed(out: Path) -> int:
+    """The cohort's seed from cohort.json (the randomisation is keyed by it)."""
+    import json
+
+    try:
+        return int(json.loads((out / "cohort.json").read_text(encoding="utf-8"))["seed"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SurvivalError(f"{out}/cohort.json: no cohort seed to randomise with") from exc
