@@ -162,3 +162,17 @@ def test_a_non_responder_fails_at_the_last_assessment():
     e = patient_events(_summary(p_complete_response=0.0), 0.5, B, D)
     assert not e.response and e.efs_event and e.efs_days == 84.0
     assert e.os_event == (e.os_days < OutcomeRules().follow_up_days)
+
+
+def test_a_responder_above_five_percent_at_the_last_assessment_relapsed_during_the_courses():
+    s = _summary(mrd_level_estimate=1e-2, marrow_blast_percent_at_assessments="[0.5, 30.0]")
+    e = patient_events(s, 0.5, B, D)
+    assert e.response and e.relapse_day == pytest.approx(42.0 + math.log(5) / (B - D))
+    assert 42.0 <= e.relapse_day <= 84.0 and e.efs_event and e.efs_days == e.relapse_day
+
+
+def test_regrowth_seen_by_the_patch_after_the_best_assessment_sets_the_residue():
+    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(0.0, 0.0, 0.0))
+    s = _summary(mrd_level_estimate=1e-6, marrow_blast_percent_at_assessments="[0.0, 1.0]")
+    e = patient_events(s, 0.5, B, D, rules)
+    assert e.relapse_day == pytest.approx(84.0 + math.log(5.0) / (B - D))

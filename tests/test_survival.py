@@ -67,7 +67,7 @@ def _cohort_folder(tmp_path, n: int = 40):
                          "p_complete_response": p_cr, "mrd_level_estimate": level,
                          "initial_blasts": 1000, "final_blasts_cd19_negative_expected": 0.0,
                          "assessment_days": "[28.0, 70.0]",
-                         "marrow_blast_percent_at_assessments": "[1.0, 0.1]"})
+                         "marrow_blast_percent_at_assessments": "[1.0, 0.0]"})
     pd.DataFrame(rows).to_csv(tmp_path / "results.csv", index=False)
     pd.DataFrame(patients).to_csv(tmp_path / "patients.csv", index=False)
     return tmp_path

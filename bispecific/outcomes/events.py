@@ -111,9 +111,18 @@ def patient_events(summary: Mapping[str, Any], baseline_fraction: float,
     response_day = below[0] if below else days[0]
     res = residual(summary, baseline_fraction)
     growth = division_per_day - apoptosis_per_day
-    cured = u_cure < extinction_probability(res.level, division_per_day, apoptosis_per_day)
-    relapse = math.inf if cured else end + days_to_relapse(res.level, growth,
-                                                           rules.relapse_fraction)
+    last = percents[-1] / 100.0
+    if last >= rules.relapse_fraction:  # relapsed before the end of the simulated courses
+        best_day = days[percents.index(min(percents))]
+        since_best = days_to_relapse(res.level, growth, rules.relapse_fraction)
+        relapse = min(end, max(response_day, best_day + since_best))
+    else:
+        # The residue at the end: the MRD estimate (best assessment), or the patch's own
+        # last reading when that is higher (regrowth after the best assessment).
+        level = max(res.level, last)
+        cured = u_cure < extinction_probability(level, division_per_day, apoptosis_per_day)
+        relapse = math.inf if cured else end + days_to_relapse(level, growth,
+                                                               rules.relapse_fraction)
     transplant = (end + rules.transplant_days
                   if u_transplant < rules.transplant_probability else math.inf)
     death = death_day(end, relapse, exposure, rules.hazards)
