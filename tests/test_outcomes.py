@@ -176,3 +176,11 @@ def test_regrowth_seen_by_the_patch_after_the_best_assessment_sets_the_residue()
     s = _summary(mrd_level_estimate=1e-6, marrow_blast_percent_at_assessments="[0.0, 1.0]")
     e = patient_events(s, 0.5, B, D, rules)
     assert e.relapse_day == pytest.approx(84.0 + math.log(5.0) / (B - D))
+
+
+def test_a_relapse_after_death_is_not_reported():
+    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(1.0, 1.0, 1.0))
+    e = patient_events(_summary(mrd_level_estimate=1e-8), 0.5, B, D, rules)
+    assert e.os_event and e.death_day < 84.0 + 30  # a hazard of 1/day: dead within weeks
+    assert e.relapse_day is None or not math.isfinite(e.relapse_day)
+    assert e.efs_days == e.os_days

@@ -141,6 +141,7 @@ def _censored(response: bool, response_day: float, relapse: float, negative: boo
     os_days, os_event = (death, True) if death <= stop else (stop, False)
     efs_time = min(relapse, death) if response else end  # failure: the last assessment
     efs_days, efs_event = (efs_time, True) if efs_time <= stop else (stop, False)
-    return PatientEvents(response, response_day, relapse if relapse <= stop else math.inf,
-                         negative and relapse <= stop, transplant, death if os_event
-                         else math.inf, os_days, os_event, efs_days, efs_event)
+    seen = relapse <= min(stop, death)  # a relapse after death or censoring is not observed
+    return PatientEvents(response, response_day, relapse if seen else math.inf,
+                         negative and seen, transplant, death if os_event else math.inf,
+                         os_days, os_event, efs_days, efs_event)
