@@ -11,7 +11,7 @@ from ..pharmacology.chemotherapy import (
     T_CELL_LOG10_KILL,
     ChemotherapyCourse,
 )
-from .validation import Failer, Key, check_keys, number
+from .validation import Failer, Key, array_of_tables, check_keys, number
 
 COURSE_KEYS: dict[str, Key] = {
     "regimen": Key(str, required=True, choices=REGIMENS,
@@ -29,14 +29,8 @@ COURSE_KEYS: dict[str, Key] = {
 def parse_chemotherapy(data: dict[str, Any], days: float,
                        fail: Failer) -> tuple[ChemotherapyCourse, ...]:
     """The courses, checked: each within the run, no two on the same day."""
-    raw = data.get("chemotherapy", [])
-    if not isinstance(raw, list):
-        fail("'chemotherapy' must be an array of tables: write each as [[chemotherapy]]")
-    courses = []
-    for n, entry in enumerate(raw, start=1):
-        where = f"[[chemotherapy]] #{n}"
-        if not isinstance(entry, dict):
-            fail(f"{where} must be a table")
+    courses: list[ChemotherapyCourse] = []
+    for where, entry in array_of_tables(data, "chemotherapy", fail):
         v = check_keys(entry, COURSE_KEYS, where, fail)
         if v["day"] >= days:
             fail(f"{where} day = {number(v['day'])}: outside the run (days = {days:g}); "
