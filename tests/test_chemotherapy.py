@@ -77,3 +77,27 @@ def test_the_command_line_refuses_a_bad_course_with_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.toml" in err[0] and "blast_log10_kill = 40" in err[0]
     assert "from 0 to 12" in err[0]
+
+
+def test_a_run_with_courses_resumes_bit_identical_from_a_checkpoint(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from bispecific.simulation.checkpoint import Checkpointing
+    from bispecific.simulation.run import RunInterrupted, run_scenario
+
+    base = scenario_from_dict({
+        "scenario": {"name": "chemo", "days": 1.0, "seed": 9},
+        "grid": {"width": 24, "height": 24},
+        "chemotherapy": [{"regimen": "HiDAC", "day": 0.25}, {"regimen": "HiDAC", "day": 0.75}]})
+    whole = run_scenario(base)
+    path = tmp_path / "c.npz"
+    with pytest.raises(RunInterrupted):  # stopped between the two courses
+        run_scenario(base, stop_after_h=13.0, checkpointing=Checkpointing(path, every_h=5.0))
+    resumed = run_scenario(base, checkpointing=Checkpointing(path, every_h=5.0))
+    assert resumed.resumed_from_h == 10.0
+    for f in dataclasses.fields(whole.model.state):
+        assert np.array_equal(getattr(whole.model.state, f.name),
+                              getattr(resumed.model.state, f.name)), f.name
+    assert whole.summary == resumed.summary
