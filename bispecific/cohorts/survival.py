@@ -37,7 +37,8 @@ def require_lifelines() -> None:
     try:
         import lifelines  # noqa: F401
     except ImportError as exc:
-        raise SurvivalError("survival needs lifelines: pip install 'bispecific[trial]'") from exc
+        raise SurvivalError("survival needs lifelines (the trial extra): "
+                            "pip install -e '.[trial]'") from exc
 
 
 def patient_table(results: pd.DataFrame, patients: pd.DataFrame,
