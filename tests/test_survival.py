@@ -112,3 +112,14 @@ def test_randomising_two_to_one_gives_each_patient_one_arm_in_permuted_blocks(tm
     assert pd.read_csv(again["events"]).equals(events)  # keyed by the cohort's seed
     assert (pd.read_csv(paths["survival"])["design"] == "randomised 2:1").all()
     assert main(["survival", str(folder), "--randomise", "2:1:1"]) == 2
+
+
+def test_without_lifelines_the_command_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import sys
+
+    folder = _cohort_folder(tmp_path)
+    monkeypatch.setitem(sys.modules, "lifelines", None)  # import fails as if not installed
+    assert main(["survival", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install -e '.[trial]'" in err[0]
+    assert not (folder / "survival.csv").exists()
