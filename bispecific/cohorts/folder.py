@@ -40,10 +40,12 @@ MANIFEST = "cohort.json"
 UNFINISHED = "unfinished"
 TASKS = "tasks"
 ARMS = "arms"
+# Written by `bispecific survival` from results.csv: stale once the cohort runs again.
+SURVIVAL_TABLES = ("events.csv", "survival.csv", "survival.png")
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
 # folder never shows the tables of an earlier, smaller cohort beside new patients.
 TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
-          "timing.json", "events.csv", "survival.csv", "survival.png")
+          "timing.json")
 
 
 class CohortFolderError(FolderError):
@@ -106,7 +108,7 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
             "arms": [a.name for a in cohort.arms], "status": UNFINISHED,
             "bispecific_version": __version__, "definition": definition(cohort)}
     atomic_write_text(out / MANIFEST, json.dumps(info, indent=1) + "\n")
-    for name in TABLES:
+    for name in (*TABLES, *SURVIVAL_TABLES):
         (out / name).unlink(missing_ok=True)
     for arm in cohort.arms:
         atomic_write_text(out / arm_file(arm.name), arm.scenario.to_toml())
