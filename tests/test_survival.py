@@ -123,3 +123,14 @@ def test_without_lifelines_the_command_says_how_to_install_it(tmp_path, monkeypa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install -e '.[trial]'" in err[0]
     assert not (folder / "survival.csv").exists()
+
+
+def test_a_cohort_folder_with_survival_outputs_is_still_a_cohort_folder(tmp_path):
+    from bispecific.outputs.folders import folder_kind
+
+    folder = _cohort_folder(tmp_path / "c")
+    for name in ("cohort.json", "cohort.toml", "arms.csv", "failures.csv", "timing.json"):
+        (folder / name).write_text("{}")
+    assert folder_kind(folder) == "cohort"
+    write_survival(folder, reference="none")
+    assert folder_kind(folder) == "cohort"  # a cohort run may resume there

@@ -29,7 +29,7 @@ import tomli_w
 
 from .. import __version__
 from ..outputs.files import atomic_write_text
-from ..outputs.folders import LOCK, FolderError, check_folder, folder_kind
+from ..outputs.folders import LOCK, SURVIVAL_FILES, FolderError, check_folder, folder_kind
 from ..outputs.lock import FolderLock
 from ..scenario.names import slug
 from .identity import definition, first_difference
@@ -41,7 +41,7 @@ UNFINISHED = "unfinished"
 TASKS = "tasks"
 ARMS = "arms"
 # Written by `bispecific survival` from results.csv: stale once the cohort runs again.
-SURVIVAL_TABLES = ("events.csv", "survival.csv", "survival.png")
+SURVIVAL_TABLES = tuple(sorted(SURVIVAL_FILES))
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
 # folder never shows the tables of an earlier, smaller cohort beside new patients.
 TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
