@@ -21,11 +21,13 @@ RELAPSE_BLAST_FRACTION = 0.05  # fraction of nucleated marrow cells
 MARROW_NUCLEATED_CELLS = 1.0e12  # cells
 
 # Death hazards by disease state, per day. PENDING CALIBRATION; values picked without a fit:
-# - refractory or relapsed r/r B-ALL: median survival ~3 months after salvage fails
-#   (assumption, U: chosen so that a MT103-211-like cohort, 43% CR/CRh [Topp2015], with
-#   remission lasting a median ~6 months, has median OS ~6 months as reported, 6.1 months
-#   [Topp2015], R-3p; INO-VATE's standard-of-care arm, CR/CRi ~30%, median OS 6.2 months
-#   [Kantarjian2016], R-3p, is consistent with it);
+# - refractory or relapsed r/r B-ALL: median survival 3 months after salvage fails
+#   (assumption, U). Checked, not fitted: a mixture of 43% CR/CRh ([Topp2015], MT103-211)
+#   with exponential relapse-free survival of median 5.9 months ([Topp2015], R-3p) gives a
+#   median OS of 7.5 months against the 6.1 reported ([Topp2015], R-3p); 30% CR/CRi gives
+#   6.6 against INO-VATE's standard-of-care arm's 6.2 ([Kantarjian2016], R-3p). The
+#   calibration (pending) fits these hazards to those medians with the model's own relapse
+#   times;
 # - in remission: non-relapse mortality ~1%/month (assumption, U; of the order of the
 #   treatment-related deaths in remission in [Topp2015] and [Zugmaier2015]).
 HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
