@@ -28,8 +28,8 @@ MARROW_NUCLEATED_CELLS = 1.0e12  # cells
 #   6.6 against INO-VATE's standard-of-care arm's 6.2 ([Kantarjian2016], R-3p). The
 #   calibration (pending) fits these hazards to those medians with the model's own relapse
 #   times;
-# - in remission: non-relapse mortality ~1%/month (assumption, U; of the order of the
-#   treatment-related deaths in remission in [Topp2015] and [Zugmaier2015]).
+# - in remission: non-relapse mortality ~1%/month (assumption, U: no source read for it;
+#   [Zugmaier2015]'s long-term MRD responders are the data to fit it to).
 HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
 HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
 HAZARD_REMISSION_PER_DAY = 0.01 / DAYS_PER_MONTH  # /day
