@@ -184,3 +184,11 @@ def test_a_relapse_after_death_is_not_reported():
     assert e.os_event and e.death_day < 84.0 + 30  # a hazard of 1/day: dead within weeks
     assert e.relapse_day is None or not math.isfinite(e.relapse_day)
     assert e.efs_days == e.os_days
+
+
+def test_a_response_after_the_window_is_a_treatment_failure():
+    late = _summary(assessment_days="[42.0, 126.0]", days=126.0,
+                    marrow_blast_percent_at_assessments="[30.0, 1.0]")
+    e = patient_events(late, 0.5, B, D, OutcomeRules(response_window_days=84.0))
+    assert not e.response and e.efs_event and e.efs_days == 126.0
+    assert patient_events(late, 0.5, B, D, OutcomeRules(response_window_days=130.0)).response

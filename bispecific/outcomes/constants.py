@@ -15,6 +15,13 @@ DAYS_PER_MONTH = 365.25 / 12.0  # days/month
 # [Topp2015], [Kantarjian2017]; R-3p).
 RELAPSE_BLAST_FRACTION = 0.05  # fraction of nucleated marrow cells
 
+# Stopping rule: a response counts only if it comes within this window from the start of
+# treatment (TOWER's and MT103-211's "within two cycles" / "within 12 weeks" endpoint
+# definition, [Kantarjian2017], [Topp2015], R-3p; the definition, not their results): a
+# patient with no response after two cycles is a treatment failure, whatever later courses
+# do.
+RESPONSE_WINDOW_DAYS = 84.0  # days
+
 # Nucleated cells in an adult's marrow: ~1e12 (order of magnitude; [BioNumbers] marrow
 # cellularity x red-marrow volume, U). Used only for the extinction chance (d/b)^N0, which is
 # 0 to machine precision for any level above ~1e-10 whatever the exact count.

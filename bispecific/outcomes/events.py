@@ -23,6 +23,7 @@ import numpy as np
 from .constants import (
     FOLLOW_UP_DAYS,
     RELAPSE_BLAST_FRACTION,
+    RESPONSE_WINDOW_DAYS,
     TRANSPLANT_DAYS_AFTER_TREATMENT,
     TRANSPLANT_PROBABILITY_IN_REMISSION,
 )
@@ -41,6 +42,7 @@ class OutcomeRules:
     transplant_days: float = TRANSPLANT_DAYS_AFTER_TREATMENT
     follow_up_days: float = FOLLOW_UP_DAYS
     relapse_fraction: float = RELAPSE_BLAST_FRACTION
+    response_window_days: float = RESPONSE_WINDOW_DAYS
 
 
 DEFAULT_RULES = OutcomeRules()
@@ -101,14 +103,16 @@ def patient_events(summary: Mapping[str, Any], baseline_fraction: float,
     u_response, u_cure, u_transplant = rng.random(3)
     exposure = float(rng.exponential())
     end = float(summary["days"])
-    responder = u_response < float(summary["p_complete_response"])
-    if not responder:
-        death = death_day(end, None, exposure, rules.hazards)
-        return _censored(False, math.inf, math.inf, False, math.inf, death, end, rules)
     days = _days_list(summary["assessment_days"])
     percents = _days_list(summary["marrow_blast_percent_at_assessments"])
     below = [d for d, p in zip(days, percents, strict=True) if p < 100 * rules.relapse_fraction]
     response_day = below[0] if below else days[0]
+    # The stopping rule: no response within the window is a treatment failure.
+    responder = (u_response < float(summary["p_complete_response"])
+                 and response_day <= rules.response_window_days)
+    if not responder:
+        death = death_day(end, None, exposure, rules.hazards)
+        return _censored(False, math.inf, math.inf, False, math.inf, death, end, rules)
     res = residual(summary, baseline_fraction)
     growth = division_per_day - apoptosis_per_day
     last = percents[-1] / 100.0
