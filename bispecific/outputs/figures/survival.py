@@ -37,7 +37,10 @@ def survival_figure(events: pd.DataFrame, arms: Sequence[str], name: str, path: 
             kmf.plot_survival_function(ax=ax, ci_show=True, show_censors=True, color=f"C{i}",
                                        censor_styles={"ms": 4, "marker": "|"})
             fitters.append(kmf)
-        ax.set_title(f"{title}: {name}", loc="left")
+        design = ""
+        if summary is not None and "design" in summary and not summary.empty:
+            design = f" ({summary['design'].iloc[0]})"
+        ax.set_title(f"{title}: {name}{design}", loc="left", fontsize=10)
         ax.set_xlabel("months from the start of treatment")
         ax.set_ylabel("probability (95% band)")
         ax.set_ylim(0, 1.02)
