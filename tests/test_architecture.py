@@ -14,18 +14,19 @@ ALLOWED = {
     "engine": {"units"},
     "pharmacology": {"units"},
     "readouts": {"units", "engine"},
+    "outcomes": {"units", "engine", "readouts"},
     "scenario": {"units", "engine", "pharmacology", "readouts"},
     "simulation": {"units", "engine", "pharmacology", "readouts", "scenario"},
     "outputs": {"units", "engine", "pharmacology", "readouts", "scenario", "simulation"},
     "cohorts": {"units", "engine", "pharmacology", "readouts", "scenario", "simulation",
-                "outputs"},
+                "outputs", "outcomes"},
     "analysis": {"units", "engine", "pharmacology", "readouts", "scenario", "simulation",
-                 "outputs", "cohorts"},
+                 "outputs", "outcomes", "cohorts"},
     "cli": {"units", "engine", "pharmacology", "readouts", "scenario", "simulation",
-            "outputs", "cohorts", "analysis", "viz"},
+            "outputs", "outcomes", "cohorts", "analysis", "viz"},
     "__main__": {"cli"},
     "viz": {"units", "engine", "pharmacology", "readouts", "scenario", "simulation",
-            "outputs", "cohorts"},
+            "outputs", "outcomes", "cohorts"},
 }
 
 

@@ -92,6 +92,7 @@ def test_the_regimen_of_each_shipped_scenario_and_whether_it_is_exact():
     assert found["pediatric_5_15"] == (Regimen(4.5, 7.0, 13.5, "continuous"), True)
     assert not found["bolus_weekly"][1]  # weekly boluses are not a daily regimen
     assert not found["two_cycles"][1]  # nor is a second cycle after a rest
+    assert not found["salvage_chemotherapy"][1]  # nor chemotherapy courses
 
 
 @pytest.mark.parametrize("administration", ["continuous", "bolus"])

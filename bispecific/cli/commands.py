@@ -511,6 +511,25 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survival(args: argparse.Namespace) -> int:
+    """events.csv, survival.csv and survival.png in a finished cohort folder
+    (`cohorts.survival`)."""
+    from ..cohorts.survival import SurvivalError, parse_allocation, write_survival
+    from ..outputs.folders import FolderError, check_writable
+
+    folder = args.cohort_dir
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    try:
+        allocation = parse_allocation(args.randomise) if args.randomise else None
+        check_writable(folder)
+        paths = write_survival(folder, args.reference, allocation=allocation)
+    except (SurvivalError, FolderError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {folder}/: " + ", ".join(p.name for p in paths.values()))
+    return 0
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     """The scenario (or the approved regimen) in the browser (`bispecific.viz`)."""
     import importlib.util
@@ -530,5 +549,5 @@ def cmd_view(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "plot": cmd_plot,
     "cohort": cmd_cohort, "view": cmd_view, "sensitivity": cmd_sensitivity,
-    "optimise": cmd_optimise,
+    "optimise": cmd_optimise, "survival": cmd_survival,
 }

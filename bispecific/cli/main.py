@@ -121,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="redraw the figures of a finished run")
     plot.add_argument("run_dir", type=Path, help="a folder written by 'bispecific run'")
     _figure_flags(plot)
+
+    survival = sub.add_parser(
+        "survival", help="event times, Kaplan-Meier OS/EFS by arm, Cox hazard ratios and a "
+        "survival plot from a finished cohort folder (needs the trial extra)")
+    survival.add_argument("cohort_dir", type=Path, help="a folder written by 'bispecific cohort'")
+    survival.add_argument("--reference", metavar="ARM",
+                          help="the arm hazard ratios are taken against (default: the last)")
+    survival.add_argument("--randomise", metavar="RATIO",
+                          help="randomise each patient to one arm by these weights, in the "
+                          "cohort's arm order (e.g. 2:1); default: every patient in every arm")
     return parser
 
 

@@ -29,7 +29,7 @@ import tomli_w
 
 from .. import __version__
 from ..outputs.files import atomic_write_text
-from ..outputs.folders import LOCK, FolderError, check_folder, folder_kind
+from ..outputs.folders import LOCK, SURVIVAL_FILES, FolderError, check_folder, folder_kind
 from ..outputs.lock import FolderLock
 from ..scenario.names import slug
 from .identity import definition, first_difference
@@ -40,6 +40,8 @@ MANIFEST = "cohort.json"
 UNFINISHED = "unfinished"
 TASKS = "tasks"
 ARMS = "arms"
+# Written by `bispecific survival` from results.csv: stale once the cohort runs again.
+SURVIVAL_TABLES = tuple(sorted(SURVIVAL_FILES))
 # Derived from tasks/ at the end of a run, so removed when a run starts: an interrupted
 # folder never shows the tables of an earlier, smaller cohort beside new patients.
 TABLES = ("results.csv", "failures.csv", "arms.csv", "cohort.png", "cohort.svg",
@@ -107,7 +109,7 @@ def write_manifest(out: Path, cohort: Cohort, patients: list[dict[str, float]],
             "arms": [a.name for a in cohort.arms], "status": UNFINISHED,
             "bispecific_version": __version__, "definition": definition(cohort)}
     atomic_write_text(out / MANIFEST, json.dumps(info, indent=1) + "\n")
-    for name in TABLES:
+    for name in (*TABLES, *SURVIVAL_TABLES):
         (out / name).unlink(missing_ok=True)
     for arm in cohort.arms:
         atomic_write_text(out / arm_file(arm.name), arm.scenario.to_toml())

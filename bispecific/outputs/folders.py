@@ -32,6 +32,9 @@ COHORT_FILES = frozenset({
     "population.svg", "patients.parquet", "results.parquet", "arms.parquet",
 })
 COHORT_FOLDERS = frozenset({"arms", "tasks"})
+
+# What `bispecific survival` adds to a finished cohort folder.
+SURVIVAL_FILES = frozenset({"events.csv", "survival.csv", "survival.png"})
 # Analyses (`bispecific.analysis`) keep their runs in tasks/ as a cohort does; their figures
 # are named per readout, so they are recognised by prefix.
 SENSITIVITY_FILES = frozenset({
@@ -44,7 +47,7 @@ OPTIMISE_FILES = frozenset({
 })
 # Folders that gather many runs: their files, their subfolders, and figure-name prefixes.
 _MANY_RUNS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
-    "cohort": (COHORT_FILES, COHORT_FOLDERS, ()),
+    "cohort": (COHORT_FILES | SURVIVAL_FILES, COHORT_FOLDERS, ()),
     "sensitivity": (SENSITIVITY_FILES, COHORT_FOLDERS, ("sensitivity_",)),
     "optimise": (OPTIMISE_FILES, COHORT_FOLDERS | {"best"}, ()),
 }

@@ -133,7 +133,7 @@ def cut_schedule(data: dict[str, Any], days: float) -> None:
     def is_number(x: Any) -> bool:
         return isinstance(x, int | float) and not isinstance(x, bool)
 
-    for table in ("dose", "interruption"):
+    for table in ("dose", "interruption", "chemotherapy"):
         entries = data.get(table)
         if not isinstance(entries, list):
             continue

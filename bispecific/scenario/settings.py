@@ -99,7 +99,8 @@ def _num(x: float) -> str:
 
 def regimen_of(scenario: Scenario) -> tuple[Regimen, bool]:
     """The step-up regimen closest to the scenario's schedule, and whether it is exactly the
-    scenario's schedule (two cycles, interruptions or weekly boluses are not)."""
+    scenario's schedule (two cycles, interruptions, weekly boluses or chemotherapy courses
+    are not)."""
     days, bsa = scenario.days, scenario.patient.bsa_m2
     segments, boluses = scenario.schedule.expand(days, bsa)
     if boluses and not segments:
@@ -116,7 +117,8 @@ def regimen_of(scenario: Scenario) -> tuple[Regimen, bool]:
         step = change[0] if change else Regimen.step_day
         target = change[1] if change else first
         regimen = Regimen(first, step, target, "continuous")
-    exact = _same_schedule(scenario.schedule, _schedule_of(regimen, days), days, bsa)
+    exact = (not scenario.chemotherapy
+             and _same_schedule(scenario.schedule, _schedule_of(regimen, days), days, bsa))
     return regimen, exact
 
 

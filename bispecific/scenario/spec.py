@@ -11,6 +11,8 @@ Tables and keys (units in the names; days count from 0 at the start of treatment
 - `[dosing]` table: a NONMEM-style event table (CSV, a path relative to the scenario file)
   that gives the doses instead of `[[dose]]` (`event_table`); `[[interruption]]` still apply
 - `[[interruption]]` start_day, end_day
+- `[[chemotherapy]]` regimen, day; optional blast_log10_kill, t_cell_log10_kill,
+  normal_log10_kill (a cytotoxic course, docs/model.md s.14)
 - `[grid]` width, height (voxels), voxel_um
 - `[simulation]` dt_minutes, record_every_minutes, parallel
 - `[pharmacokinetics]` clearance_l_per_h, volume_l, reference_bsa_m2,
@@ -35,11 +37,13 @@ from typing import Any
 import tomli_w
 
 from ..engine.parameters import ModelParameters, ParameterError
+from ..pharmacology.chemotherapy import ChemotherapyCourse
 from ..pharmacology.dosing import DosingSchedule
 from ..pharmacology.event_records import schedule_from_records
 from ..pharmacology.pk import PKParameters
 from ..readouts.crs import CrsParameters
 from ..readouts.cytokines import CytokineParameters
+from .chemotherapy import parse_chemotherapy
 from .doses import cut_schedule, parse_schedule
 from .event_table import read_event_table
 from .validation import Failer, Key, Name, check_keys, number, read_toml
@@ -103,7 +107,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
 }
 
-TABLES = set(SCHEMA) | {"dose", "interruption", "parameters"}
+TABLES = set(SCHEMA) | {"dose", "interruption", "parameters", "chemotherapy"}
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ class Scenario:
     premedication_before: str = "each_step_up"
     cytokines: CytokineParameters = field(default_factory=CytokineParameters)
     crs: CrsParameters = field(default_factory=CrsParameters)
+    chemotherapy: tuple[ChemotherapyCourse, ...] = ()
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
@@ -185,6 +190,8 @@ class Scenario:
         }
         if self.schedule.interruptions:
             data["interruption"] = [_not_none(i) for i in self.schedule.interruptions]
+        if self.chemotherapy:  # absent when none: a scenario without it keys as before
+            data["chemotherapy"] = [_not_none(c) for c in self.chemotherapy]
         return data
 
     def to_toml(self) -> str:
@@ -259,6 +266,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>",
         premedication_before=tables["premedication"]["before"],
         cytokines=CytokineParameters(**tables["cytokines"]),
         crs=CrsParameters(**tables["crs"]),
+        chemotherapy=parse_chemotherapy(data, days, fail),
     )
     _check_whole(scenario, fail)
     return scenario

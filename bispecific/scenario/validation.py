@@ -149,6 +149,22 @@ def suggest(name: str, known: Any) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def array_of_tables(data: dict[str, Any], name: str, fail: Failer) -> list[tuple[str, dict]]:
+    """The `[[name]]` entries of parsed TOML as (where, table) pairs, `where` naming each
+    entry for errors (`[[name]] #n`); one-line errors for anything that is not an array of
+    tables. Absent: no entries."""
+    raw = data.get(name, [])
+    if not isinstance(raw, list):
+        fail(f"'{name}' must be an array of tables: write each as [[{name}]]")
+    entries = []
+    for n, entry in enumerate(raw, start=1):
+        where = f"[[{name}]] #{n}"
+        if not isinstance(entry, dict):
+            fail(f"{where} must be a table")
+        entries.append((where, entry))
+    return entries
+
+
 def check_keys(raw: Any, schema: dict[str, Key], where: str,
                fail: Failer) -> dict[str, Any]:
     """The table's values, checked against `schema`, with defaults filled in."""

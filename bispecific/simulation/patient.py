@@ -15,6 +15,7 @@ from ..readouts.release import ExpectedRelease
 from ..readouts.response import AssessmentRecorder
 from ..readouts.tail import ResidualTail
 from ..scenario import Scenario
+from .chemotherapy import ASSESSMENT_DAYS_AFTER_COURSE, ChemotherapyCourses
 
 # A blast-poor marrow is simulated with at most this share of blasts (docs/model.md s.11):
 # dilute enough that blasts' fates stay independent.
@@ -63,7 +64,9 @@ def assessment_times_h(scenario: Scenario) -> list[float]:
     steps = total_rate_steps(segments)
     ends = [t for (t, rate), (_, before) in zip(steps[1:], steps[:-1], strict=True)
             if rate == 0.0 and before > 0.0]
-    return sorted({*(t for t in ends if t <= scenario.days * 24.0), scenario.days * 24.0})
+    after_chemo = [(c.day + ASSESSMENT_DAYS_AFTER_COURSE) * 24.0 for c in scenario.chemotherapy]
+    return sorted({*(t for t in [*ends, *after_chemo] if t <= scenario.days * 24.0),
+                   scenario.days * 24.0})
 
 
 @dataclass
@@ -77,6 +80,7 @@ class PatientReadouts:
     tail: ResidualTail
     assessments: AssessmentRecorder
     enrichment: float
+    chemotherapy: ChemotherapyCourses | None = None
 
     @classmethod
     def for_scenario(cls, scenario: Scenario) -> PatientReadouts:
@@ -92,9 +96,12 @@ class PatientReadouts:
         escape = ExpectedEscape(scenario.patient.cd19_negative_fraction)
         tail = ResidualTail()
         assessments = AssessmentRecorder(assessment_times_h(scenario), escape, tail)
-        return cls(cytokines, crs, escape, tail, assessments, enrichment)
+        chemo = (ChemotherapyCourses(scenario.chemotherapy, escape, tail)
+                 if scenario.chemotherapy else None)
+        return cls(cytokines, crs, escape, tail, assessments, enrichment, chemo)
 
     def observers(self) -> list:
-        """In update order: the escape estimate and the tail before the assessments that
-        read them."""
-        return [self.escape, self.tail, self.cytokines, self.crs, self.assessments]
+        """In update order: chemotherapy (when given) first, then the escape estimate and the
+        tail before the assessments that read them."""
+        first = [self.chemotherapy] if self.chemotherapy is not None else []
+        return [*first, self.escape, self.tail, self.cytokines, self.crs, self.assessments]

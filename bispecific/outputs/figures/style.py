@@ -19,6 +19,7 @@ from .glyphs import make_drawable
 CD19_POS = "#6a3d9a"
 CD19_NEG = "#ff7f00"
 DRUG = "#1f78b4"
+CHEMOTHERAPY = "#8c510a"  # cytotoxic courses on the dosing panel
 IL6 = "#e31a1c"
 TCELLS = "#33a02c"
 ENGAGED = "#b2182b"  # T cells in a synapse, as on the grid pictures
@@ -74,9 +75,14 @@ def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG,
         bolus_ax.plot(days, doses, "v", color=colour, ms=4)
         bolus_ax.set_ylabel("bolus\n(ug)")
         bolus_ax.set_ylim(bottom=0, top=max(doses) * 1.15)
+    for n, course in enumerate(scenario.chemotherapy):  # cytotoxic courses (model.md s.14)
+        ax.axvline(course.day, color=CHEMOTHERAPY, lw=1.4, ls="--",
+                   label="chemotherapy" if n == 0 else None)
+        ax.text(course.day, 0.95, f" {course.regimen}", transform=ax.get_xaxis_transform(),
+                va="top", fontsize=7, color=CHEMOTHERAPY)
     if not steps and not boluses:
-        ax.text(0.5, 0.5, "no drug", transform=ax.transAxes, ha="center", va="center",
-                color="grey")
+        ax.text(0.5, 0.5, "chemotherapy only" if scenario.chemotherapy else "no drug",
+                transform=ax.transAxes, ha="center", va="center", color="grey")
         ax.set_ylabel("dose")
     ax.set_ylim(bottom=0)
     return bolus_ax

@@ -1,0 +1,136 @@
+"""Trial outputs from a cohort folder (bispecific/cohorts/survival.py): Kaplan-Meier and Cox
+from lifelines, checked against closed forms of exponential event times."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("lifelines")
+
+from bispecific.cli import main  # noqa: E402
+from bispecific.cohorts.survival import arm_survival, write_survival  # noqa: E402
+
+
+def _exponential_arm(name: str, rate: float, n: int, rng: np.random.Generator,
+                     follow_up: float = 60.0) -> pd.DataFrame:
+    t = rng.exponential(1.0 / rate, size=n)
+    rows = {"arm": name}
+    for key in ("os", "efs"):
+        rows[f"{key}_months"] = np.minimum(t, follow_up)
+        rows[f"{key}_event"] = t <= follow_up
+    return pd.DataFrame(rows)
+
+
+def test_km_median_and_landmark_of_exponential_times_match_the_closed_form():
+    rate, n = 0.1, 3000  # per month
+    events = _exponential_arm("a", rate, n, np.random.default_rng(1))
+    row = arm_survival(events, ["a"]).query("endpoint == 'os'").iloc[0]
+    median = math.log(2) / rate
+    # var(log median) ~ 1 / events for exponential times
+    assert abs(math.log(row["median_months"] / median)) < 4 / math.sqrt(row["events"])
+    assert row["median_low"] < median < row["median_high"]
+    s12 = math.exp(-rate * 12)
+    se = math.sqrt(s12 * (1 - s12) / n)
+    assert abs(row["rate_12mo"] - s12) < 4 * se
+    assert row["rate_12mo_low"] < row["rate_12mo"] < row["rate_12mo_high"]
+
+
+def test_cox_hazard_ratio_of_two_exponential_arms_is_their_rate_ratio():
+    rng = np.random.default_rng(2)
+    events = pd.concat([_exponential_arm("new", 0.07, 1500, rng),
+                        _exponential_arm("old", 0.10, 1500, rng)])
+    table = arm_survival(events, ["new", "old"], reference="old")
+    row = table.query("arm == 'new' and endpoint == 'os'").iloc[0]
+    d_new, d_old = row["events"], table.query("arm == 'old' and endpoint == 'os'").iloc[0][
+        "events"]
+    se = math.sqrt(1 / d_new + 1 / d_old)  # SE of log HR
+    assert abs(math.log(row["hazard_ratio"] / 0.7)) < 4 * se
+    assert row["hr_low"] < 0.7 < row["hr_high"]
+    assert row["hr_p"] < 1e-6
+    assert table.query("arm == 'old'")["hazard_ratio"].isna().all()
+    assert (table["hr_note"].fillna("") == "").all()
+
+
+def _cohort_folder(tmp_path, n: int = 40):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    """A finished-looking cohort folder: two arms, responders with MRD levels vs none."""
+    rows, patients = [], []
+    for p in range(n):
+        patients.append({"patient": p, "marrow_blast_fraction": 0.5,
+                         "blast_division_per_day": 0.105})
+        for arm, p_cr, level in (("deep", 1.0, 1e-5), ("none", 0.0, 0.3)):
+            rows.append({"patient": p, "arm": arm, "seed": 1000 + p, "days": 70.0,
+                         "p_complete_response": p_cr, "mrd_level_estimate": level,
+                         "initial_blasts": 1000, "final_blasts_cd19_negative_expected": 0.0,
+                         "assessment_days": "[28.0, 70.0]",
+                         "marrow_blast_percent_at_assessments": "[1.0, 0.0]"})
+    pd.DataFrame(rows).to_csv(tmp_path / "results.csv", index=False)
+    pd.DataFrame(patients).to_csv(tmp_path / "patients.csv", index=False)
+    return tmp_path
+
+
+def test_a_cohort_folder_gets_events_survival_table_and_plot(tmp_path):
+    folder = _cohort_folder(tmp_path)
+    paths = write_survival(folder, reference="none")
+    assert {p.name for p in paths.values()} == {"events.csv", "survival.csv", "survival.png"}
+    events = pd.read_csv(paths["events"])
+    deep = events[events["arm"] == "deep"]
+    # responders at 1e-5 relapse ln(5000) / 0.065 days after day 70, unless censored first
+    relapsed = deep["relapse_day"].dropna()
+    assert np.allclose(relapsed, 70.0 + math.log(0.05 / 1e-5) / 0.065)
+    assert not events[events["arm"] == "none"]["response"].any()
+    table = pd.read_csv(paths["survival"])
+    efs = table.query("arm == 'deep' and endpoint == 'efs'").iloc[0]
+    assert efs["hazard_ratio"] < 1.0  # remission delays events against treatment failure
+    # every failure comes before every relapse: the ratio is not estimable, and says so
+    assert "separation" in efs["hr_note"]
+
+
+def test_the_command_writes_them_and_refuses_a_folder_without_results(tmp_path, capsys):
+    folder = _cohort_folder(tmp_path / "c")
+    assert main(["survival", str(folder)]) == 0
+    assert (folder / "survival.png").exists()
+    (tmp_path / "empty").mkdir()
+    assert main(["survival", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a finished cohort folder" in err[0]
+    assert main(["survival", str(folder), "--reference", "nope"]) == 2
+
+
+def test_randomising_two_to_one_gives_each_patient_one_arm_in_permuted_blocks(tmp_path):
+    folder = _cohort_folder(tmp_path, n=30)
+    (folder / "cohort.json").write_text('{"seed": 7}')
+    paths = write_survival(folder, reference="none", allocation=(2, 1))
+    events = pd.read_csv(paths["events"])
+    assert events["patient"].is_unique and len(events) == 30
+    assert events["arm"].value_counts().to_dict() == {"deep": 20, "none": 10}
+    again = write_survival(folder, reference="none", allocation=(2, 1))
+    assert pd.read_csv(again["events"]).equals(events)  # keyed by the cohort's seed
+    assert (pd.read_csv(paths["survival"])["design"] == "randomised 2:1").all()
+    assert main(["survival", str(folder), "--randomise", "2:1:1"]) == 2
+
+
+def test_without_lifelines_the_command_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import sys
+
+    folder = _cohort_folder(tmp_path)
+    monkeypatch.setitem(sys.modules, "lifelines", None)  # import fails as if not installed
+    assert main(["survival", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install -e '.[trial]'" in err[0]
+    assert not (folder / "survival.csv").exists()
+
+
+def test_a_cohort_folder_with_survival_outputs_is_still_a_cohort_folder(tmp_path):
+    from bispecific.outputs.folders import folder_kind
+
+    folder = _cohort_folder(tmp_path / "c")
+    for name in ("cohort.json", "cohort.toml", "arms.csv", "failures.csv", "timing.json"):
+        (folder / name).write_text("{}")
+    assert folder_kind(folder) == "cohort"
+    write_survival(folder, reference="none")
+    assert folder_kind(folder) == "cohort"  # a cohort run may resume there
