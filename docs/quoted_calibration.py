@@ -114,8 +114,8 @@ def outcome_notes(context: dict) -> str:
     folds = ", ".join(f"{value(flat[c]) / max(value(step[c]), 1e-9):.1f}x"
                       for c in (FEVER, GRADE2, GRADE3))
     return "\n".join([
-        para("- **The step-up keeps CRS low.** A flat full-dose start multiplies fever, CRS "
-              f"grade >= 2 and grade >= 3 by {folds} for a CR of "
+        para("- **The step-up against a flat start.** A flat full-dose start multiplies "
+              f"fever, CRS grade >= 2 and grade >= 3 by {folds} for a CR of "
               f"{rate(flat[CR]).split(' ')[0]} against {rate(step[CR]).split(' ')[0]}.",
               indent="  "),
         para("- **Burden matters.** Patients with fewer blasts (< 50%) respond more and have "
