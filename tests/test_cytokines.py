@@ -40,7 +40,10 @@ def test_expected_release_equals_the_realized_release_on_average():
     far smoother minute to minute (the noise that biased peak IL-6 upward)."""
     realized, expected, wiggle_realized, wiggle_expected = [], [], [], []
     for seed in range(10):
-        m = small_model(size=24, plasma_pg_per_ml=3000.0, seed=seed)
+        # 525 pg/mL plasma is 210 pg/mL at the cells (partition 0.4): the tissue level this
+        # test was written for, where a contact's synapse chance is moderate. At saturating
+        # drug nearly every contact becomes a synapse, and expectation and draw coincide.
+        m = small_model(size=24, plasma_pg_per_ml=525.0, seed=seed)
         release = ExpectedRelease(m.params, m.dt_minutes)
         per_step = []
         for _ in range(420):
