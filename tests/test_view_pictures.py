@@ -25,8 +25,10 @@ def rgb(colour) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model():
+    # A CD19-negative clone, which a patient has only sometimes (none by default), so that
+    # the picture has orange cells to check.
     m = ScenarioModel(SCENARIO, width=40, height=30, target_dose_ug_per_day=28.0,
-                      step_day=0.0)
+                      step_day=0.0, cd19_negative_fraction=0.05)
     controls.advance(m, 180)
     return m
 
