@@ -274,7 +274,7 @@ class IdiomaticMesaModel(mesa.Model):
             before = trimers / total if age <= dt + 1e-9 else bridged(age - dt)
             if now <= before or before >= 1.0:
                 return 0.0
-            return min(1.0, (now - before) / (1.0 - before))
+            return min(1.0, (now - before) / (1.0 - before), free_other / single)
 
         t.bridge_blast = chance(single_b, c[k.ZONE_SHARE_BLAST + zone], free_cd3,
                                 c[k.K2D_CD3_ZONE + zone])

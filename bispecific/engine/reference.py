@@ -373,7 +373,7 @@ class ReferencePatch:
                 age_min - self.dt_min)
             if now <= before or before >= 1.0:
                 return 0.0
-            return min(1.0, (now - before) / (1.0 - before))
+            return min(1.0, (now - before) / (1.0 - before), free_other / single)
 
         t.bridge_blast = chance(single_b, r.share_blast[zone], free_cd3, r.k2d_cd3_zone[zone])
         t.bridge_tcell = chance(single_t, r.share_tcell[zone], free_cd19,

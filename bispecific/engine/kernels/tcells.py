@@ -82,7 +82,9 @@ def zone_new_trimers(single: float, trimers: float, free_other: float, share: fl
                                     age_min - dt, k2d_zone)
     if now <= before or before >= 1.0:
         return 0.0
-    return min(1.0, (now - before) / (1.0 - before))
+    # Never more than the other cell's free receptors in the zone: once they are all
+    # bridged (saturating drug), no new trimer can form whatever the gathering does.
+    return min(1.0, (now - before) / (1.0 - before), free_other / single)
 
 
 @njit(cache=True, inline="always")
