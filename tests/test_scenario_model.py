@@ -149,7 +149,8 @@ def test_scenario_model_defaults_to_the_approved_regimen():
 
 
 def test_a_batch_run_cut_short_by_max_steps_says_so_and_warns_once():
-    # 0.5 days are 720 one-minute steps; max_steps=99 stops each run after 100 of them.
+    # 0.5 days are 720 one-minute steps; max_steps=99 stops each run after 100 of them on
+    # Mesa 3.1-3.3 and after 99 on Mesa 3.5 (batch_run counts its steps differently there).
     with pytest.warns(EarlyStopWarning) as caught:
         rows = mesa.batch_run(
             ScenarioModel, parameters={"scenario": SCENARIO, "days": 0.5, "width": 16,
@@ -157,7 +158,9 @@ def test_a_batch_run_cut_short_by_max_steps_says_so_and_warns_once():
             max_steps=99, display_progress=False)
     df = pd.DataFrame(rows)
     assert len(df) == 2 and df["stopped_early"].all()
-    assert df["days"].to_numpy() == pytest.approx(100 / 1440)  # what was simulated
+    days = df["days"].to_numpy()  # what was simulated
+    assert days[0] == days[1]
+    assert days[0] == pytest.approx(100 / 1440) or days[0] == pytest.approx(99 / 1440)
     assert (df["days_planned"] == 0.5).all()
     early = [w for w in caught if issubclass(w.category, EarlyStopWarning)]
     assert len(early) == 2  # once per run, though batch_run reads every summary value
