@@ -13,9 +13,9 @@ off: from then on the marrow's CD19-positive surviving fraction is
 `s(t) = s(t_h) * exp(-integral of (h(u) + apoptosis - division) du)`, where
 
 - `s(t_h) ~ Gamma(k_h + 1/2, k0)` is the patch's surviving fraction at the hand-off;
-- `h` is the per-blast kill hazard measured in the patch over the hand-off window (kills per
-  CD19-positive blast-minute while the patch held fewer than `WINDOW_BLASTS`), with
-  posterior `Gamma(kills + 1/2, blast-minutes)`;
+- `h` is the per-blast kill hazard measured in the patch (kills per CD19-positive
+  blast-minute whenever the patch holds fewer than `WINDOW_BLASTS`, before the hand-off and
+  after it, while any are left), with posterior `Gamma(kills + 1/2, blast-minutes)`;
 - after the hand-off the hazard follows the drug: `h(u) = h * min(1, c(u) / c_w)` with `c_w`
   the mean tissue concentration over the window. It never rises above what was measured:
   as blasts get scarcer each T cell spends less time engaged and the per-blast hazard, if
@@ -94,16 +94,18 @@ class ResidualTail:
         drug = max(model.drug_plasma_pg_per_ml, 0.0)
         before = self._positive  # the blasts at risk over this step
         self._positive = float(_positive_blasts(model))
+        # The hazard is measured whenever the patch holds a few CD19+ blasts, after the
+        # hand-off too: the patch keeps killing its last blasts, and that is evidence.
+        if 0.0 < before < WINDOW_BLASTS:
+            self.window_kills += new_kills
+            self.window_blast_minutes += before * dt
+            self.window_drug_minutes += drug * before * dt
         if self.handed_off:
             if self._positive >= HANDOFF_BLASTS:
                 self.handed_off = False  # regrowth: the patch resolves the level again
             else:
                 self._extend(model, drug, dt)
                 return
-        if 0.0 < before < WINDOW_BLASTS:
-            self.window_kills += new_kills
-            self.window_blast_minutes += before * dt
-            self.window_drug_minutes += drug * before * dt
         if self._positive < HANDOFF_BLASTS and self.window_blast_minutes > 0.0:
             self.handed_off = True
             self.at_handoff = self._positive
