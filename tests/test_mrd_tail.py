@@ -117,3 +117,39 @@ def test_the_tail_hands_back_when_blasts_regrow():
     patch.blasts = HANDOFF_BLASTS + 50
     tail.update(model)
     assert not tail.handed_off
+
+
+def _rising_course(seed: int, rise: bool) -> tuple[float, float]:
+    """Median MRD level the readout gives, and the truth, when the kill hazard is 0.3/day for
+    20 days and then (if `rise`) 2.0/day for 8 more: T cells that recover as blasts grow
+    scarce. The rise comes after the patch has handed off, so only its last blasts show it."""
+    rng = np.random.default_rng(seed)
+    patch = _Patch(blasts=1000)
+    model = SimpleNamespace(state=patch, dt_minutes=DT_MIN, drug_plasma_pg_per_ml=500.0,
+                            params=SimpleNamespace(blast_division_per_day=DIVISION_PER_DAY,
+                                                   blast_apoptosis_per_day=APOPTOSIS_PER_DAY))
+    tail = ResidualTail()
+    tail.start(model)
+    marrow = big0 = 10**7
+    for i in range(int(28 * 1440 / DT_MIN)):
+        kill = (2.0 if rise and i * DT_MIN >= 20 * 1440 else 0.3) / 1440.0
+        patch.blasts, killed = _step(rng, patch.blasts, kill)
+        patch.counters[KILLS] += killed
+        tail.update(model)
+        marrow, _ = _step(rng, marrow, kill)
+    base = Assessment(0.0, 1000.0, 2000.0, 0.0, None)
+    end = Assessment(28 * 24.0, float(patch.blasts), 2000.0, 0.0, tail.snapshot(model))
+    level = float(np.median(mrd_level_draws(end, base, BASELINE_FRACTION)))
+    return level, BASELINE_FRACTION * marrow / big0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_last_blasts_after_the_hand_off_are_evidence(seed):
+    """The patch's kills after the hand-off inform the hazard. The same patch, step for step
+    until the rise: when killing speeds up once the patch is nearly empty, the readout reads
+    deeper than when it does not (a tail that stopped looking at the hand-off reads the two
+    the same), and, pooling the slower kills before, still not as deep as the truth."""
+    level, truth = _rising_course(seed, rise=True)
+    flat_level, flat_truth = _rising_course(seed, rise=False)
+    assert truth < 1e-8 < 1e-4 < flat_truth  # the two cases are what they say
+    assert truth < level < flat_level
