@@ -157,6 +157,26 @@ REUSE_NOTE = (" --keep FOLDER`, then again with `--reuse` (the same runs, tabula
               "refitted CRS thresholds)")
 
 
+def clone_line(file: str, results: pd.DataFrame, folder: Path) -> str:
+    """How the CD19-negative clone, an event drawn per patient (docs/model.md s.11), fell in
+    this virtual cohort: a handful of carriers among a few dozen responders moves the MRD
+    share by several points, so the table's depth is read beside it."""
+    patients = pd.read_csv(folder / Path(file).stem / "patients.csv")
+    chance = next(c.present_probability for c in load_cohort(ROOT / "scenarios" / file).covariates
+                  if c.name == "cd19_negative_fraction")
+    both = results.merge(patients[["patient", "cd19_negative_fraction"]], on="patient")
+    carrier = both["cd19_negative_fraction"].to_numpy() > 0.0
+    cr = both["p_complete_response"].to_numpy()
+    mrd = both["p_mrd_negative"].to_numpy()
+    free = cr[~carrier].sum()
+    share = f"{100 * (cr * mrd)[~carrier].sum() / free:.1f}%" if free > 0 else "n/a"
+    return (f"{Path(file).stem}: {carrier.sum()} of {len(both)} virtual patients carry a "
+            f"CD19-negative clone (the file's chance: {100 * chance:.0f}%), "
+            f"{cr[carrier].sum():.1f} of the {cr.sum():.1f} expected responders; the "
+            f"responders without one are "
+            f"MRD-negative in {share}.")
+
+
 def restate_crs(results: pd.DataFrame, crs: CrsParameters) -> pd.DataFrame:
     """The CRS columns recomputed from each run's peak exposure with the current thresholds.
 
@@ -178,10 +198,13 @@ DOSE_RESPONSE = "cohort_mt103_206.toml"
 OTHER_SEEDS = 0x5EED
 
 
-def _other_seed_cr(index: int) -> float:
+def _other_seed_cr(index: int, grid: int | None) -> float:
     cohort = load_cohort(ROOT / "scenarios" / AGREEMENT_COHORT)
     scenario = patient_scenario(cohort.arms[0], cohort.patient(index),
                                 cohort.run_seed(index) ^ OTHER_SEEDS)
+    if grid:  # the same patch as the first runs (a worker process does not see GRID)
+        scenario = dataclasses.replace(scenario, grid=dataclasses.replace(
+            scenario.grid, width=grid, height=grid))
     return float(run_scenario(scenario).summary["p_complete_response"])
 
 
@@ -200,7 +223,8 @@ def seed_agreement(results: pd.DataFrame, keep: Path | None) -> str:
             second = saved["p_complete_response"].to_numpy()
             return _agreement_line(first, second)
     with ProcessPoolExecutor(2) as pool:
-        second = np.array(list(pool.map(_other_seed_cr, range(len(first)))))
+        second = np.array(list(pool.map(_other_seed_cr, range(len(first)),
+                                        [GRID] * len(first))))
     if cache:
         pd.DataFrame({"patient": results["patient"], "seed": [str(x) for x in seeds],
                       "version": __version__, "p_complete_response": second}
@@ -410,7 +434,9 @@ def main() -> None:
                                 ci or published_interval(value, among or n_trial), interval))
             lines.append(f"| {file.removesuffix('.toml')} | {what} | {source} | {published} | "
                          f"{cell(interval, n_trial)} |")
-        print("\n".join(lines[-len(CALIBRATION) - 2:]), flush=True)
+        lines += ["", "Depth and the CD19-negative clone: " + " ".join(
+            clone_line(f, r, folder) for f, r in results.items())]
+        print("\n".join(lines[-len(CALIBRATION) - 4:]), flush=True)
         if args.fit:
             fitted = fit_thresholds(exposures, CrsParameters())
             now = dataclasses.asdict(CrsParameters())
