@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 BURDENS = (0.1, 0.3, 0.5, 0.7, 0.9)
 T_FRACTIONS = (0.03, 0.06, 0.09)
-EXHAUSTION = (0.0, 0.0175, 0.035, 0.0525, 0.07)
+EXHAUSTION = (0.0, 0.01625, 0.0325, 0.04875, 0.065)  # 0, 1/2, 1, 3/2, 2 x the default
 SEEDS = (1, 2, 3)
 
 

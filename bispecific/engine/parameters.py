@@ -130,10 +130,10 @@ class ModelParameters:
     activation_half_life_h: float = _p(
         24.0, "h", "assumption", 0.01, 1e5)
     exhaustion_per_synapse: float = _p(
-        0.035, "exhaustion units",
-        "calibrated: virtual MT103-211 CR/CRh 43% [Topp2015] (docs/calibration.md; 20-patient "
-        "scans gave 60% at 0.025 and 25% at 0.05); no CTL measurement found (docs/model.md "
-        "s.5)", 0.0, 1.0)
+        0.0325, "exhaustion units",
+        "calibrated: virtual MT103-211 CR/CRh 43% [Topp2015] (docs/calibration.md; 48-patient "
+        "scans on a 48^2 patch gave 52% at 0.030 and 35% at 0.035); no CTL measurement found "
+        "(docs/model.md s.5)", 0.0, 1.0)
     exhaustion_half_life_days: float = _p(
         7.0, "day", "assumption", 0.01, 1e4)
 
