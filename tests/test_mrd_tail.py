@@ -8,6 +8,7 @@ marrow that truly fell below 10^-5 as MRD-negative, and one at 10^-3 as positive
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -55,11 +56,12 @@ def _step(rng: np.random.Generator, n: int, kill_per_min: float) -> tuple[int, i
     return n - killed - apoptotic + divided, int(killed)
 
 
-def _course(kill_per_day: float, days: float, seed: int) -> tuple[float, float]:
-    """P(MRD-negative) the readout gives from a 1,000-blast patch, and the true level of a
-    10^7-blast marrow with the same per-cell rates (both starting at 50% blasts)."""
+def _simulate(kill_per_day_at: Callable[[float], float], days: float,
+              seed: int) -> tuple[np.ndarray, float]:
+    """Draws of the MRD level the readout gives from a 1,000-blast patch, and the true level
+    of a 10^7-blast marrow with the same per-cell rates (both starting at 50% blasts); the
+    kill hazard may change with the day."""
     rng = np.random.default_rng(seed)
-    kill = kill_per_day / 1440.0
     patch = _Patch(blasts=1000)
     model = SimpleNamespace(state=patch, dt_minutes=DT_MIN, drug_plasma_pg_per_ml=500.0,
                             params=SimpleNamespace(blast_division_per_day=DIVISION_PER_DAY,
@@ -67,15 +69,21 @@ def _course(kill_per_day: float, days: float, seed: int) -> tuple[float, float]:
     tail = ResidualTail()
     tail.start(model)
     marrow = big0 = 10**7
-    for _ in range(int(days * 1440 / DT_MIN)):
+    for i in range(int(days * 1440 / DT_MIN)):
+        kill = kill_per_day_at(i * DT_MIN / 1440.0) / 1440.0
         patch.blasts, killed = _step(rng, patch.blasts, kill)
         patch.counters[KILLS] += killed
         tail.update(model)
         marrow, _ = _step(rng, marrow, kill)
     base = Assessment(0.0, 1000.0, 2000.0, 0.0, None)
     end = Assessment(days * 24.0, float(patch.blasts), 2000.0, 0.0, tail.snapshot(model))
-    p_negative = float(np.mean(mrd_level_draws(end, base, BASELINE_FRACTION) < MRD_THRESHOLD))
-    return p_negative, BASELINE_FRACTION * marrow / big0
+    return mrd_level_draws(end, base, BASELINE_FRACTION), BASELINE_FRACTION * marrow / big0
+
+
+def _course(kill_per_day: float, days: float, seed: int) -> tuple[float, float]:
+    """P(MRD-negative) the readout gives, and the truth, at a constant kill hazard."""
+    levels, truth = _simulate(lambda _day: kill_per_day, days, seed)
+    return float(np.mean(levels < MRD_THRESHOLD)), truth
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -123,24 +131,8 @@ def _rising_course(seed: int, rise: bool) -> tuple[float, float]:
     """Median MRD level the readout gives, and the truth, when the kill hazard is 0.3/day for
     20 days and then (if `rise`) 2.0/day for 8 more: T cells that recover as blasts grow
     scarce. The rise comes after the patch has handed off, so only its last blasts show it."""
-    rng = np.random.default_rng(seed)
-    patch = _Patch(blasts=1000)
-    model = SimpleNamespace(state=patch, dt_minutes=DT_MIN, drug_plasma_pg_per_ml=500.0,
-                            params=SimpleNamespace(blast_division_per_day=DIVISION_PER_DAY,
-                                                   blast_apoptosis_per_day=APOPTOSIS_PER_DAY))
-    tail = ResidualTail()
-    tail.start(model)
-    marrow = big0 = 10**7
-    for i in range(int(28 * 1440 / DT_MIN)):
-        kill = (2.0 if rise and i * DT_MIN >= 20 * 1440 else 0.3) / 1440.0
-        patch.blasts, killed = _step(rng, patch.blasts, kill)
-        patch.counters[KILLS] += killed
-        tail.update(model)
-        marrow, _ = _step(rng, marrow, kill)
-    base = Assessment(0.0, 1000.0, 2000.0, 0.0, None)
-    end = Assessment(28 * 24.0, float(patch.blasts), 2000.0, 0.0, tail.snapshot(model))
-    level = float(np.median(mrd_level_draws(end, base, BASELINE_FRACTION)))
-    return level, BASELINE_FRACTION * marrow / big0
+    levels, truth = _simulate(lambda day: 2.0 if rise and day >= 20.0 else 0.3, 28.0, seed)
+    return float(np.median(levels)), truth
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
