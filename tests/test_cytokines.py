@@ -98,15 +98,22 @@ def test_il6_peaks_early_and_returns_near_baseline_under_continued_infusion(seed
     assert day7.median() < 0.25 * r.summary["peak_il6_pg_per_ml"]
 
 
-def test_a_bolus_start_and_a_flat_start_raise_crs_above_the_step_up():
-    """V6, V10: the same daily dose as boluses, or at full dose from day 0, gives more CRS
-    than stepping up (same patient and seed)."""
-    stepped = run(STEPPED, days=9.0).summary
-    flat = run(INFUSION_28, days=9.0).summary
-    bolus = run(BOLUS_DAILY, days=9.0).summary
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_bolus_start_and_a_flat_start_raise_cytokines_and_a_flat_start_crs(seed):
+    """V6: the same daily dose as boluses, or at full dose from day 0, gives higher early
+    cytokines than stepping up; V10: release, and with it CRS, is lower with a low starting
+    dose, so a flat full-dose start gives more CRS than the step-up (same patient and seed).
+
+    The daily boluses' CRS is not asserted: V6's sources give their cytokine peaks, not a CRS
+    rate, and the CRS readout's exposure is a CRP-like average over about a day (s.10), over
+    which two- to three-hour spikes weigh like the step-up's lower plateau (docs/model.md
+    s.10 states this as an open question)."""
+    stepped = run(STEPPED, days=9.0, seed=seed).summary
+    flat = run(INFUSION_28, days=9.0, seed=seed).summary
+    bolus = run(BOLUS_DAILY, days=9.0, seed=seed).summary
     for higher in (flat, bolus):
         assert higher["peak_il6_pg_per_ml"] > 1.3 * stepped["peak_il6_pg_per_ml"]
-        assert higher["p_crs_grade2_or_more"] > stepped["p_crs_grade2_or_more"]
+    assert flat["p_crs_grade2_or_more"] > 1.2 * stepped["p_crs_grade2_or_more"]
 
 
 def test_higher_blast_burden_gives_more_crs():
