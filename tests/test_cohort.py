@@ -148,6 +148,11 @@ def test_cohort_validation_names_key_and_value(tmp_path):
     path.write_text(SMALL.replace('distribution = "uniform"', 'distribution = "gamma"'))
     with pytest.raises(ScenarioError, match="distribution = 'gamma': expected one of"):
         load_cohort(path)
+    # A log-uniform range must lie above zero (its log is drawn).
+    path.write_text(SMALL.replace('distribution = "uniform"', 'distribution = "loguniform"')
+                    .replace("low = 0.2", "low = 0.0"))
+    with pytest.raises(ScenarioError, match=r"\[covariates.marrow_blast_fraction\] low = 0"):
+        load_cohort(path)
 
 
 def test_cli_cohort_and_its_errors(cohort_file, reference_run, tmp_path):

@@ -86,6 +86,30 @@ def test_copula_keeps_each_marginal_and_gives_the_rank_correlations_it_implies(t
         assert stats.kstest(joint[column], dist.cdf).pvalue > 0.01, column
 
 
+LOGUNIFORM = """
+[covariates.cd19_negative_fraction]
+distribution = "loguniform"
+low = 1e-6
+high = 1e-3
+"""
+
+
+@pytest.mark.parametrize("correlated", [False, True])
+def test_a_log_uniform_covariate_gives_each_decade_a_third(tmp_path, correlated):
+    # Drawn alone (its own stream) or through the copula (its quantile function): either way
+    # scipy's log-uniform on [1e-6, 1e-3], so each of the three decades holds a third.
+    copula = """
+[correlation]
+covariates = ["weight_kg", "cd19_negative_fraction"]
+matrix = [[1.0, 0.5], [0.5, 1.0]]
+""" if correlated else ""
+    draws = pd.DataFrame(cohort(tmp_path, COVARIATES + LOGUNIFORM + copula)
+                         .sample_patients())["cd19_negative_fraction"]
+    assert stats.kstest(draws, stats.loguniform(1e-6, 1e-3).cdf).pvalue > 0.01
+    decades = np.histogram(np.log10(draws), bins=[-6, -5, -4, -3])[0] / len(draws)
+    assert decades == pytest.approx([1 / 3] * 3, abs=0.04)
+
+
 def test_a_correlation_changes_only_the_covariates_it_names(tmp_path):
     alone = pd.DataFrame(cohort(tmp_path, COVARIATES, 50, "a.toml").sample_patients())
     joint = pd.DataFrame(cohort(tmp_path, COVARIATES + CORRELATION, 50, "b.toml")

@@ -75,6 +75,8 @@ def quantile(distribution: str, args: dict[str, float], z: float) -> float:
             stats.beta.ppf(u, args["a"], args["b"]))
     if distribution == "uniform":
         return args["low"] + (args["high"] - args["low"]) * u
+    if distribution == "loguniform":
+        return args["low"] * (args["high"] / args["low"]) ** u
     return args["value"]
 
 

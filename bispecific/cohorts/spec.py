@@ -22,15 +22,16 @@ dose = [{ kind = "infusion", start_day = 0, end_day = 28, rate_ug_per_day = 28 }
 
 [covariates.marrow_blast_fraction]
 distribution = "beta"      # lognormal (median, sigma_log), normal (mean, sd),
-a = 2.0                    # beta (a, b, low, high), uniform (low, high), fixed (value)
+a = 2.0                    # beta (a, b, low, high), uniform (low, high),
+                           # loguniform (low, high; both > 0), fixed (value)
 b = 3.0                    # plus optional clip_low / clip_high
 low = 0.05
 high = 0.95
 
 [covariates.cd19_negative_fraction]  # an event: present in some patients only
-distribution = "lognormal"
-median = 0.002
-sigma_log = 1.0
+distribution = "loguniform"
+low = 1e-6
+high = 1e-3
 present_probability = 0.15  # else the patient has `absent_value` (default 0)
 ```
 
@@ -43,6 +44,7 @@ taken from a table of real patients (`[patients] table`): `population.py`.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,10 @@ DISTRIBUTIONS: dict[str, dict[str, Key]] = {
              "low": Key(float, 0.0, -BIG, BIG), "high": Key(float, 1.0, -BIG, BIG)},
     "uniform": {"low": Key(float, required=True, lo=-BIG, hi=BIG),
                 "high": Key(float, required=True, lo=-BIG, hi=BIG)},
+    # Uniform in log: every decade between low and high equally likely (a size known only
+    # to lie within some decades, e.g. a sub-detectable clone).
+    "loguniform": {"low": Key(float, required=True, lo=0.0, hi=BIG, lo_open=True),
+                   "high": Key(float, required=True, lo=0.0, hi=BIG, lo_open=True)},
     "fixed": {"value": Key(float, required=True, lo=-BIG, hi=BIG)},
 }
 COMMON = {"distribution": Key(str, required=True), "clip_low": Key(float, None, -BIG, BIG),
@@ -133,6 +139,8 @@ class Covariate:
             x = a["low"] + (a["high"] - a["low"]) * rng.beta(a["a"], a["b"], n)
         elif d == "uniform":
             x = rng.uniform(a["low"], a["high"], n)
+        elif d == "loguniform":
+            x = np.exp(rng.uniform(math.log(a["low"]), math.log(a["high"]), n))
         else:
             x = np.full(n, a["value"])
         if self.clip_low is not None or self.clip_high is not None:
@@ -364,7 +372,7 @@ def _covariates(raw: Any, fail: Failer) -> tuple[Covariate, ...]:
                  + ", ".join(sorted(DISTRIBUTIONS)))
         v = check_keys(spec, {**COMMON, **DISTRIBUTIONS[dist]}, where, fail)
         args = {k: v[k] for k in DISTRIBUTIONS[dist]}
-        if dist in ("beta", "uniform") and args["high"] <= args["low"]:
+        if dist in ("beta", "uniform", "loguniform") and args["high"] <= args["low"]:
             fail(f"{where} high = {args['high']:g}: must be above low ({args['low']:g})")
         if (v["clip_low"] is not None and v["clip_high"] is not None
                 and v["clip_high"] < v["clip_low"]):
