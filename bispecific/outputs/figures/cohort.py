@@ -22,8 +22,9 @@ def _rate_bars(ax, x, arms: pd.DataFrame, keys: Sequence[tuple[str, str, str]]) 
     for j, (key, label, colour) in enumerate(keys):
         if f"{key}_rate" not in arms:
             continue
-        rate = arms[f"{key}_rate"]
-        err = _error_bars(rate, arms[f"{key}_rate_low"], arms[f"{key}_rate_high"])
+        # Plain arrays: matplotlib reads a one-arm Series as a scalar (deprecated in pandas).
+        rate, low, high = (arms[f"{key}_rate{s}"].to_numpy(float) for s in ("", "_low", "_high"))
+        err = _error_bars(rate, low, high)
         ax.bar(x + (j - (len(keys) - 1) / 2) * width, rate, width, yerr=err, capsize=3,
                label=label, color=colour, edgecolor="grey")
     ax.set_xticks(x, arms["arm"], rotation=20, ha="right")
