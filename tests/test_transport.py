@@ -11,6 +11,9 @@ from bispecific.engine.reference import ReferencePatch
 
 from .helpers import small_model
 
+# Three minutes on two cores (120 runs of the Brownian twin): run with `-m slow`, and in CI.
+pytestmark = pytest.mark.slow
+
 SEEDS = range(30)  # 10 left the 10% tolerance at ~1.2 SE of the seeds (se/mean 8.6% on occupancy)
 STEPS = 240
 PLASMA = 3000.0
