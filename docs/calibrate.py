@@ -154,8 +154,8 @@ def run_cohort_results(file: str, patients: int | None, folder: Path) -> pd.Data
 
 
 REUSE = False  # --reuse: tabulate the kept cohort runs without running anything
-REUSE_NOTE = (" --keep FOLDER`, then again with `--reuse` (the same runs, tabulated with the "
-              "refitted CRS thresholds)")
+REUSE_NOTE = (" --keep FOLDER`, then again with `--reuse` (the same runs, tabulated again "
+              "with the refitted defaults)")
 
 
 def clone_line(file: str, results: pd.DataFrame, folder: Path) -> str:
@@ -202,6 +202,99 @@ def restate_crs(results: pd.DataFrame, crs: CrsParameters) -> pd.DataFrame:
             (exposure - theta) / crs.susceptibility_sd_log10)
     out["p_fever"] = out["p_crs_grade1_or_more"]
     return out
+
+
+# Survival (docs/model.md s.13): the death hazard after treatment failure (refractory or
+# relapsed, one median) is fitted to MT103-211's median OS; the rest is checked.
+SURVIVAL_FIT = ("cohort_mt103_211.toml", 6.1)  # median OS, months ([Topp2015], R-3p)
+FAILURE_MEDIANS = np.round(np.arange(1.0, 12.0001, 0.05), 2)  # months, the fit's grid
+
+
+def km_median(months: np.ndarray, event: np.ndarray) -> tuple[float, float, float]:
+    """Kaplan-Meier median with its 95% interval (lifelines), months."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    kmf = KaplanMeierFitter().fit(months, np.asarray(event, bool))
+    ci = median_survival_times(kmf.confidence_interval_)
+    return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+
+
+def survival_events(file: str, results: pd.DataFrame, folder: Path,
+                    failure_months: float) -> pd.DataFrame:
+    """Each virtual patient's events (bispecific.outcomes) with the failure hazard set to a
+    median survival of `failure_months`; the other rules are the defaults."""
+    from bispecific.cohorts.survival import patient_table
+    from bispecific.outcomes.constants import DAYS_PER_MONTH
+    from bispecific.outcomes.events import OutcomeRules
+    from bispecific.outcomes.hazards import DeathHazards
+
+    hazard = np.log(2.0) / (failure_months * DAYS_PER_MONTH)
+    rules = OutcomeRules(hazards=dataclasses.replace(DeathHazards(), refractory=hazard,
+                                                     relapsed=hazard))
+    patients = pd.read_csv(folder / Path(file).stem / "patients.csv")
+    return patient_table(results, patients, rules)
+
+
+def survival_lines(results: dict[str, pd.DataFrame], tower: pd.DataFrame | None,
+                   folder: Path) -> list[str]:
+    """Section 5: the failure hazard fitted to MT103-211's median OS; RFS, CD19-negative
+    relapses and the children's survival checked; TOWER's OS as validation."""
+    from bispecific.cohorts.survival import relapse_free
+    from bispecific.outcomes.constants import DAYS_PER_MONTH, HAZARD_RELAPSED_PER_DAY
+
+    file, target = SURVIVAL_FIT
+    medians = [km_median(e["os_months"], e["os_event"])[0] for e in (
+        survival_events(file, results[file], folder, m) for m in FAILURE_MEDIANS)]
+    best = float(FAILURE_MEDIANS[int(np.argmin(np.abs(np.array(medians) - target)))])
+    default = float(np.log(2.0) / HAZARD_RELAPSED_PER_DAY / DAYS_PER_MONTH)
+
+    def row(cohort: str, readout: str, source: str, published: str,
+            events: pd.DataFrame, what: str) -> str:
+        if what == "os":
+            m = km_median(events["os_months"], events["os_event"])
+        else:
+            rfs = relapse_free(events)
+            m = km_median(rfs["rfs_months"], rfs["rfs_event"])
+        n = len(events) if what == "os" else int(events["response"].sum())
+        return (f"| {cohort} | {readout} | {source} | {published} | {m[0]:.1f} "
+                f"({m[1]:.1f}-{m[2]:.1f}; {n} virtual patients) |")
+
+    adults = survival_events(file, results[file], folder, best)
+    children = survival_events("cohort_mt103_205.toml", results["cohort_mt103_205.toml"],
+                               folder, best)
+    relapsed = adults[adults["relapse_day"].notna()]
+    negative = (f"{100 * relapsed['relapse_cd19_negative'].mean():.0f}% "
+                f"({int(relapsed['relapse_cd19_negative'].sum())} of {len(relapsed)})"
+                if len(relapsed) else "n/a")
+    lines = ["", "## 5. Survival (docs/model.md s.13)", "",
+             "Each virtual patient's response, relapse (the residue regrown at the patient's "
+             "rate), transplant (40% of responders, censored) and death (a hazard by disease "
+             "state) from the runs above; Kaplan-Meier medians with 95% intervals (lifelines) "
+             "over the virtual patients, so the intervals are those of the virtual cohort's "
+             "size, not the trial's. **Fitted**: one median survival after treatment failure "
+             "(refractory or relapsed), on MT103-211's median OS, over "
+             f"{FAILURE_MEDIANS[0]:g}-{FAILURE_MEDIANS[-1]:g} months in steps of 0.05: "
+             f"**{best:.2f} months** (the default in `outcomes/constants.py`: "
+             f"{default:.2f}). The rest is checked, not fitted; TOWER is validation.", "",
+             "| cohort | readout | source | published | model (months) |",
+             "|---|---|---|---|---|",
+             row("cohort_mt103_211", "median OS (fitted)", "[Topp2015]", "6.1", adults, "os"),
+             row("cohort_mt103_211", "median RFS of CR/CRh responders (checked)", "[Topp2015]",
+                 "5.9", adults, "rfs"),
+             row("cohort_mt103_205", "median OS, children (checked)", "[vonStackelberg2016]",
+                 "8 (R-3p)", children, "os"),
+             row("cohort_mt103_205", "median RFS of responders, children (checked)",
+                 "[vonStackelberg2016]", "6 (R-3p)", children, "rfs")]
+    if tower is not None:
+        approved = tower[tower["arm"] == "approved_9_28"]
+        lines.append(row("cohort_tower", "median OS, blinatumomab arm (validation)",
+                         "[Kantarjian2017]", "7.7", survival_events(
+                             "cohort_tower.toml", approved, folder, best), "os"))
+    lines += ["", f"CD19-negative relapses among the virtual MT103-211 relapses: {negative} "
+              "(checked: 22.5% of relapses over ten series, [Locatelli2023]; 28%, "
+              "[Aldoss2025])."]
+    return lines
 
 
 AGREEMENT_COHORT = "cohort_mt103_211.toml"
@@ -398,7 +491,7 @@ def main() -> None:
              f"{f' --grid {args.grid}' if args.grid else ''}"
              f"{REUSE_NOTE if args.reuse else '`'} "
              f"with bispecific {__version__}. Sources are keyed to `docs/references.md`; the "
-             "model is described in `docs/model.md` (s.9-11).", "",
+             "model is described in `docs/model.md` (s.9-11, 13).", "",
              "## 1. Cytokines: IL-6 of lymphoma patients (V8, V9; calibration)", "",
              "Median plasma IL-6 (pg/mL) per window, model (data): the default patient under 60 "
              "ug/m^2/day flat or 5 -> 15 -> 60 ug/m^2/day stepped weekly. Fitted at the "
@@ -513,6 +606,8 @@ def main() -> None:
                       "nothing here was fitted.", ""]
             lines += shape_table(validation["cohort_tower.toml"],
                                  validation["cohort_mrd.toml"])
+            print("\n".join(lines[-10:]), flush=True)
+            lines += survival_lines(results, validation["cohort_tower.toml"], folder)
             print("\n".join(lines[-10:]), flush=True)
     figure = args.out.parent / "figures" / "model_vs_data.png"
     model_vs_data(points, figure)

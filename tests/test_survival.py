@@ -134,3 +134,25 @@ def test_a_cohort_folder_with_survival_outputs_is_still_a_cohort_folder(tmp_path
     assert folder_kind(folder) == "cohort"
     write_survival(folder, reference="none")
     assert folder_kind(folder) == "cohort"  # a cohort run may resume there
+
+
+def test_relapse_free_survival_runs_from_response_to_the_closed_form_relapse(tmp_path):
+    """Responders only; with no death or transplant, RFS ends at the regrowth's relapse:
+    response on day 28, relapse at the end of the run plus ln(5% / 1e-5) / (b - d)."""
+    from bispecific.cohorts.survival import patient_table, relapse_free
+    from bispecific.engine.parameters import ModelParameters
+    from bispecific.outcomes.constants import DAYS_PER_MONTH
+    from bispecific.outcomes.events import OutcomeRules
+    from bispecific.outcomes.hazards import DeathHazards
+
+    folder = _cohort_folder(tmp_path, n=5)
+    rules = OutcomeRules(hazards=DeathHazards(0.0, 0.0, 0.0), transplant_probability=0.0,
+                         follow_up_days=3650.0)
+    events = patient_table(pd.read_csv(folder / "results.csv"),
+                           pd.read_csv(folder / "patients.csv"), rules)
+    rfs = relapse_free(events)
+    assert set(rfs["arm"]) == {"deep"} and len(rfs) == 5  # the "none" arm never responds
+    growth = 0.105 - ModelParameters().blast_apoptosis_per_day
+    expected = (70.0 + math.log(0.05 / 1e-5) / growth - 28.0) / DAYS_PER_MONTH
+    assert rfs["rfs_months"].to_numpy() == pytest.approx(expected, rel=1e-9)
+    assert rfs["rfs_event"].all()

@@ -65,6 +65,17 @@ def patient_table(results: pd.DataFrame, patients: pd.DataFrame,
     return table
 
 
+def relapse_free(events: pd.DataFrame) -> pd.DataFrame:
+    """Relapse-free survival of the responders, as the trials report it ([Topp2015]): from
+    the response day to relapse or death, censored as EFS is (transplant, end of follow-up).
+    Columns: patient, arm, rfs_months, rfs_event."""
+    r = events[events["response"].astype(bool)]
+    return pd.DataFrame({"patient": r["patient"].to_numpy(), "arm": r["arm"].to_numpy(),
+                         "rfs_months": ((r["efs_days"] - r["response_day"]) / DAYS_PER_MONTH
+                                        ).to_numpy(float),
+                         "rfs_event": r["efs_event"].astype(bool).to_numpy()})
+
+
 def _at(frame: pd.DataFrame, t: float) -> pd.Series:
     """A step function's value at t (the last row at or before t)."""
     return frame[frame.index <= t].iloc[-1]

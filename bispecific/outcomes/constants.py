@@ -1,8 +1,7 @@
 """Constants of the post-treatment outcome model, each with its unit, source and certainty
 (docs/references.md, "Outcomes"). Grades: R (read in the primary source), R-3p (read in a
-secondary source), U (unverified or assumed). Every hazard here is PENDING CALIBRATION
-(docs/calibration.md): the values are chosen from the sources' medians by the closed forms
-noted, not fitted to a cohort's survival curve.
+secondary source), U (unverified or assumed). The death hazard after treatment failure is
+fitted (docs/calibration.md s.5); the others are assumptions, as noted.
 """
 
 from __future__ import annotations
@@ -27,18 +26,18 @@ RESPONSE_WINDOW_DAYS = 84.0  # days
 # 0 to machine precision for any level above ~1e-10 whatever the exact count.
 MARROW_NUCLEATED_CELLS = 1.0e12  # cells
 
-# Death hazards by disease state, per day. PENDING CALIBRATION; values picked without a fit:
-# - refractory or relapsed r/r B-ALL: median survival 3 months after salvage fails
-#   (assumption, U). Checked, not fitted: a mixture of 43% CR/CRh ([Topp2015], MT103-211)
-#   with exponential relapse-free survival of median 5.9 months ([Topp2015], R-3p) gives a
-#   median OS of 7.5 months against the 6.1 reported ([Topp2015], R-3p); 30% CR/CRi gives
-#   6.6 against INO-VATE's standard-of-care arm's 6.2 ([Kantarjian2016], R-3p). The
-#   calibration (pending) fits these hazards to those medians with the model's own relapse
-#   times;
+# Death hazards by disease state, per day.
+# - refractory or relapsed r/r B-ALL: one median survival after treatment fails, FITTED on
+#   MT103-211's median OS of 6.1 months ([Topp2015], R-3p) with the model's own responses,
+#   relapse times and transplant censoring: 4.05 months (`python docs/calibrate.py
+#   --validate`, docs/calibration.md s.5; grid 1-12 months in steps of 0.05, 60 virtual
+#   patients, KM median 6.1, 95% interval 4.6-8.7). The same rule checked, not fitted:
+#   median RFS of responders 5.8 against 5.9 ([Topp2015]); children's OS 7.0 against 8
+#   ([vonStackelberg2016], R-3p). (Until 0.3.2: 3 months, an assumption.)
 # - in remission: non-relapse mortality ~1%/month (assumption, U: no source read for it;
 #   [Zugmaier2015]'s long-term MRD responders are the data to fit it to).
-HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
-HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (3.0 * DAYS_PER_MONTH)  # /day
+HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (4.05 * DAYS_PER_MONTH)  # /day
+HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (4.05 * DAYS_PER_MONTH)  # /day
 HAZARD_REMISSION_PER_DAY = 0.01 / DAYS_PER_MONTH  # /day
 
 # Allogeneic transplant in remission: a share of responders go to HSCT (MT103-211: ~40% of
