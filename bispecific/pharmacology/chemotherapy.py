@@ -2,14 +2,13 @@
 
 A salvage course is modelled by what it does to the marrow's cells, not by its drugs'
 kinetics: each cell of a kind survives it independently with probability `10^-log10_kill`.
-The defaults are PENDING CALIBRATION against the standard-of-care arm of INO-VATE
-([Kantarjian2016]: FLAG, cytarabine + mitoxantrone or HiDAC; CR/CRi ~30%), never against
-TOWER (validation). Until then they are picked without a fit (docs/references.md,
-"Chemotherapy"):
+The blast kill is FITTED to the CR/CRi of INO-VATE's standard-of-care arm
+([Kantarjian2016]: FLAG, cytarabine + mitoxantrone or HiDAC; 29.4%, R-3p), never to TOWER
+(validation); the other kills are assumptions (docs/references.md, "Chemotherapy"):
 
-- blasts: 1 log10 per course (assumption, U): a patient at the TOWER-like median of ~60%
-  marrow blasts comes out near the 5% CR line, so that a cohort's CR rate is neither ~0
-  nor ~1 before calibration;
+- blasts: 1.2 log10 per course, fitted (`python docs/calibrate.py --validate`,
+  docs/calibration.md s.6: the virtual phase 3's chemotherapy arm, 30 patients with TOWER's
+  covariates, CR 13.9% at 1.1 and 52.9% at 1.3 log10; until 0.3.2 an assumed 1.0);
 - T cells: 1 log10 (assumption, U): fludarabine- and cytarabine-based regimens are
   profoundly lymphotoxic;
 - normal marrow cells: 1 log10 (assumption, U): myelosuppression to aplasia; they grow
@@ -20,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BLAST_LOG10_KILL = 1.0  # log10 per course, pending calibration (INO-VATE SOC CR/CRi ~30%)
+BLAST_LOG10_KILL = 1.2  # log10 per course, fitted to INO-VATE SOC CR/CRi 29.4%
 T_CELL_LOG10_KILL = 1.0  # log10 per course, assumption (lymphotoxic)
 NORMAL_LOG10_KILL = 1.0  # log10 per course, assumption (myelosuppressive)
 REGIMENS = ("FLAG-IDA", "HiDAC", "MTX-ASP", "generic")  # names recorded, same rule
