@@ -252,7 +252,7 @@ def failure_median(results: dict[str, pd.DataFrame], folder: Path) -> float:
 
 
 def survival_lines(results: dict[str, pd.DataFrame], tower: pd.DataFrame | None,
-                   folder: Path) -> list[str]:
+                   folder: Path, mrd: pd.DataFrame | None = None) -> list[str]:
     """Section 5: the failure hazard fitted to MT103-211's median OS; RFS, CD19-negative
     relapses and the children's survival checked; TOWER's OS as validation."""
     from bispecific.cohorts.survival import relapse_free
@@ -304,6 +304,14 @@ def survival_lines(results: dict[str, pd.DataFrame], tower: pd.DataFrame | None,
         lines.append(row("cohort_tower", "median OS, blinatumomab arm (validation)",
                          "[Kantarjian2017]", "7.7", survival_events(
                              "cohort_tower.toml", approved, folder, best), "os"))
+    if mrd is not None:
+        # BLAST's RFS of complete MRD responders: the responders whose P(MRD < 1e-4) >= 0.5.
+        treated = mrd[mrd["arm"] == "mrd_15_ug_m2"]
+        deep = treated[treated["p_mrd_negative"] >= 0.5]
+        events = survival_events("cohort_mrd.toml", deep, folder, best)
+        lines.append(row("cohort_mrd", "median RFS of complete MRD responders, one cycle "
+                         "(validation; BLAST gave up to four)", "[Gokbuget2018]",
+                         "23.6 (U)", events, "rfs"))
     lines += ["", f"CD19-negative relapses among the virtual MT103-211 relapses: {negative} "
               "(checked: 22.5% of relapses over ten series, [Locatelli2023]; 28%, "
               "[Aldoss2025])."]
@@ -714,7 +722,8 @@ def main() -> None:
             lines += shape_table(validation["cohort_tower.toml"],
                                  validation["cohort_mrd.toml"])
             print("\n".join(lines[-10:]), flush=True)
-            lines += survival_lines(results, validation["cohort_tower.toml"], folder)
+            lines += survival_lines(results, validation["cohort_tower.toml"], folder,
+                                    validation["cohort_mrd.toml"])
             print("\n".join(lines[-10:]), flush=True)
             lines += phase3_lines(folder, failure_median(results, folder))
             print("\n".join(lines[-10:]), flush=True)
