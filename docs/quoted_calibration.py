@@ -12,21 +12,27 @@ import re
 from quoted_sources import para, rate, table
 
 
-def calibration_rows(context: dict) -> list[list[str]]:
+def calibration_rows(context: dict, section: str | None = None) -> list[list[str]]:
     """Every data row of every table in docs/calibration.md, as lists of cells.
 
     Parameters
     ----------
     context : dict
         The generation context (`root` is the repository).
+    section : str, optional
+        Only the tables under the heading that starts with this (e.g. "## 3.").
 
     Returns
     -------
     list of list of str
         The rows, header and separator rows left out.
     """
-    rows, header = [], False
+    rows, header, heading = [], False, ""
     for line in (context["root"] / "docs/calibration.md").read_text().splitlines():
+        if line.startswith("## "):
+            heading = line
+        if section is not None and not heading.startswith(section):
+            continue
         if not line.startswith("|"):
             header = False
             continue
@@ -74,7 +80,7 @@ def calibrated(context: dict) -> str:
 
 def validation_table(context: dict) -> str:
     """Calibration.md section 3: the trials the model was never fitted to."""
-    rows = [[r[0], r[1], f"{r[2]}", r[3], r[4]] for r in calibration_rows(context)
+    rows = [[r[0], r[1], f"{r[2]}", r[3], r[4]] for r in calibration_rows(context, "## 3.")
             if r[0] in ("cohort_tower", "cohort_mrd") and len(r) == 5]
     return table(rows, ["cohort", "readout", "source", "published", "model (95% interval)"])
 
