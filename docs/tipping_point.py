@@ -71,7 +71,7 @@ def main() -> None:
     left.axhline(0.01, color="grey", ls=":", lw=1)
     left.text(12, 0.0107, "MRD-negative: < 10^-4", fontsize=8, color="grey")
     left.set_xlabel("baseline marrow blasts (%)")
-    left.set_ylabel("marrow blasts at day 28 (%, log; mean of 3 seeds)")
+    left.set_ylabel("day-28 marrow blasts (%; mean of 3 seeds)")
     left.set_title("Burden and T cells decide a cycle's outcome", loc="left", fontsize=10)
     left.legend(fontsize=8)
     by_e = [np.array([v for (_, _, e, _), v in zip(scan, scan_out, strict=True) if e == ex])
@@ -81,10 +81,10 @@ def main() -> None:
     right.axhline(5.0, color="grey", ls="--", lw=1)
     right.axhline(0.01, color="grey", ls=":", lw=1)
     right.axvline(default, color="C3", lw=1)
-    right.text(default, right.get_ylim()[1] * 0.9, " calibrated default", color="C3",
+    right.text(default, right.get_ylim()[1] * 0.05, " calibrated default", color="C3",
                fontsize=8)
     right.set_xlabel("exhaustion per synapse")
-    right.set_ylabel("marrow blasts at day 28 (%, log; geometric mean, 3 seeds)")
+    right.set_ylabel("day-28 marrow blasts (%; geometric mean of 3 seeds)")
     right.set_title("Default patient (50% blasts, T cells 6%)", loc="left", fontsize=10)
     out = ROOT / "docs" / "figures" / "tipping_point.png"
     fig.savefig(out, dpi=130)
