@@ -38,11 +38,20 @@ from bispecific import __version__  # noqa: E402
 from bispecific.cohorts.runner import run_cohort  # noqa: E402
 from bispecific.cohorts.spec import load_cohort, patient_scenario  # noqa: E402
 from bispecific.cohorts.stats import mean_interval  # noqa: E402
+from bispecific.cohorts.survival import (  # noqa: E402
+    km_median,
+    patient_table,
+    relapse_free,
+    write_survival,
+)
 from bispecific.cohorts.trial import (  # noqa: E402
     trial_conditional_interval,
     trial_rate_interval,
 )
-from bispecific.outcomes.events import residual  # noqa: E402
+from bispecific.outcomes.constants import DAYS_PER_MONTH, HAZARD_RELAPSED_PER_DAY  # noqa: E402
+from bispecific.outcomes.events import OutcomeRules, residual  # noqa: E402
+from bispecific.outcomes.hazards import DeathHazards  # noqa: E402
+from bispecific.pharmacology.chemotherapy import BLAST_LOG10_KILL  # noqa: E402
 from bispecific.pharmacology.dosing import DosingSchedule, Infusion  # noqa: E402
 from bispecific.readouts.crs import (  # noqa: E402
     CrsParameters,
@@ -210,22 +219,10 @@ SURVIVAL_FIT = ("cohort_mt103_211.toml", 6.1)  # median OS, months ([Topp2015], 
 FAILURE_MEDIANS = np.round(np.arange(1.0, 12.0001, 0.05), 2)  # months, the fit's grid
 
 
-def km_median(months: np.ndarray, event: np.ndarray) -> tuple[float, float, float]:
-    """Kaplan-Meier median with its 95% interval (lifelines), months."""
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
-
-    kmf = KaplanMeierFitter().fit(months, np.asarray(event, bool))
-    ci = median_survival_times(kmf.confidence_interval_)
-    return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
-
-
 def survival_events(file: str, results: pd.DataFrame, folder: Path,
                     failure_months: float) -> pd.DataFrame:
     """Each virtual patient's events (bispecific.outcomes) with the failure hazard set to a
     median survival of `failure_months`; the other rules are the defaults."""
-    from bispecific.cohorts.survival import patient_table
-
     patients = pd.read_csv(folder / Path(file).stem / "patients.csv")
     return patient_table(results, patients, failure_rules(failure_months))
 
@@ -233,10 +230,6 @@ def survival_events(file: str, results: pd.DataFrame, folder: Path,
 def failure_rules(failure_months: float):
     """The default outcome rules with the death hazard after failure (refractory or
     relapsed) set to a median survival of `failure_months`."""
-    from bispecific.outcomes.constants import DAYS_PER_MONTH
-    from bispecific.outcomes.events import OutcomeRules
-    from bispecific.outcomes.hazards import DeathHazards
-
     hazard = np.log(2.0) / (failure_months * DAYS_PER_MONTH)
     return OutcomeRules(hazards=dataclasses.replace(DeathHazards(), refractory=hazard,
                                                     relapsed=hazard))
@@ -255,9 +248,6 @@ def survival_lines(results: dict[str, pd.DataFrame], tower: pd.DataFrame | None,
                    folder: Path, mrd: pd.DataFrame | None = None) -> list[str]:
     """Section 5: the failure hazard fitted to MT103-211's median OS; RFS, CD19-negative
     relapses and the children's survival checked; TOWER's OS as validation."""
-    from bispecific.cohorts.survival import relapse_free
-    from bispecific.outcomes.constants import DAYS_PER_MONTH, HAZARD_RELAPSED_PER_DAY
-
     file, _ = SURVIVAL_FIT
     best = failure_median(results, folder)
     default = float(np.log(2.0) / HAZARD_RELAPSED_PER_DAY / DAYS_PER_MONTH)
@@ -360,9 +350,6 @@ def phase3_lines(folder: Path, failure_months: float) -> list[str]:
     """Section 6: the chemotherapy fit, then the virtual phase 3 (validation): every patient
     in both arms, CR and survival by arm, the Cox hazard ratio (bispecific.cohorts.survival),
     the survival figure copied to docs/figures/phase3_survival.png."""
-    from bispecific.cohorts.survival import write_survival
-    from bispecific.pharmacology.chemotherapy import BLAST_LOG10_KILL
-
     scan, fitted = chemo_scan(folder)
     cr = scan.groupby("arm", sort=False)["p_complete_response"].mean()
     lines = ["", "## 6. The chemotherapy comparator and a virtual phase 3", "",

@@ -81,13 +81,29 @@ def _at(frame: pd.DataFrame, t: float) -> pd.Series:
     return frame[frame.index <= t].iloc[-1]
 
 
+def _median_ci(kmf) -> tuple[float, float, float]:
+    """A fitted Kaplan-Meier curve's median and its 95% interval (lifelines)."""
+    from lifelines.utils import median_survival_times
+
+    ci = median_survival_times(kmf.confidence_interval_)
+    return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+
+
+def km_median(months: Sequence[float], event: Sequence[bool]) -> tuple[float, float, float]:
+    """The Kaplan-Meier median of event times (months; event False = censored) with its 95%
+    interval, from lifelines."""
+    from lifelines import KaplanMeierFitter
+
+    return _median_ci(KaplanMeierFitter().fit(np.asarray(months, float),
+                                              np.asarray(event, bool)))
+
+
 def arm_survival(events: pd.DataFrame, arms: Sequence[str], reference: str | None = None,
                  landmarks: Sequence[float] = LANDMARK_MONTHS) -> pd.DataFrame:
     """Per arm and endpoint: patients, events, the Kaplan-Meier median with its 95% CI,
     landmark rates with 95% CI, and the Cox hazard ratio against `reference` (default: the
     last arm) with its 95% CI and p value."""
     from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
 
     reference = reference if reference is not None else arms[-1]
     rows = []
@@ -99,11 +115,10 @@ def arm_survival(events: pd.DataFrame, arms: Sequence[str], reference: str | Non
             if data.empty:
                 continue
             kmf = KaplanMeierFitter().fit(data[t_col], data[e_col].astype(bool))
-            ci = median_survival_times(kmf.confidence_interval_)
+            median, low, high = _median_ci(kmf)
             row = {"arm": arm, "endpoint": key, "patients": len(data),
                    "events": int(data[e_col].sum()),
-                   "median_months": float(kmf.median_survival_time_),
-                   "median_low": float(ci.iloc[0, 0]), "median_high": float(ci.iloc[0, 1])}
+                   "median_months": median, "median_low": low, "median_high": high}
             band = kmf.confidence_interval_survival_function_
             for t in landmarks:
                 row[f"rate_{t:g}mo"] = float(kmf.survival_function_at_times(t).iloc[0])
