@@ -332,12 +332,9 @@ def phase_profile(sizes: list[int], steps: int) -> list[dict]:
     for size in sizes:
         m = realistic_model(size, False)
         set_policy(m, "serial")
-        engine_step.PHASE_TIMES = {}
-        try:
-            wall, updates = measure(m, steps)
-            times = dict(engine_step.PHASE_TIMES)
-        finally:
-            engine_step.PHASE_TIMES = None
+        m.config = dataclasses.replace(m.config, phase_times={})
+        wall, updates = measure(m, steps)
+        times = dict(m.config.phase_times)
         rows.append({"grid": size, "agents": updates // steps, "step_us": wall / steps * 1e6,
                      "phases_us": {k: v / steps * 1e6 for k, v in times.items()}})
         print(f"profile {size}^2: " + ", ".join(
@@ -859,9 +856,10 @@ def write(results: dict, name: str) -> None:
     lines += ["", "What bounds two threads: the T-cell phase runs on one thread (T cells compete "
               "for blasts and voxels in slot order, docs/model.md s.5), and so do the few cells "
               "that act, the molecule events, the sort and the pool; a phase runs on threads "
-              "only above a size (bispecific/engine/step.py, PARALLEL_MIN_*), since waking a "
-              "sleeping thread costs 10-70 us here. Amdahl's bound on 2 threads from the "
-              "profile: " + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
+              "only above a size (bispecific/engine/step.py, StepConfig.min_parallel_*), "
+              "since waking a sleeping thread costs 10-70 us here. Amdahl's bound on 2 "
+              "threads from the profile: "
+              + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
     lines += _limits(results)
     lines += ["", "## What was tried (issue 13)", "",
               "- Idle threads sleep (OMP_WAIT_POLICY=PASSIVE) instead of spinning: a region no "
@@ -920,8 +918,9 @@ def _reading_the_rows(results: dict) -> list[str]:
         grids = sorted({r["grid"] for r in small})
         lines.append(
             "Noise floor: at " + " and ".join(f"{g}^2" for g in grids) + " no phase is large "
-            "enough to run on threads (bispecific/engine/step.py, PARALLEL_MIN_*), so all three "
-            "modes run the same serial code; beside spinners they still measured "
+            "enough to run on threads (bispecific/engine/step.py, "
+            "StepConfig.min_parallel_*), so all three modes run the same serial code; "
+            "beside spinners they still measured "
             f"x{low:.2f} to x{high:.2f}. Differences of that size in the busy rows are the "
             "scheduler's, not the kernel's.")
     lines.append(

@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 
-from bispecific.engine import step as engine_step
 from bispecific.engine.threads import ThreadPolicy
 
 from .helpers import ROOT, small_model
@@ -56,17 +55,17 @@ def test_same_seed_same_result():
     assert _equal(*runs)
 
 
-def test_parallel_kernel_matches_serial_bit_for_bit(monkeypatch):
+def test_parallel_kernel_matches_serial_bit_for_bit():
     """One thread, two threads, and a switch of thread count at every step (as the adaptive
     policy does) give the same run. The patch is large enough for several chunks of blasts,
     and every phase that can run on threads does, however small."""
-    monkeypatch.setattr(engine_step, "PARALLEL_MIN_CELLS", 0)
-    monkeypatch.setattr(engine_step, "PARALLEL_MIN_MOLECULES", 0)
     runs = []
     for policy in (ThreadPolicy.forced(1), ThreadPolicy.forced(2), _Alternating()):
         m = _with_threads(small_model(size=96, plasma_pg_per_ml=20000.0, seed=9,
                                       marrow_blast_fraction=0.8,
                                       record_every_minutes=10.0), policy)
+        m.config = dataclasses.replace(m.config, min_parallel_cells=0,
+                                       min_parallel_molecules=0)
         m.run_for(0.05)
         assert m.state.n_blasts > 4096  # two chunks of blasts
         runs.append(_snapshot(m))
@@ -75,12 +74,12 @@ def test_parallel_kernel_matches_serial_bit_for_bit(monkeypatch):
 
 
 _RUN = """
-import hashlib, json, numba
-from bispecific.engine import step
+import dataclasses, hashlib, json, numba
 from tests.helpers import small_model
-step.PARALLEL_MIN_CELLS = step.PARALLEL_MIN_MOLECULES = 0  # every phase on the threads
 m = small_model(size=96, plasma_pg_per_ml=20000.0, seed=5, parallel=True,
                 marrow_blast_fraction=0.8, record_every_minutes=10.0)
+m.config = dataclasses.replace(m.config, min_parallel_cells=0,  # every phase on threads
+                               min_parallel_molecules=0)
 m.run_for(0.05)
 s = m.state
 h = hashlib.sha256()

@@ -36,12 +36,10 @@ from .threads import ThreadPolicy
 
 # A phase runs on the threads only when it has this much work: waking a sleeping thread
 # costs 10-70 us (more on a virtual machine whose idle core must be woken by the host),
-# so a pass of less than ~0.2 ms gains nothing from a second core. Counts of slots.
+# so a pass of less than ~0.2 ms gains nothing from a second core. Counts of slots; the
+# defaults of `StepConfig.min_parallel_*`.
 PARALLEL_MIN_MOLECULES = 30_000
 PARALLEL_MIN_CELLS = 100_000
-
-# When a dict, `_advance` adds each phase's wall time to it, by name (benchmarks/run.py).
-PHASE_TIMES: dict[str, float] | None = None
 
 # Cleared molecules are left as holes until they pass this fraction of the slots; then the
 # molecules are sorted by the cell that holds them, which drops the holes.
@@ -50,15 +48,19 @@ COMPACT_FRACTION = 0.1
 
 @dataclass(frozen=True)
 class StepConfig:
-    """Everything a step needs besides the state: constants, the patch, the seed and the
-    thread policy (threads never change a result)."""
+    """Everything a step needs besides the state: constants, the patch, the seed, the
+    thread policy and when a phase is worth threads (threads never change a result), and
+    where to add up each phase's wall time if anyone asks (`phase_times`, by the names in
+    `PHASES`; benchmarks/run.py)."""
 
     seed: int
     constants: np.ndarray
     patch_um3: float
     normal_attempts_per_step: float
-    parallel: bool | None = None
     threads: ThreadPolicy = field(default_factory=lambda: ThreadPolicy(False, 0))
+    min_parallel_molecules: int = PARALLEL_MIN_MOLECULES
+    min_parallel_cells: int = PARALLEL_MIN_CELLS
+    phase_times: dict[str, float] | None = None
 
     @classmethod
     def build(
@@ -71,7 +73,6 @@ class StepConfig:
             patch_um3=voxels * voxel_um**3,
             normal_attempts_per_step=normal_attempts_per_step(
                 params, dt_min, voxels, t_cell_fraction),
-            parallel=parallel,
             threads=ThreadPolicy(parallel, voxels),
         )
 
@@ -127,90 +128,152 @@ def advance(
     return result
 
 
-def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3: float,
-             parallel: bool) -> StepResult:
-    times = PHASE_TIMES
-    clock = time.perf_counter() if times is not None else 0.0
+@dataclass(slots=True)
+class _Step:
+    """What the phases of one step share: its random key, whether it runs on threads, the
+    tissue's concentration in equilibrium with plasma, the receptors' per-step chances at
+    the pool's concentration, and what earlier phases left for later ones."""
+
+    key: np.uint64
+    parallel: bool
+    tissue_molecules_per_um3: float
+    bind_blast: float
+    release_blast: float
+    bind_tcell: float
+    release_tcell: float
+    n_blasts_before: int = 0  # slots before this step's divisions (their draws are done)
+    unbound: int = 0  # molecules back to the pool this step
+    new: int = 0  # molecules bound from the pool this step
+
+
+def _set_up(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3: float,
+            parallel: bool) -> _Step:
     c = cfg.constants
-    key = np.uint64(rng.step_key(cfg.seed, step))
     on_dt = c[kc.KON_DT_UM3] * s.free_molecules / cfg.patch_um3
     bind_blast, release_blast = kc.receptor_step(on_dt, c[kc.BLAST_OFF_DT])
     bind_tcell, release_tcell = kc.receptor_step(on_dt, c[kc.TCELL_OFF_DT])
     s.ensure_cell_capacity(extra_normal=int(4 * cfg.normal_attempts_per_step + 64))
-    if times is not None:
-        clock = _lap(times, "set-up", clock)
-    # 1. T cells, in slot order.
+    return _Step(np.uint64(rng.step_key(cfg.seed, step)), parallel, tissue_molecules_per_um3,
+                 bind_blast, release_blast, bind_tcell, release_tcell)
+
+
+def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """1. T cells, in slot order."""
     s.n_tcells = tcell_step(
-        key, c, s.width, s.height, s.occ_kind, s.occ_idx,
+        st.key, cfg.constants, s.width, s.height, s.occ_kind, s.occ_idx,
         s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner,
         s.n_tcells, s.t_voxel, s.t_alive, s.t_engaged, s.t_partner, s.t_timer_min,
         s.t_activation, s.t_exhaustion, s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
         s.t_bridge_blast, s.t_bridge_tcell, s.counters, s.stimulation,
     )
-    if times is not None:
-        clock = _lap(times, "T cells", clock)
-    # 2-3. Blasts, then normal-cell turnover: every cell's draws in one pass, then the few
-    # that act, in slot order.
-    cells_parallel = parallel and s.n_blasts + s.n_normal >= PARALLEL_MIN_CELLS
-    decide = cell_decisions_parallel if cells_parallel else cell_decisions
-    decide(key, c, s.n_blasts, s.b_alive, s.b_events, s.n_normal, s.c_alive, s.c_events,
-           s.cell_chunk_events)
-    if times is not None:
-        clock = _lap(times, "cell draws", clock)
-    n_blasts = s.n_blasts
+
+
+def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """2-3, first half: every blast's and normal cell's draws, in one pass."""
+    threaded = st.parallel and s.n_blasts + s.n_normal >= cfg.min_parallel_cells
+    decide = cell_decisions_parallel if threaded else cell_decisions
+    decide(st.key, cfg.constants, s.n_blasts, s.b_alive, s.b_events, s.n_normal, s.c_alive,
+           s.c_events, s.cell_chunk_events)
+
+
+def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """2-3, second half: the few blasts and normal cells that die or divide, in slot order."""
+    st.n_blasts_before = s.n_blasts
     s.n_blasts = apply_blast_events(
-        key, s.width, s.height, s.occ_kind, s.occ_idx, n_blasts, s.b_voxel, s.b_alive,
-        s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.b_events,
+        st.key, s.width, s.height, s.occ_kind, s.occ_idx, st.n_blasts_before, s.b_voxel,
+        s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.b_events,
         s.cell_chunk_events, s.counters)
-    apply_turnover_events(s.occ_kind, s.occ_idx, n_blasts, s.n_normal, s.c_voxel, s.c_alive,
-                          s.c_events, s.cell_chunk_events, s.counters)
-    if times is not None:
-        clock = _lap(times, "cells acting", clock)
-    # 4-5. Bound molecules, then the cells' counts.
-    molecules_parallel = parallel and s.n_molecules >= PARALLEL_MIN_MOLECULES
-    update = molecule_update_parallel if molecules_parallel else molecule_update_serial
+    apply_turnover_events(s.occ_kind, s.occ_idx, st.n_blasts_before, s.n_normal, s.c_voxel,
+                          s.c_alive, s.c_events, s.cell_chunk_events, s.counters)
+
+
+def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """4. Every bound molecule's fate this step, as events."""
+    threaded = st.parallel and s.n_molecules >= cfg.min_parallel_molecules
+    update = molecule_update_parallel if threaded else molecule_update_serial
     update(
-        key, step, c, release_blast, release_tcell, s.b_alive, s.b_partner, s.t_alive,
-        s.t_partner, s.t_bridge_blast,
-        s.t_bridge_tcell, s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release,
-        s.events, s.chunk_stats,
+        st.key, step, cfg.constants, st.release_blast, st.release_tcell, s.b_alive,
+        s.b_partner, s.t_alive, s.t_partner, s.t_bridge_blast, s.t_bridge_tcell,
+        s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.events, s.chunk_stats,
     )
-    if times is not None:
-        clock = _lap(times, "molecules", clock)
+
+
+def _molecule_events(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """5. The events applied to the cells' counts."""
     unbound, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
                                     s.b_trimers, s.t_bound, s.t_trimers, s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
-    if times is not None:
-        clock = _lap(times, "molecule events", clock)
+
+
+def _sort(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """Compaction, when holes pass `COMPACT_FRACTION` of the slots."""
     if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
         compact_molecules(s)
-    if times is not None:
-        clock = _lap(times, "sort", clock)
-    # 6. The free pool: binding to cells, exit, entry.
-    binding_parallel = parallel and s.n_blasts + s.n_tcells >= PARALLEL_MIN_CELLS
-    count = binding_counts_parallel if binding_parallel else binding_counts
-    new = count(key, c, s.free_molecules, bind_blast, bind_tcell, s.n_blasts, s.b_alive,
-                s.b_cd19, s.b_bound, s.n_tcells, s.t_alive, s.t_bound, s.new_bindings,
-                s.bind_block_totals)
-    if times is not None:
-        clock = _lap(times, "binding counts", clock)
-    s.ensure_molecule_capacity(new)
-    append = bind_append_parallel if binding_parallel else bind_append
-    s.n_molecules = append(key, step, release_blast, release_tcell, s.n_blasts, s.b_bound,
-                           s.n_tcells, s.t_bound, s.new_bindings, s.bind_block_totals,
-                           s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release)
-    if times is not None:
-        clock = _lap(times, "binding append", clock)
-    entry_mean = c[kc.P_EXIT] * tissue_molecules_per_um3 * cfg.patch_um3
-    s.free_molecules = exchange(key, c, entry_mean, s.free_molecules, new, s.counters)
-    s.n_live_molecules += new
-    # 7. Normal cell production.
+
+
+def _binding_counts(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """6, first half: the molecules each cell binds from the pool."""
+    count = binding_counts_parallel if _binding_threaded(s, cfg, st) else binding_counts
+    st.new = count(st.key, cfg.constants, s.free_molecules, st.bind_blast, st.bind_tcell,
+                   s.n_blasts, s.b_alive, s.b_cd19, s.b_bound, s.n_tcells, s.t_alive,
+                   s.t_bound, s.new_bindings, s.bind_block_totals)
+
+
+def _binding_append(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """6, second half: this step's bound molecules appended as agents."""
+    s.ensure_molecule_capacity(st.new)
+    append = bind_append_parallel if _binding_threaded(s, cfg, st) else bind_append
+    s.n_molecules = append(st.key, step, st.release_blast, st.release_tcell, s.n_blasts,
+                           s.b_bound, s.n_tcells, s.t_bound, s.new_bindings,
+                           s.bind_block_totals, s.n_molecules, s.m_state, s.m_blast,
+                           s.m_tcell, s.m_release)
+
+
+def _binding_threaded(s: PatchState, cfg: StepConfig, st: _Step) -> bool:
+    return st.parallel and s.n_blasts + s.n_tcells >= cfg.min_parallel_cells
+
+
+def _pool_and_production(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
+    """6, the pool's exit and entry; 7. normal cell production."""
+    c = cfg.constants
+    entry_mean = c[kc.P_EXIT] * st.tissue_molecules_per_um3 * cfg.patch_um3
+    s.free_molecules = exchange(st.key, c, entry_mean, s.free_molecules, st.new, s.counters)
+    s.n_live_molecules += st.new
     s.n_normal = normal_production(
-        key, cfg.normal_attempts_per_step, s.voxels, s.occ_kind, s.occ_idx, s.n_normal,
+        st.key, cfg.normal_attempts_per_step, s.voxels, s.occ_kind, s.occ_idx, s.n_normal,
         s.c_voxel, s.c_alive, s.counters)
-    if times is not None:
-        _lap(times, "pool and production", clock)
+
+
+# The step's phases, in the order of docs/model.md s.7, by the names that `phase_times`
+# reports. Each is a function of (state, config, the step's shared values, step number).
+PHASES = (
+    ("T cells", _t_cells),
+    ("cell draws", _cell_draws),
+    ("cells acting", _cells_acting),
+    ("molecules", _molecules),
+    ("molecule events", _molecule_events),
+    ("sort", _sort),
+    ("binding counts", _binding_counts),
+    ("binding append", _binding_append),
+    ("pool and production", _pool_and_production),
+)
+
+
+def _advance(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3: float,
+             parallel: bool) -> StepResult:
+    times = cfg.phase_times
+    if times is None:
+        st = _set_up(s, cfg, step, tissue_molecules_per_um3, parallel)
+        for _name, phase in PHASES:
+            phase(s, cfg, st, step)
+    else:
+        clock = time.perf_counter()
+        st = _set_up(s, cfg, step, tissue_molecules_per_um3, parallel)
+        clock = _lap(times, "set-up", clock)
+        for name, phase in PHASES:
+            phase(s, cfg, st, step)
+            clock = _lap(times, name, clock)
     return StepResult(free_molecules=int(s.free_molecules),
                       bound_molecules=int(s.n_live_molecules))
 

@@ -23,15 +23,10 @@ def compile_kernels(parallel: bool | None = False) -> None:
     engine_step.compact_molecules(model.state)  # runs only when holes pile up: compile now
     if parallel is False:
         return
-    # The threaded variants run only above a size (step.PARALLEL_MIN_*); lowered for the few
-    # steps of this throwaway patch so that each is called once. Threads never change a
-    # result, and nothing else steps a model while the page has not started.
-    limits = engine_step.PARALLEL_MIN_CELLS, engine_step.PARALLEL_MIN_MOLECULES
-    engine_step.PARALLEL_MIN_CELLS = engine_step.PARALLEL_MIN_MOLECULES = 0
-    try:
-        model.config = dataclasses.replace(
-            model.config, threads=ThreadPolicy.forced(min(2, numba_pool_size())))
-        for _ in range(2):
-            model.step()
-    finally:
-        engine_step.PARALLEL_MIN_CELLS, engine_step.PARALLEL_MIN_MOLECULES = limits
+    # The threaded variants run only above a size (StepConfig.min_parallel_*); none for the
+    # few steps of this throwaway patch, so that each is called once.
+    model.config = dataclasses.replace(
+        model.config, threads=ThreadPolicy.forced(min(2, numba_pool_size())),
+        min_parallel_cells=0, min_parallel_molecules=0)
+    for _ in range(2):
+        model.step()

@@ -246,9 +246,27 @@ SKIP_BELOW = 0.01
 _GAP_KEYS = 1 << 24
 
 
+@njit(cache=True, inline="always")
+def _blast_blocks(n_blasts, n_tcells):
+    """(blocks of blasts, blocks in all): blasts' blocks first, then the T cells'."""
+    blast_blocks = (n_blasts + BIND_BLOCK - 1) // BIND_BLOCK
+    return blast_blocks, blast_blocks + (n_tcells + BIND_BLOCK - 1) // BIND_BLOCK
+
+
 def bind_blocks(n_blasts: int, n_tcells: int) -> int:
     """Number of binding blocks for these slot counts (blasts first, then T cells)."""
-    return -(-n_blasts // BIND_BLOCK) + -(-n_tcells // BIND_BLOCK)
+    return int(_blast_blocks(n_blasts, n_tcells)[1])
+
+
+@njit(cache=True, inline="always")
+def _block(blk, blast_blocks, n_blasts, n_tcells):
+    """Binding block `blk`: (holds blasts, first slot, end slot, offset), the slots among
+    its kind's; `offset + slot` indexes `new_bindings` (blasts, then T cells)."""
+    if blk < blast_blocks:
+        lo = blk * BIND_BLOCK
+        return True, lo, min(n_blasts, lo + BIND_BLOCK), 0
+    lo = (blk - blast_blocks) * BIND_BLOCK
+    return False, lo, min(n_tcells, lo + BIND_BLOCK), n_blasts
 
 
 def _make_binding_counts(parallel: bool):
@@ -270,23 +288,12 @@ def _make_binding_counts(parallel: bool):
         pool runs dry.
         """
         _cache_key = parallel
-        blast_blocks = (n_blasts + BIND_BLOCK - 1) // BIND_BLOCK
-        n_blocks = blast_blocks + (n_tcells + BIND_BLOCK - 1) // BIND_BLOCK
+        blast_blocks, n_blocks = _blast_blocks(n_blasts, n_tcells)
         cd3 = c[k.CD3_COPIES]
         for blk in prange(n_blocks):
-            is_blast = blk < blast_blocks
-            if is_blast:
-                lo = blk * BIND_BLOCK
-                hi = min(n_blasts, lo + BIND_BLOCK)
-                p_bind = p_bind_blast
-                purpose = rng.M_BIND
-                offset = 0
-            else:
-                lo = (blk - blast_blocks) * BIND_BLOCK
-                hi = min(n_tcells, lo + BIND_BLOCK)
-                p_bind = p_bind_tcell
-                purpose = rng.M_BIND_T
-                offset = n_blasts
+            is_blast, lo, hi, offset = _block(blk, blast_blocks, n_blasts, n_tcells)
+            p_bind = p_bind_blast if is_blast else p_bind_tcell
+            purpose = rng.M_BIND if is_blast else rng.M_BIND_T
             total = 0
             if p_bind <= 0.0 or free_molecules <= 0:
                 for i in range(lo, hi):
@@ -331,14 +338,9 @@ def _make_binding_counts(parallel: bool):
         # The pool runs dry: serve cells in slot order, the later ones get what is left.
         left = free_molecules
         for blk in range(n_blocks):
-            if blk < blast_blocks:
-                lo = blk * BIND_BLOCK
-                hi = min(n_blasts, lo + BIND_BLOCK)
-            else:
-                lo = n_blasts + (blk - blast_blocks) * BIND_BLOCK
-                hi = min(n_blasts + n_tcells, lo + BIND_BLOCK)
+            _is_blast, lo, hi, offset = _block(blk, blast_blocks, n_blasts, n_tcells)
             got_block = 0
-            for cell in range(lo, hi):
+            for cell in range(offset + lo, offset + hi):
                 got = min(new_bindings[cell], left)
                 new_bindings[cell] = got
                 left -= got
@@ -365,8 +367,7 @@ def _make_bind_append(parallel: bool):
         order (the slots they get, and so their draws, do not depend on the number of
         threads); returns the slots in use."""
         _cache_key = parallel
-        blast_blocks = (n_blasts + BIND_BLOCK - 1) // BIND_BLOCK
-        n_blocks = blast_blocks + (n_tcells + BIND_BLOCK - 1) // BIND_BLOCK
+        blast_blocks, n_blocks = _blast_blocks(n_blasts, n_tcells)
         starts = np.empty(n_blocks + 1, np.int64)
         starts[0] = n_molecules
         for blk in range(n_blocks):
@@ -374,15 +375,9 @@ def _make_bind_append(parallel: bool):
         for blk in prange(n_blocks):
             if block_totals[blk] == 0:
                 continue
-            is_blast = blk < blast_blocks
-            if is_blast:
-                lo = blk * BIND_BLOCK
-                hi = min(n_blasts, lo + BIND_BLOCK)
-            else:
-                lo = n_blasts + (blk - blast_blocks) * BIND_BLOCK
-                hi = min(n_blasts + n_tcells, lo + BIND_BLOCK)
+            is_blast, lo, hi, offset = _block(blk, blast_blocks, n_blasts, n_tcells)
             i = starts[blk]
-            for cell in range(lo, hi):
+            for cell in range(offset + lo, offset + hi):
                 got = new_bindings[cell]
                 if got == 0:
                     continue
