@@ -534,6 +534,36 @@ def memory_figures() -> dict:
     return out
 
 
+def course_profile(days: float) -> dict:
+    """Where a course's time goes: continuous_4wk.toml's patient (100^2, readouts included)
+    for `days`, one thread, each phase of the step timed (engine/step.py PHASES); what is
+    not in a phase is the model's Python around the kernels and the readouts. Also the slots
+    against the live agents at the end: a kernel's pass over dead slots is work for nothing."""
+    from bispecific.engine.warmup import compile_kernels
+    from bispecific.scenario import load_scenario
+    from bispecific.simulation.run import build_model
+
+    compile_kernels()  # loading the kernels is start-up, not the course
+    m = build_model(load_scenario(ROOT / "scenarios" / "continuous_4wk.toml"))
+    set_policy(m, "serial")
+    m.config = dataclasses.replace(m.config, phase_times={})
+    start = time.perf_counter()
+    m.run_for(days)
+    wall = time.perf_counter() - start
+    s = m.state
+    row = {"days": days, "steps": int(m.steps), "wall_s": wall,
+           "phases_s": dict(m.config.phase_times),
+           "slots": {"blasts": [s.n_blasts, s.blasts_alive()],
+                     "T cells": [s.n_tcells, s.tcells_alive()],
+                     "normal cells": [s.n_normal, s.normal_alive()],
+                     "molecules": [s.n_molecules, int(s.n_live_molecules)]}}
+    row["other_s"] = wall - sum(row["phases_s"].values())
+    print(f"course profile, {days:g} days: {wall:.1f} s, " + ", ".join(
+        f"{k} {v:.2f} s" for k, v in row["phases_s"].items()) + f", other {row['other_s']:.2f} s",
+        flush=True)
+    return row
+
+
 def large_run_agents(size: int) -> int:
     """Agents of the large run's patch at the start (no drug yet): the work a step has."""
     from bispecific.scenario import load_scenario
@@ -656,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     results["cohort"] = cohort_throughput(2 if args.quick else args.cohort_patients,
                                           3.0 if args.quick else args.cohort_days)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", [])]
+    results["course_profile"] = course_profile(28.0)
     if not args.quick:
         results["end_to_end"].append(end_to_end_large(1024, args.large_days))
         results["large_run_agents"] = large_run_agents(1024)
@@ -684,6 +715,7 @@ def smoke() -> int:
     results["memory"] = memory_figures()
     results["start_up"] = {"compile_first_call_s": math.nan, "cached_start_up_s": math.nan}
     results["cohort"] = cohort_throughput(1, 0.5)
+    results["course_profile"] = course_profile(0.25)
     results["end_to_end"] = [end_to_end(ROOT / "scenarios" / "continuous_4wk.toml", []),
                              end_to_end_large(128, 1.0)]
     results["end_to_end"][1]["scenario"] = results["end_to_end"][1]["scenario"].replace(
@@ -807,6 +839,24 @@ def target_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def _course_profile_lines(results: dict) -> list[str]:
+    """The course profile's section of the report (`course_profile`)."""
+    p = results.get("course_profile")
+    if p is None:
+        return []
+    lines = ["", f"## Where a course's time goes: continuous_4wk.toml, {p['days']:g} days, "
+             "one thread", "",
+             f"{p['steps']:,} steps in {p['wall_s']:.1f} s ({p['wall_s'] / p['days']:.2f} s "
+             "per simulated day; start-up and outputs not included).", "",
+             "| phase | s | share |", "|---|---|---|"]
+    rows = [*p["phases_s"].items(), ("readouts and the model's Python", p["other_s"])]
+    lines += [f"| {k} | {v:.2f} | {v / p['wall_s'] * 100:.0f}% |" for k, v in rows]
+    lines += ["", "Slots against live agents at the end (a pass over slots visits the dead "
+              "ones too): " + "; ".join(f"{k} {n:,} slots, {a:,} alive"
+                                        for k, (n, a) in p["slots"].items()) + "."]
+    return lines
+
+
 def write(results: dict, name: str) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -861,6 +911,7 @@ def write(results: dict, name: str) -> None:
               "threads from the profile: "
               + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
     lines += _limits(results)
+    lines += _course_profile_lines(results)
     lines += ["", "## What was tried (issue 13)", "",
               "- Idle threads sleep (OMP_WAIT_POLICY=PASSIVE) instead of spinning: a region no "
               "longer waits a time slice for a descheduled spinner on a busy machine.",
