@@ -43,6 +43,60 @@ def _rows(results: dict, mode: str, spinners: int | None = None) -> list[dict]:
             and (spinners is None or r["spinners"] == spinners)]
 
 
+# Issue 23's targets (work that scales with events), measured at 0.3's exposure. The 0.2.0
+# engine's figures are from its full run (results/full.json of 0.2.0, same machine).
+V020_256_SERIAL = {"agents": 162_721, "s_per_day": 1.31}  # 256^2, 1 thread, quiet
+V020_BYTES_PER_AGENT = "35-46 B"
+
+
+def issue23_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
+    """(measure, before, target, measured, met?) for issue 23's targets."""
+    rows = []
+    large = [e for e in results["end_to_end"] if "1024" in e["scenario"]]
+    if large and large[0].get("days", 28.0) >= 28.0:
+        wall = large[0]["wall_s"]
+        rows.append(("28-day approved regimen, 1024^2, 2 cores", "802 s", "<= 100 s",
+                     f"{wall:.0f} s", "met" if wall <= 100 else "NOT met"))
+    else:
+        rows.append(("28-day approved regimen, 1024^2, 2 cores", "802 s", "<= 100 s",
+                     "not measured (full run only)", "-"))
+    e2e = results["end_to_end"][0]
+    rows.append(("4-week approved regimen, default patch, end to end (kernels cached)",
+                 "10-12 s", "<= 3 s",
+                 f"{e2e['wall_s']:.1f} s (the model's run {e2e['model_wall_s']:.1f} s)",
+                 "met" if e2e["wall_s"] <= 3.0 else "NOT met"))
+    now = [r for r in _rows(results, "serial", 0) if r["grid"] == 256]
+    if now:
+        r = now[0]
+        per_day = r["wall_s"] / r["steps"] * STEPS_PER_DAY
+        old = V020_256_SERIAL
+        per_agent = (old["s_per_day"] / old["agents"]) / (per_day / r["agents"])
+        rows.append(("wall time per simulated day, 256^2, 1 thread",
+                     f"{old['s_per_day']:.2f} s at {old['agents']:,} agents (0.2.0, "
+                     "partition 0.07)", ">= 5x faster than 0.2.0 at the same exposure",
+                     f"{per_day:.2f} s at {r['agents']:,} agents (partition 0.4): "
+                     f"{per_agent:.2f}x 0.2.0's speed per agent", "NOT met"
+                     if per_agent < 5 else "met"))
+    big = [r for r in _rows(results, "parallel", 0) if r["grid"] >= 256]
+    if big:
+        worst = min(r["vs_serial"] for r in big)
+        best = max(r["vs_serial"] for r in big)
+        rows.append(("2 threads / 1, quiet, >= 256^2", "0.97-1.29x", ">= 1.7x",
+                     f"{worst:.2f}-{best:.2f}x", "met" if worst >= 1.7 else "NOT met"))
+    busy = [r for r in results["kernel"] if r["mode"] == "parallel" and r["spinners"]]
+    if busy:
+        worst = min(r["vs_serial"] for r in busy)
+        rows.append(("2 threads / 1, one or two cores busy", "0.81x worst", ">= 0.9x",
+                     f"{worst:.2f}x worst", "met" if worst >= 0.9 else "NOT met"))
+    serial = _rows(results, "serial", 0)
+    if serial:
+        lo = min(r["state_bytes_per_agent"] for r in serial)
+        hi = max(r["state_bytes_per_agent"] for r in serial)
+        rows.append(("memory per agent", V020_BYTES_PER_AGENT, "no worse",
+                     f"{lo:.0f}-{hi:.0f} B", "met" if hi <= 46.5 else "NOT met"))
+    return rows
+
+
 def target_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
     """(measure, before, target, measured, met?) for issue 13's targets."""
     t = results["targets"]
@@ -190,6 +244,9 @@ def write(results: dict, name: str) -> None:
              "", "## Targets (issue 13)", "",
              "| measure | before | target | measured | |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in target_rows(results)]
+    lines += ["", "## Targets (issue 23: work that scales with events)", "",
+              "| measure | before | target | measured | |", "|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in issue23_rows(results)]
     lines += ["", "## Kernel throughput, M agent-updates/s (x: over 1 thread, same load)", "",
               "| grid | agents | spinners | load before | 1 thread | parallel = true "
               "| 2 threads forced | ns/update (1 thread) | bytes/agent "
