@@ -3,8 +3,8 @@ step's and a course's time goes, memory, start-up, cohorts and whole runs. Each 
 returns plain numbers (dicts and lists) for benchmarks/report.py to write; nothing here
 asserts a time. The pipeline that calls them is benchmarks/run.py.
 
-An agent-update is one agent (blast, T cell, normal cell or bound molecule) processed in one
-step.
+An agent-update is one agent (blast, T cell, normal cell or bound molecule) advanced by one
+step. Since 0.4 bound molecules are counts on their cells, still counted one per molecule.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(ROOT))
 
 from bispecific import __version__, units  # noqa: E402
-from bispecific.engine import step as engine_step  # noqa: E402
 from bispecific.engine.model import BispecificModel  # noqa: E402
 from bispecific.engine.threads import ThreadPolicy  # noqa: E402
 
@@ -71,8 +70,9 @@ def realistic_model(size: int, parallel: bool, seed: int = 1) -> BispecificModel
 
 
 def state_bytes(m: BispecificModel) -> int:
-    """Bytes of per-step state in use (slots in use, holes included, not spare capacity),
-    grid and scratch (event buffers, the molecules' sort buffers) included."""
+    """Bytes of per-step state in use (slots in use, not spare capacity), grid and scratch
+    (event buffers) included. Bound molecules are counts on their cells: they cost nothing
+    of their own."""
     s = m.state
     per_blast = sum(a.itemsize for a in (s.b_voxel, s.b_alive, s.b_cd19, s.b_bound,
                                          s.b_trimers, s.b_partner, s.b_events,
@@ -80,14 +80,12 @@ def state_bytes(m: BispecificModel) -> int:
     per_t = sum(a.itemsize for a in (s.t_voxel, s.t_alive, s.t_engaged, s.t_partner,
                                      s.t_timer_min, s.t_activation, s.t_exhaustion,
                                      s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
-                                     s.t_bridge_blast, s.t_bridge_tcell))
+                                     s.t_bridge_blast, s.t_bridge_tcell, s.t_last_partner,
+                                     s.t_last_trimers))
     per_t += s.new_bindings.itemsize
     per_normal = s.c_voxel.itemsize + s.c_alive.itemsize + s.c_events.itemsize
-    per_m = 2 * (s.m_state.itemsize + s.m_blast.itemsize + s.m_tcell.itemsize
-                 + s.m_release.itemsize) + s.events.itemsize
     grid = s.occ_kind.nbytes + s.occ_idx.nbytes
-    return (s.n_blasts * per_blast + s.n_tcells * per_t + s.n_normal * per_normal
-            + s.n_molecules * per_m + grid)
+    return s.n_blasts * per_blast + s.n_tcells * per_t + s.n_normal * per_normal + grid
 
 
 def mesa_throughput(size: int, steps: int) -> dict:
@@ -304,79 +302,6 @@ def phase_profile(sizes: list[int], steps: int) -> list[dict]:
                      "phases_us": {k: v / steps * 1e6 for k, v in times.items()}})
         print(f"profile {size}^2: " + ", ".join(
             f"{k} {v:.0f} us" for k, v in rows[-1]["phases_us"].items()), flush=True)
-    return rows
-
-
-def _compact_keeping_order(s) -> None:
-    """The compaction before issue 13: drop cleared molecules, the rest keeping their order
-    (for `sort_payoff` only; it gives other slots, so other draws, than the sort)."""
-    from numba import njit
-
-    from bispecific.engine.state import CLEARED
-
-    global _compact_kernel
-    if _compact_kernel is None:
-        @njit(cache=False)
-        def compact(n, m_state, m_blast, m_tcell, m_release):
-            j = 0
-            for i in range(n):
-                if m_state[i] != CLEARED:
-                    m_state[j] = m_state[i]
-                    m_blast[j] = m_blast[i]
-                    m_tcell[j] = m_tcell[i]
-                    m_release[j] = m_release[i]
-                    j += 1
-            return j
-
-        _compact_kernel = compact
-    s.n_molecules = _compact_kernel(s.n_molecules, s.m_state, s.m_blast, s.m_tcell,
-                                    s.m_release)
-
-
-_compact_kernel = None
-
-
-def sort_payoff(sizes: list[int], steps: int, rounds: int) -> list[dict]:
-    """Does sorting the molecules by cell pay in the whole step? One thread, the same patch
-    run with the sort (as the model does) and with the old order-keeping compaction, taking
-    turns in rounds; wall time of every step, compactions included."""
-    sorted_compact = engine_step.compact_molecules
-    warm = realistic_model(16, False)  # compile the order-keeping kernel outside the timing
-    _compact_keeping_order(warm.state)
-    rows = []
-    for size in sizes:
-        models = {"sorted": realistic_model(size, False),
-                  "kept order": realistic_model(size, False)}
-        totals = {k: [0.0, 0, 0] for k in models}
-        for _ in range(rounds):
-            for name, m in models.items():
-                set_policy(m, "serial")
-                calls = [0]
-                base = sorted_compact if name == "sorted" else _compact_keeping_order
-
-                def counted(s, base=base, calls=calls):
-                    calls[0] += 1
-                    base(s)
-
-                engine_step.compact_molecules = counted
-                try:
-                    wall, updates = measure(m, steps)
-                finally:
-                    engine_step.compact_molecules = sorted_compact
-                totals[name][0] += wall
-                totals[name][1] += updates
-                totals[name][2] += calls[0]
-        row = {"grid": size, "agents": totals["sorted"][1] // (steps * rounds),
-               "steps": steps * rounds}
-        for name, (wall, updates, compactions) in totals.items():
-            key = name.replace(" ", "_")
-            row[f"{key}_ns_per_update"] = wall / updates * 1e9
-            row[f"{key}_compactions"] = compactions
-        row["gain"] = row["kept_order_ns_per_update"] / row["sorted_ns_per_update"]
-        rows.append(row)
-        print(f"sort payoff {size}^2: sorted {row['sorted_ns_per_update']:.1f} ns/update, "
-              f"order kept {row['kept_order_ns_per_update']:.1f} (x{row['gain']:.2f})",
-              flush=True)
     return rows
 
 

@@ -10,7 +10,9 @@ import math
 import re
 from pathlib import Path
 
-from measure import QUIET_LOAD, RESULTS, ROOT, engine_step
+from measure import QUIET_LOAD, RESULTS, ROOT
+
+from bispecific.engine import step as engine_step
 
 STEPS_PER_DAY = 1440  # the benchmark's patches step one minute at a time
 
@@ -237,7 +239,9 @@ def write(results: dict, name: str) -> None:
              f"{results['load_at_start']:.2f}, at the end {results['load_at_end']:.2f} "
              f"(quiet: below {QUIET_LOAD}).", "",
              "An agent-update is one agent (blast, T cell, normal cell or bound molecule) "
-             "processed in one step. Populations are a 28 ug/day patch after a 2.5 h warm-up "
+             "advanced by one step; since 0.4 bound molecules are counts on their cells, "
+             "still counted here, one per molecule, for comparison with earlier results. "
+             "Populations are a 28 ug/day patch after a 2.5 h warm-up "
              "(~2.5 agents per voxel). Modes: 1 thread; `parallel = true` (the automatic "
              "thread policy, probing included); 2 threads forced (no policy). 'Spinners' are "
              "processes that keep a core busy, started and stopped by the benchmark.",
@@ -276,7 +280,7 @@ def write(results: dict, name: str) -> None:
                      + " | ".join(f"{r['phases_us'].get(k, 0.0):.0f}" for k in phases) + " |")
     lines += ["", "What bounds two threads: the T-cell phase runs on one thread (T cells compete "
               "for blasts and voxels in slot order, docs/model.md s.5), and so do the few cells "
-              "that act, the molecule events, the sort and the pool; a phase runs on threads "
+              "that act, the bound molecules' counts and the pool; a phase runs on threads "
               "only above a size (bispecific/engine/step.py, StepConfig.min_parallel_*), "
               "since waking a sleeping thread costs 10-70 us here. Amdahl's bound on 2 "
               "threads from the profile: "
@@ -355,11 +359,11 @@ def _reading_the_rows(results: dict) -> list[str]:
 
 
 def _same_code_rows(results: dict) -> list[dict]:
-    """Busy rows whose patch is below every PARALLEL_MIN_* size: there no phase runs on
-    threads, so all three modes run the same serial code, and their spread is the
-    measurement's own noise."""
+    """Busy rows whose patch has fewer voxels (so cells) than PARALLEL_MIN_CELLS: there no
+    phase runs on threads, so all three modes run the same serial code, and their spread is
+    the measurement's own noise."""
     return [r for r in results["kernel"] if r["spinners"] and r["mode"] != "serial"
-            and r["agents"] < engine_step.PARALLEL_MIN_MOLECULES]
+            and r["grid"] ** 2 < engine_step.PARALLEL_MIN_CELLS]
 
 
 def _noise_floor_note(results: dict) -> str:
@@ -373,12 +377,15 @@ def _noise_floor_note(results: dict) -> str:
 def _limits(results: dict) -> list[str]:
     """The sort's payoff over the whole step, and the memory figures the out-of-cache cost
     is set against."""
-    lines = ["", "## Sorting the molecules by cell: the whole step, one thread", "",
-             "The same patch run with the sort (what the model does) and with the order-keeping "
-             "compaction it replaced, taking turns; every step timed, compactions included "
-             "(the two runs draw differently once slots differ, with the same rules).", "",
-             "| grid | agents | steps | sorted, ns/update | order kept, ns/update | gain "
-             "| compactions |", "|---|---|---|---|---|---|---|"]
+    lines = []
+    if results.get("sort_payoff"):  # results of 0.3.2's engine, which sorted molecule slots
+        lines += ["", "## Sorting the molecules by cell: the whole step, one thread", "",
+                  "The same patch run with the sort (what the model does) and with the "
+                  "order-keeping compaction it replaced, taking turns; every step timed, "
+                  "compactions included (the two runs draw differently once slots differ, "
+                  "with the same rules).", "",
+                  "| grid | agents | steps | sorted, ns/update | order kept, ns/update | gain "
+                  "| compactions |", "|---|---|---|---|---|---|---|"]
     for r in results.get("sort_payoff", []):
         lines.append(f"| {r['grid']}^2 | {r['agents']:,} | {r['steps']} "
                      f"| {r['sorted_ns_per_update']:.1f} | {r['kept_order_ns_per_update']:.1f} "
@@ -416,7 +423,7 @@ def _limits(results: dict) -> list[str]:
     return lines
 
 
-SERIAL_PHASES = ("set-up", "T cells", "cells acting", "molecule events", "sort",
+SERIAL_PHASES = ("set-up", "T cells", "cells acting", "molecules", "binding append",
                  "pool and production")
 
 

@@ -46,9 +46,6 @@ class Plan:
     rounds: int  # rounds per throughput measurement
     profile: list[int]  # patch sides of the phase profile
     profile_steps: int
-    sort_payoff: list[int]
-    sort_payoff_steps: int
-    sort_payoff_rounds: int
     cohort_patients: int
     cohort_days: float
     course_days: float  # the course profile's days of continuous_4wk
@@ -59,13 +56,13 @@ class Plan:
 
 def plans(args: argparse.Namespace) -> dict[str, Plan]:
     return {
-        "quick": Plan("quick", [16, 32], [64, 256], 3, [256], 20, [256], 20, 3, 2, 3.0,
-                      28.0, None, False, True),
+        "quick": Plan("quick", [16, 32], [64, 256], 3, [256], 20, 2, 3.0, 28.0, None, False,
+                      True),
         "full": Plan("full", [16, 32, 64], [24, 64, 128, 256, 512, 1024, 2048], 4,
-                     [256, 2048], 40, [256, 1024], 30, 3, args.cohort_patients,
-                     args.cohort_days, 28.0, (1024, args.large_days), True, True),
-        "smoke": Plan("smoke", [16], [24, 64], 2, [64], 10, [24], 10, 2, 1, 0.5, 0.25,
-                      (128, 1.0), False, False),
+                     [256, 2048], 40, args.cohort_patients, args.cohort_days, 28.0,
+                     (1024, args.large_days), True, True),
+        "smoke": Plan("smoke", [16], [24, 64], 2, [64], 10, 1, 0.5, 0.25, (128, 1.0), False,
+                      False),
     }
 
 
@@ -82,8 +79,6 @@ def measure_all(plan: Plan, command: str) -> dict:
     results["scaling_exponent"] = mz.fit_exponent(
         [r["agents"] for r in quiet_serial], [r["wall_s"] / r["steps"] for r in quiet_serial])
     results["profile"] = mz.phase_profile(plan.profile, plan.profile_steps)
-    results["sort_payoff"] = mz.sort_payoff(plan.sort_payoff, plan.sort_payoff_steps,
-                                            plan.sort_payoff_rounds)
     results["memory"] = mz.memory_figures()
     results["start_up"] = mz.start_up_times() if plan.start_up else {
         "compile_first_call_s": math.nan, "cached_start_up_s": math.nan}

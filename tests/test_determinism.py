@@ -15,10 +15,10 @@ from .helpers import ROOT, small_model
 
 def _snapshot(m):
     s = m.state
-    n = s.n_molecules
+    nb, nt = s.n_blasts, s.n_tcells
     return (
-        s.m_state[:n].copy(), s.m_blast[:n].copy(), s.m_tcell[:n].copy(),
-        s.m_release[:n].copy(), s.b_alive[: s.n_blasts].copy(), s.t_voxel[: s.n_tcells].copy(),
+        s.b_bound[:nb].copy(), s.b_trimers[:nb].copy(), s.t_bound[:nt].copy(),
+        s.t_trimers[:nt].copy(), s.b_alive[:nb].copy(), s.t_voxel[:nt].copy(),
         s.c_voxel[: s.n_normal].copy(), s.counters.copy(), np.array([s.free_molecules]),
         s.stimulation.copy(), m.datacollector.get_model_vars_dataframe(),
     )
@@ -64,8 +64,7 @@ def test_parallel_kernel_matches_serial_bit_for_bit():
         m = _with_threads(small_model(size=96, plasma_pg_per_ml=20000.0, seed=9,
                                       marrow_blast_fraction=0.8,
                                       record_every_minutes=10.0), policy)
-        m.config = dataclasses.replace(m.config, min_parallel_cells=0,
-                                       min_parallel_molecules=0)
+        m.config = dataclasses.replace(m.config, min_parallel_cells=0)
         m.run_for(0.05)
         assert m.state.n_blasts > 4096  # two chunks of blasts
         runs.append(_snapshot(m))
@@ -78,12 +77,11 @@ import dataclasses, hashlib, json, numba
 from tests.helpers import small_model
 m = small_model(size=96, plasma_pg_per_ml=20000.0, seed=5, parallel=True,
                 marrow_blast_fraction=0.8, record_every_minutes=10.0)
-m.config = dataclasses.replace(m.config, min_parallel_cells=0,  # every phase on threads
-                               min_parallel_molecules=0)
+m.config = dataclasses.replace(m.config, min_parallel_cells=0)  # every phase on threads
 m.run_for(0.05)
 s = m.state
 h = hashlib.sha256()
-for a in (s.m_state[:s.n_molecules], s.m_blast[:s.n_molecules], s.m_release[:s.n_molecules],
+for a in (s.b_bound[:s.n_blasts], s.b_trimers[:s.n_blasts], s.t_bound[:s.n_tcells],
           s.b_alive[:s.n_blasts], s.t_voxel[:s.n_tcells], s.c_voxel[:s.n_normal], s.counters,
           s.stimulation):
     h.update(a.tobytes())

@@ -148,7 +148,7 @@ def test_sets_selected_from_views_keep_their_agents_across_steps():
     assert len(scanning) == n > 0 and len(shuffled) == n_blasts
 
 
-def test_molecule_views_are_valid_until_compaction_then_raise():
+def test_molecule_views_are_valid_until_the_next_step_then_raise():
     m = small_model(size=20, plasma_pg_per_ml=5000.0, seed=4)
     run(m, 72)
     mol = m.agents_by_type[Molecule][0]

@@ -11,15 +11,17 @@ Views behave as Mesa agents do:
 - two views of the same agent are equal and hash alike, however and whenever they were
   made (same model, type and slot);
 - `unique_id` is unique across all agents of a model and never reused: cells keep their
-  slot for life, and a molecule's id carries the compaction epoch of its slot (below);
+  slot for life, and a molecule's id carries the step it was listed after (below);
 - `remove()` removes the agent through the arrays (`bispecific.engine.removal`);
 - `step()` and `advance()` raise: the kernels advance every agent together in
   `model.step()`, so `agents.do("step")` would otherwise do nothing without saying so.
 
-Molecule slots are compacted when cleared ones pass a tenth of them (docs/model.md s.7),
-which moves the molecules that remain. A `Molecule` view is therefore valid until the next
-compaction; after it, reading the view raises `StaleAgentView` instead of reading another
-molecule. Cell views stay valid for good (a dead cell reads as dead).
+Bound molecules are counts on the cells that hold them (a cell's single-arm molecules are
+exchangeable, docs/model.md s.3.2); `model.molecule_rows()` lists them one by one after each
+step, and a `Molecule` view is a row of that list. A view is therefore valid until the next
+step; after it, reading the view raises `StaleAgentView` instead of reading another
+molecule. Removals between steps keep the other rows (a removed molecule reads as cleared).
+Cell views stay valid for good (a dead cell reads as dead).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ N_TYPES = 4
 
 
 class StaleAgentView(RuntimeError):
-    """A molecule view made before its slot was compacted (the molecule may have moved)."""
+    """A molecule view made before the last step (its row may be another molecule now)."""
 
 
 class ArrayAgent(mesa.Agent):
@@ -203,7 +205,7 @@ class Molecule(ArrayAgent):
     """A blinatumomab molecule held by a cell: its CD19 arm on a blast ('on_blast'), its CD3
     arm on a T cell ('on_t_cell'), or both, bridging the two ('trimer').
 
-    Valid until the molecule slots are next compacted (module docstring)."""
+    Valid until the next step (module docstring)."""
 
     TYPE_CODE = 4
 
@@ -221,29 +223,35 @@ class Molecule(ArrayAgent):
     def _key(self) -> tuple:
         return (type(self), self.index, self.epoch)
 
-    def _slot(self) -> int:
+    def _row(self) -> int:
         if self.epoch != self.model.molecule_epoch:
             raise StaleAgentView(
-                f"molecule view {self.index} was made before the molecule slots were "
-                "compacted; get a fresh view from model.agents_by_type[Molecule]")
+                f"molecule view {self.index} was made before the last step; get a fresh "
+                "view from model.agents_by_type[Molecule]")
         return self.index
 
     def remove(self) -> None:
         """The molecule leaves the patch (counted as cleared by exit)."""
-        removal.remove_molecule(self.model, self._slot())
+        rows, i = self.model.molecule_rows(), self._row()
+        state = int(rows.state[i])
+        if state == CLEARED:
+            raise removal.AgentGone(
+                f"molecule {i} is no longer bound: it cannot be removed again")
+        removal.remove_molecule(self.model, state, int(rows.blast[i]), int(rows.tcell[i]))
+        rows.state[i] = CLEARED
 
     @property
     def state(self) -> str:
-        return _STATE_NAMES[int(self.model.state.m_state[self._slot()])]
+        return _STATE_NAMES[int(self.model.molecule_rows().state[self._row()])]
 
     @property
     def blast(self) -> Blast | None:
-        b = int(self.model.state.m_blast[self._slot()])
+        b = int(self.model.molecule_rows().blast[self._row()])
         return Blast.view(self.model, b) if b >= 0 else None
 
     @property
     def t_cell(self) -> TCell | None:
-        t = int(self.model.state.m_tcell[self._slot()])
+        t = int(self.model.molecule_rows().tcell[self._row()])
         return TCell.view(self.model, t) if t >= 0 else None
 
     @property
@@ -255,7 +263,7 @@ class Molecule(ArrayAgent):
     @property
     def pos(self) -> tuple[int, int] | None:
         """Its cell's position; None once the molecule is cleared (unbound or gone)."""
-        if self.model.state.m_state[self._slot()] == CLEARED:
+        if self.model.molecule_rows().state[self._row()] == CLEARED:
             return None
         return self.cell.pos
 

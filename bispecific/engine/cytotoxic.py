@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .removal import deferred_compaction, remove_blast, remove_normal, remove_tcell
+from .removal import remove_blast, remove_normal, remove_tcell
 
 if TYPE_CHECKING:
     from .model import BispecificModel
@@ -29,12 +29,11 @@ def apply_cytotoxic_kill(model: BispecificModel, blast_survival: float,
              (s.t_alive, s.n_tcells, t_cell_survival, remove_tcell),
              (s.c_alive, s.n_normal, normal_survival, remove_normal))
     removed = []
-    with deferred_compaction(model):
-        for alive, n, survival, remove in kinds:
-            live = np.flatnonzero(alive[:n])
-            dying = live[model.rng.random(live.size) >= survival]
-            for i in dying:
-                remove(model, int(i))
-            removed.append(int(dying.size))
+    for alive, n, survival, remove in kinds:
+        live = np.flatnonzero(alive[:n])
+        dying = live[model.rng.random(live.size) >= survival]
+        for i in dying:
+            remove(model, int(i))
+        removed.append(int(dying.size))
     model._agents_changed()
     return removed[0], removed[1], removed[2]

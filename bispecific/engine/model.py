@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 import mesa
@@ -24,9 +23,17 @@ from .agents import AGENT_TYPES, ArrayAgent, Blast, Molecule, NormalCell, TCell
 from .mesa_compat import MESA_CLOCK, catch_up_clock
 from .parameters import ModelParameters
 from .records import StepRecords
-from .removal import deferred_compaction
 from .space import PatchGrid
-from .state import BINDINGS, CLEARED, COUNTER_NAMES, KILLS, SYNAPSES, TRIMER, new_patch_state
+from .state import (
+    CLEARED,
+    COUNTER_NAMES,
+    KILLS,
+    ON_BLAST,
+    ON_TCELL,
+    SYNAPSES,
+    TRIMER,
+    new_patch_state,
+)
 from .step import StepConfig, advance
 
 PlasmaInput = Callable[[float], float] | float
@@ -71,19 +78,8 @@ class AgentViews(AgentSet):
         AgentSet and Mesa 4 removes it; a set of views keeps it, without a warning."""
         return list(self)[item]
 
-    def _deferred(self) -> AbstractContextManager:
-        return nullcontext() if self._model is None else deferred_compaction(self._model)
-
     def _keep(self, result: AgentSet, inplace: bool) -> AgentSet:
         return result if inplace else AgentViews(list(result), self.random, self._model)
-
-    def do(self, method, *args, **kwargs) -> AgentSet:
-        with self._deferred():  # so do("remove") reaches every molecule
-            return super().do(method, *args, **kwargs)
-
-    def shuffle_do(self, method, *args, **kwargs) -> AgentSet:
-        with self._deferred():
-            return super().shuffle_do(method, *args, **kwargs)
 
     def select(self, filter_func=None, at_most=float("inf"), inplace=False, agent_type=None):
         return self._keep(super().select(filter_func, at_most, inplace, agent_type), inplace)
@@ -93,6 +89,16 @@ class AgentViews(AgentSet):
 
     def sort(self, key, ascending: bool = False, inplace: bool = False) -> AgentSet:
         return self._keep(super().sort(key, ascending, inplace), inplace)
+
+
+@dataclasses.dataclass
+class MoleculeRows:
+    """The bound molecules one by one (PatchState.molecule_table): state, blast slot and
+    T-cell slot of each, -1 for no cell."""
+
+    state: np.ndarray
+    blast: np.ndarray
+    tcell: np.ndarray
 
 
 class _ViewsByType(Mapping):
@@ -212,11 +218,13 @@ class BispecificModel(mesa.Model):
         self.drug_plasma_pg_per_ml = float(self.plasma(0.0))
         self._views = _ViewsByType(self)
         self._grid: PatchGrid | None = None
-        # Molecule slots are compacted now and then (docs/model.md s.7): views made before
-        # a compaction are stale, and molecule ids restart above every id used before it.
+        # Molecules are counts on their cells; their views are rows of a table listed from
+        # the counts when first asked for after a step (`molecule_rows`). A step makes a new
+        # table: views made before it are stale, and molecule ids restart above every id
+        # used before.
         self.molecule_epoch = 0
         self.molecule_id_base = 0
-        self._compaction_deferred = 0
+        self._molecule_rows: MoleculeRows | None = None
         self.readouts = list(readouts)
         model_reporters = self.reporters()
         for readout in self.readouts:
@@ -244,10 +252,9 @@ class BispecificModel(mesa.Model):
         plasma = float(self.plasma(t_mid_h))
         tissue = self.params.tissue_plasma_partition * units.pg_per_ml_to_molecules_per_um3(
             plasma, self._mw)
-        slots, bindings = self.state.n_molecules, int(self.state.counters[BINDINGS])
+        rows_before = int(self.state.n_live_molecules)
         result = advance(self.state, self.config, k, tissue)
-        if self.state.n_molecules < slots + int(self.state.counters[BINDINGS]) - bindings:
-            self._molecules_compacted(slots)  # fewer slots than before plus the new bindings
+        self._new_molecule_epoch(rows_before)
         self.free_molecules = result.free_molecules
         self.bound_molecules = result.bound_molecules
         self.drug_plasma_pg_per_ml = float(self.plasma(self.time_h))
@@ -265,9 +272,36 @@ class BispecificModel(mesa.Model):
             if progress is not None and (i + 1) % self._steps_per_record == 0:
                 progress(self._steps_per_record)
 
-    def _molecules_compacted(self, slots_before: int) -> None:
+    def _new_molecule_epoch(self, rows_before: int) -> None:
         self.molecule_epoch += 1
-        self.molecule_id_base += slots_before
+        self.molecule_id_base += rows_before
+        self._molecule_rows = None
+
+    def molecule_rows(self) -> MoleculeRows:
+        """The bound molecules one by one since the last step (the Molecule views' rows);
+        a molecule removed since is marked CLEARED in place, so the other rows stay."""
+        if self._molecule_rows is None:
+            self._molecule_rows = MoleculeRows(*self.state.molecule_table())
+        return self._molecule_rows
+
+    def _cell_removed_from_rows(self, blast: int = -1, tcell: int = -1) -> None:
+        """A cell was removed: its own molecules are cleared, its trimers stay on the
+        partner (removal.py); the rows follow, if any were listed."""
+        rows = self._molecule_rows
+        if rows is None:
+            return
+        if blast >= 0:
+            on = rows.blast == blast
+            rows.state[on & (rows.state == ON_BLAST)] = CLEARED
+            bridges = on & (rows.state == TRIMER)
+            rows.state[bridges] = ON_TCELL
+            rows.blast[bridges] = -1
+        if tcell >= 0:
+            on = rows.tcell == tcell
+            rows.state[on & (rows.state == ON_TCELL)] = CLEARED
+            bridges = on & (rows.state == TRIMER)
+            rows.state[bridges] = ON_BLAST
+            rows.tcell[bridges] = -1
 
     def _agents_changed(self) -> None:
         """Agents were removed between steps: views made from now on see it."""
@@ -350,7 +384,7 @@ class BispecificModel(mesa.Model):
             return np.flatnonzero(s.t_alive[: s.n_tcells])
         if agent_type is NormalCell:
             return np.flatnonzero(s.c_alive[: s.n_normal])
-        return np.flatnonzero(s.m_state[: s.n_molecules] != CLEARED)
+        return np.flatnonzero(self.molecule_rows().state != CLEARED)
 
     # -- readouts -------------------------------------------------------------------------
     @property

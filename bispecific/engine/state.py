@@ -1,9 +1,11 @@
 """The patch's state as contiguous arrays (struct of arrays), plus grids indexed by voxel.
 
 Cells keep their slot for life: a dead cell's slot is marked dead, births append. Bound
-molecules (agents) are compacted when cleared ones pass a tenth of the slots. Free drug is a
-well-mixed pool, one count (docs/model.md s.3.1). Capacity grows geometrically, so Python
-work per step is O(1) except for rare reallocations.
+molecules are counts on the cells that hold them (`b_bound`, `b_trimers`, `t_bound`,
+`t_trimers`): a cell's single-arm molecules are exchangeable (docs/model.md s.3.2), so the
+kernels need no molecule by molecule; `molecule_table` lists them one by one for the Mesa
+views. Free drug is a well-mixed pool, one count (docs/model.md s.3.1). Capacity grows
+geometrically, so Python work per step is O(1) except for rare reallocations.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ BLAST = 1
 TCELL = 2
 NORMAL = 3
 
-# Bound-molecule states. A cleared molecule stays as a hole, skipped by the kernels, until the
-# array is compacted.
+# Bound-molecule states (of the rows of `molecule_table`).
 ON_BLAST = 1  # CD19 arm on a blast
 ON_TCELL = 2  # CD3 arm on a T cell
 TRIMER = 3  # bridging a blast and a T cell
@@ -70,9 +71,6 @@ COUNTER_NAMES = (
     "trimers_formed_total",
 )
 
-# The molecule array is cut into this many chunks for parallel work. Fixed, so results do not
-# depend on the number of threads.
-N_CHUNKS = 256
 # Cells per chunk of the cells' decision pass and per block of binding (kernels/cells.py,
 # kernels/molecules.py); fixed for the same reason.
 CELL_CHUNK = 4096
@@ -117,24 +115,19 @@ class PatchState:
     t_bridge_blast: np.ndarray  # float64, this step's chance that a molecule on the partner
     #   blast becomes a trimer (docs/model.md s.3.3)
     t_bridge_tcell: np.ndarray  # float64, same for a molecule on the T cell
+    t_last_partner: np.ndarray  # int32, the partner at the end of the last molecule phase
+    #   (the blast of its trimers then), or -1
+    t_last_trimers: np.ndarray  # int32, its trimers at the end of the last molecule phase
     # normal marrow cells
     n_normal: int
     c_voxel: np.ndarray  # int32
     c_alive: np.ndarray  # uint8
-    # bound molecules: slots [0, n_molecules) in use, holes included; n_live of them not
-    # cleared. Free molecules are the pool `free_molecules`.
-    n_molecules: int
-    m_state: np.ndarray  # int8: ON_BLAST, ON_TCELL, TRIMER or CLEARED
-    m_blast: np.ndarray  # int32, blast slot (ON_BLAST, TRIMER) or -1
-    m_tcell: np.ndarray  # int32, T-cell slot (ON_TCELL, TRIMER) or -1
-    m_release: np.ndarray  # int32, step at which a single-arm bond lets go (drawn on binding)
+    # bound molecules: their count (on the cells above); free ones are the pool
     n_live_molecules: int
     free_molecules: int
     counters: np.ndarray  # int64 [N_COUNTERS], cumulative
     stimulation: np.ndarray  # float64 [5]: release this step, its total, and its expectation's
     #   inputs (kernels/tcells.py)
-    events: np.ndarray  # int64 [molecule capacity]: count changes of a step, by chunk
-    chunk_stats: np.ndarray  # int64 [chunks, 6]: events, unbound, exits... (kernels/molecules)
     new_bindings: np.ndarray  # int64 [cells]: molecules each cell binds from the pool
     initial_blasts: int
     initial_tcells: int
@@ -146,12 +139,6 @@ class PatchState:
     #   cells that leave this step, by chunk
     cell_chunk_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bind_block_totals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    # Where the molecules are copied when they are sorted (kernels/molecules.py
-    # `sort_molecules`); then the two sets of arrays swap.
-    m_state_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    m_blast_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    m_tcell_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    m_release_spare: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def voxels(self) -> int:
@@ -198,6 +185,8 @@ class PatchState:
             self.t_trimers = _grow(self.t_trimers, cap)
             self.t_bridge_blast = _grow(self.t_bridge_blast, cap)
             self.t_bridge_tcell = _grow(self.t_bridge_tcell, cap)
+            self.t_last_partner = _grow(self.t_last_partner, cap, -1)
+            self.t_last_trimers = _grow(self.t_last_trimers, cap)
         need_c = self.n_normal + extra_normal + 1
         if need_c > self.c_voxel.shape[0]:
             cap = max(need_c, 2 * self.c_voxel.shape[0])
@@ -216,35 +205,6 @@ class PatchState:
         blocks = -(-self.b_voxel.shape[0] // BIND_BLOCK) - (-self.t_voxel.shape[0] // BIND_BLOCK)
         if self.bind_block_totals.shape[0] < blocks:
             self.bind_block_totals = np.zeros(blocks, np.int64)
-
-    def ensure_molecule_capacity(self, extra: int) -> None:
-        need = self.n_molecules + extra
-        if need > self.m_state.shape[0]:
-            cap = max(need, 2 * self.m_state.shape[0])
-            self.m_state = _grow(self.m_state, cap)
-            self.m_blast = _grow(self.m_blast, cap, -1)
-            self.m_tcell = _grow(self.m_tcell, cap, -1)
-            self.m_release = _grow(self.m_release, cap)
-        if self.events.shape[0] < self.m_state.shape[0]:
-            self.events = np.zeros(self.m_state.shape[0], np.int64)
-
-    def sort_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The spare molecule arrays, as large as the molecule arrays."""
-        cap = self.m_state.shape[0]
-        if self.m_state_spare.shape[0] != cap:
-            self.m_state_spare = np.zeros(cap, np.int8)
-            self.m_blast_spare = np.full(cap, -1, np.int32)
-            self.m_tcell_spare = np.full(cap, -1, np.int32)
-            self.m_release_spare = np.zeros(cap, np.int32)
-        return self.m_state_spare, self.m_blast_spare, self.m_tcell_spare, self.m_release_spare
-
-    def swap_sorted(self, n_molecules: int) -> None:
-        """Adopt the sorted copy in the spare arrays; the old arrays become the spares."""
-        self.m_state, self.m_state_spare = self.m_state_spare, self.m_state
-        self.m_blast, self.m_blast_spare = self.m_blast_spare, self.m_blast
-        self.m_tcell, self.m_tcell_spare = self.m_tcell_spare, self.m_tcell
-        self.m_release, self.m_release_spare = self.m_release_spare, self.m_release
-        self.n_molecules = n_molecules
 
     # Read-only summaries (O(agents) numpy work; called at record times, not every step).
     def blasts_alive(self) -> int:
@@ -265,8 +225,35 @@ class PatchState:
         return int(np.count_nonzero(self.c_alive[: self.n_normal]))
 
     def molecules_in_state(self, state: int) -> int:
-        """Bound molecules now in a state (ON_BLAST, ON_TCELL, TRIMER), holes excluded."""
-        return int(np.count_nonzero(self.m_state[: self.n_molecules] == state))
+        """Bound molecules now in a state (ON_BLAST, ON_TCELL, TRIMER)."""
+        nb, nt = self.n_blasts, self.n_tcells
+        if state == TRIMER:
+            return int(self.b_trimers[:nb].sum())
+        if state == ON_BLAST:
+            return int((self.b_bound[:nb] - self.b_trimers[:nb]).sum())
+        return int((self.t_bound[:nt] - self.t_trimers[:nt]).sum())
+
+    def molecule_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bound molecules one by one, as (state, blast slot, T-cell slot) arrays (-1 for
+        no cell): each blast's single-arm molecules, then its trimers (with its partner), in
+        blast slot order; then each T cell's single-arm molecules. Between steps every
+        trimer is with its blast's partner (docs/model.md s.7). O(molecules)."""
+        nb, nt = self.n_blasts, self.n_tcells
+        single_b = (self.b_bound[:nb] - self.b_trimers[:nb]).astype(np.int64)
+        trimers = self.b_trimers[:nb].astype(np.int64)
+        single_t = (self.t_bound[:nt] - self.t_trimers[:nt]).astype(np.int64)
+        blasts = np.arange(nb, dtype=np.int32)
+        # Per blast: its singles then its trimers, as runs of (state, count).
+        per_blast = np.stack([single_b, trimers], axis=1).ravel()
+        b_of = np.repeat(np.repeat(blasts, 2), per_blast)
+        state_b = np.repeat(np.tile(np.array([ON_BLAST, TRIMER], np.int8), nb), per_blast)
+        partner = self.b_partner[:nb]
+        t_of_b = np.where(state_b == TRIMER, partner[b_of], -1).astype(np.int32)
+        t_of = np.repeat(np.arange(nt, dtype=np.int32), single_t)
+        state = np.concatenate([state_b, np.full(t_of.size, ON_TCELL, np.int8)])
+        blast = np.concatenate([b_of.astype(np.int32), np.full(t_of.size, -1, np.int32)])
+        tcell = np.concatenate([t_of_b, t_of])
+        return state, blast, tcell
 
     def counter(self, index: int) -> int:
         return int(self.counters[index])
@@ -312,7 +299,6 @@ def new_patch_state(
     cap_c = max(16, 2 * n_normal)
     c_voxel, c_alive = place(where[n_blasts + n_tcells:], cap_c, NORMAL)
 
-    cap_m = 1024
     return PatchState(
         width=width,
         height=height,
@@ -339,20 +325,15 @@ def new_patch_state(
         t_trimers=np.zeros(cap_t, np.int32),
         t_bridge_blast=np.zeros(cap_t),
         t_bridge_tcell=np.zeros(cap_t),
+        t_last_partner=np.full(cap_t, -1, np.int32),
+        t_last_trimers=np.zeros(cap_t, np.int32),
         n_normal=n_normal,
         c_voxel=c_voxel,
         c_alive=c_alive,
-        n_molecules=0,
-        m_state=np.zeros(cap_m, np.int8),
-        m_blast=np.full(cap_m, -1, np.int32),
-        m_tcell=np.full(cap_m, -1, np.int32),
-        m_release=np.zeros(cap_m, np.int32),
         n_live_molecules=0,
         free_molecules=0,
         counters=np.zeros(N_COUNTERS, np.int64),
         stimulation=np.zeros(5),
-        events=np.zeros(cap_m, np.int64),
-        chunk_stats=np.zeros((N_CHUNKS, 6), np.int64),
         new_bindings=np.zeros(cap_b + cap_t, np.int64),
         initial_blasts=n_blasts,
         initial_tcells=n_tcells,

@@ -18,32 +18,34 @@ from .kernels import constants as kc
 from .kernels.blasts import apply_blast_events
 from .kernels.cells import cell_decisions, cell_decisions_parallel
 from .kernels.molecules import (
-    apply_events,
-    bind_append,
-    bind_append_parallel,
+    FORMED,
+    INTERNALISED,
+    N_TALLIES,
+    UNBOUND,
+    WITH_CELL,
+    add_bindings,
     binding_counts,
     binding_counts_parallel,
     exchange,
-    molecule_update_parallel,
-    molecule_update_serial,
-    sort_molecules,
+    molecule_step,
 )
 from .kernels.normal import apply_turnover_events, normal_production
 from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
-from .state import PatchState
+from .state import (
+    N_CLEARED_INTERNALISED,
+    N_CLEARED_WITH_CELL,
+    TRIMERS_FORMED,
+    UNBINDINGS,
+    PatchState,
+)
 from .threads import ThreadPolicy
 
 # A phase runs on the threads only when it has this much work: waking a sleeping thread
 # costs 10-70 us (more on a virtual machine whose idle core must be woken by the host),
-# so a pass of less than ~0.2 ms gains nothing from a second core. Counts of slots; the
-# defaults of `StepConfig.min_parallel_*`.
-PARALLEL_MIN_MOLECULES = 30_000
+# so a pass of less than ~0.2 ms gains nothing from a second core. Counts of cell slots;
+# the default of `StepConfig.min_parallel_cells`.
 PARALLEL_MIN_CELLS = 100_000
-
-# Cleared molecules are left as holes until they pass this fraction of the slots; then the
-# molecules are sorted by the cell that holds them, which drops the holes.
-COMPACT_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,6 @@ class StepConfig:
     patch_um3: float
     normal_attempts_per_step: float
     threads: ThreadPolicy = field(default_factory=lambda: ThreadPolicy(False, 0))
-    min_parallel_molecules: int = PARALLEL_MIN_MOLECULES
     min_parallel_cells: int = PARALLEL_MIN_CELLS
     phase_times: dict[str, float] | None = None
 
@@ -75,16 +76,6 @@ class StepConfig:
                 params, dt_min, voxels, t_cell_fraction),
             threads=ThreadPolicy(parallel, voxels),
         )
-
-
-def compact_molecules(s: PatchState) -> None:
-    """Drop the cleared molecules, sorting the rest by the cell that holds them (kernels/
-    molecules.py `sort_molecules`): the step does it when holes pass `COMPACT_FRACTION`,
-    and so does a removal between steps (engine/removal.py), so both leave the same order."""
-    d_state, d_blast, d_tcell, d_release = s.sort_buffers()
-    s.swap_sorted(sort_molecules(
-        s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.n_blasts,
-        s.n_tcells, d_state, d_blast, d_tcell, d_release))
 
 
 def normal_attempts_per_step(p: ModelParameters, dt_min: float, voxels: int,
@@ -188,28 +179,19 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 
 
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """4. Every bound molecule's fate this step, as events."""
-    threaded = st.parallel and s.n_molecules >= cfg.min_parallel_molecules
-    update = molecule_update_parallel if threaded else molecule_update_serial
-    update(
-        st.key, step, cfg.constants, st.release_blast, st.release_tcell, s.b_alive,
-        s.b_partner, s.t_alive, s.t_partner, s.t_bridge_blast, s.t_bridge_tcell,
-        s.n_molecules, s.m_state, s.m_blast, s.m_tcell, s.m_release, s.events, s.chunk_stats,
-    )
-
-
-def _molecule_events(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """5. The events applied to the cells' counts."""
-    unbound, cleared = apply_events(s.n_molecules, s.events, s.chunk_stats, s.b_bound,
-                                    s.b_trimers, s.t_bound, s.t_trimers, s.counters)
-    s.n_live_molecules -= unbound + cleared
+    """4. The bound molecules: cleared with dead cells, released, bridged, let go."""
+    tallies = np.zeros(N_TALLIES, np.int64)
+    molecule_step(st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts,
+                  s.b_alive, s.b_bound, s.b_trimers, s.n_tcells, s.t_alive, s.t_partner,
+                  s.t_bound, s.t_trimers, s.t_bridge_blast, s.t_bridge_tcell,
+                  s.t_last_partner, s.t_last_trimers, tallies)
+    unbound = int(tallies[UNBOUND])
+    s.counters[UNBINDINGS] += unbound
+    s.counters[N_CLEARED_INTERNALISED] += tallies[INTERNALISED]
+    s.counters[N_CLEARED_WITH_CELL] += tallies[WITH_CELL]
+    s.counters[TRIMERS_FORMED] += tallies[FORMED]
+    s.n_live_molecules -= unbound + int(tallies[INTERNALISED] + tallies[WITH_CELL])
     s.free_molecules += unbound
-
-
-def _sort(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """Compaction, when holes pass `COMPACT_FRACTION` of the slots."""
-    if s.n_molecules - s.n_live_molecules > COMPACT_FRACTION * s.n_molecules:
-        compact_molecules(s)
 
 
 def _binding_counts(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
@@ -221,13 +203,8 @@ def _binding_counts(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> Non
 
 
 def _binding_append(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """6, second half: this step's bound molecules appended as agents."""
-    s.ensure_molecule_capacity(st.new)
-    append = bind_append_parallel if _binding_threaded(s, cfg, st) else bind_append
-    s.n_molecules = append(st.key, step, st.release_blast, st.release_tcell, s.n_blasts,
-                           s.b_bound, s.n_tcells, s.t_bound, s.new_bindings,
-                           s.bind_block_totals, s.n_molecules, s.m_state, s.m_blast,
-                           s.m_tcell, s.m_release)
+    """6, second half: this step's bound molecules added to their cells."""
+    add_bindings(s.n_blasts, s.n_tcells, s.new_bindings, s.b_bound, s.t_bound)
 
 
 def _binding_threaded(s: PatchState, cfg: StepConfig, st: _Step) -> bool:
@@ -252,8 +229,6 @@ PHASES = (
     ("cell draws", _cell_draws),
     ("cells acting", _cells_acting),
     ("molecules", _molecules),
-    ("molecule events", _molecule_events),
-    ("sort", _sort),
     ("binding counts", _binding_counts),
     ("binding append", _binding_append),
     ("pool and production", _pool_and_production),

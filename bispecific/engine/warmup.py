@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import step as engine_step
 from .model import BispecificModel
 from .threads import ThreadPolicy, numba_pool_size
 
@@ -20,13 +19,12 @@ def compile_kernels(parallel: bool | None = False) -> None:
                             parallel=False, record_every_minutes=1.0)
     for _ in range(3):
         model.step()
-    engine_step.compact_molecules(model.state)  # runs only when holes pile up: compile now
     if parallel is False:
         return
     # The threaded variants run only above a size (StepConfig.min_parallel_*); none for the
     # few steps of this throwaway patch, so that each is called once.
     model.config = dataclasses.replace(
         model.config, threads=ThreadPolicy.forced(min(2, numba_pool_size())),
-        min_parallel_cells=0, min_parallel_molecules=0)
+        min_parallel_cells=0)
     for _ in range(2):
         model.step()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.state import BLAST, LYTIC, NORMAL, ON_BLAST, ON_TCELL, TCELL, TRIMER
+from ..engine.state import BLAST, LYTIC, NORMAL, TCELL
 from .timed import TimedRecorder
 
 if TYPE_CHECKING:
@@ -43,13 +43,15 @@ def capture(model: BispecificModel) -> dict[str, np.ndarray]:
     engaged = s.t_engaged[s.occ_idx[t_voxels]] >= LYTIC
     code[t_voxels] = np.where(engaged, T_CELL_IN_SYNAPSE, T_CELL)
     code[s.occ_kind == NORMAL] = NORMAL_CELL
-    nm = s.n_molecules
-    states = s.m_state[:nm]
     # A molecule sits on its blast (single arm or trimer) or, held by CD3 alone, its T cell.
-    on_blast = s.m_blast[:nm][(states == ON_BLAST) | (states == TRIMER)]
-    on_tcell = s.m_tcell[:nm][states == ON_TCELL]
-    where = np.concatenate([s.b_voxel[on_blast], s.t_voxel[on_tcell]])
-    molecules = np.minimum(np.bincount(where, minlength=s.voxels), 65535).astype(np.uint16)
+    nb, nt = s.n_blasts, s.n_tcells
+    on_blast = s.b_bound[:nb] * s.b_alive[:nb]
+    on_tcell = (s.t_bound[:nt] - s.t_trimers[:nt]) * s.t_alive[:nt]
+    where = np.concatenate([s.b_voxel[:nb], s.t_voxel[:nt]])
+    weights = np.concatenate([on_blast, on_tcell]).astype(np.float64)
+    live = where >= 0
+    molecules = np.minimum(np.bincount(where[live], weights=weights[live], minlength=s.voxels),
+                           65535).astype(np.uint16)
     return {"code": code.reshape(shape), "cd19": cd19.reshape(shape),
             "molecules": molecules.reshape(shape)}
 

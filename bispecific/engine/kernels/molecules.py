@@ -1,20 +1,19 @@
-"""Blinatumomab: bound molecules (agents) and the free pool (docs/model.md s.3).
+"""Blinatumomab: the bound molecules' step, binding from the free pool, and the pool's
+exchange with plasma (docs/model.md s.3).
 
-Data flow of the molecule phase, deterministic whatever the number of threads:
+Bound molecules are counts on their cells (engine/state.py): a cell's single-arm molecules
+are exchangeable, since the wait for a release is memoryless, so each step's changes are
+binomial counts per cell or per engaged pair, drawn in one pass over the cells:
 
-1. `molecule_update` (parallel over a fixed number of chunks): each bound molecule's new
-   state is a pure function of the state at the start of the phase and counter-based draws:
-   release (to the pool, or internalised), bridging into a trimer with its cell's engaged
-   partner, dissolution of trimers whose pair disengaged, clearance with a dead cell. Every
-   change of a cell's counts is written as one event into the chunk's own slice of `events`;
-   per-chunk tallies go to `chunk_stats`. A cleared molecule becomes a hole.
-2. `apply_events` (serial, over the events only): bound and trimer counts, counters.
-3. `sort_molecules` (only when holes pass a tenth of the slots): drops the holes and orders
-   the molecules by the cell that holds them, so that step 1 reads cells in order.
-4. `binding_counts` (parallel over fixed blocks of cells, then a serial pass over the
-   blocks): the molecules each cell binds from the pool; `bind_append` (parallel over the
-   same blocks) appends them as agents at slots fixed by the blocks' totals; `exchange`: the
-   pool's exit and entry.
+1. `molecule_step` (serial, O(cells + events)): molecules held by a dead cell alone are
+   cleared with it; releases, found by geometric gaps through the live cells' single-arm
+   molecules laid end to end (a cost per release, not per molecule), then split between
+   unbinding and internalisation; bridging, `Binomial(single-arm, chance)` per engaged pair
+   and side; and the trimers of pairs that came apart let go of one arm, `Binomial(trimers,
+   P(keeps the blast))` staying on the blast.
+2. `binding_counts` (parallel over fixed blocks of cells, then a serial pass over the
+   blocks): the molecules each cell binds from the pool; `add_bindings` adds them.
+3. `exchange`: the pool's exit and entry.
 
 Every `_make_*` factory builds a serial and a `prange` kernel from one body; the body names
 the factory's `parallel` argument, which puts it in the closure and so keys Numba's cache
@@ -25,218 +24,136 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit, prange
 
 from .. import rng
-from ..state import (
-    BIND_BLOCK,
-    BINDINGS,
-    CLEARED,
-    ENTERED,
-    N_CLEARED_EXIT,
-    N_CLEARED_INTERNALISED,
-    N_CLEARED_WITH_CELL,
-    ON_BLAST,
-    ON_TCELL,
-    TRIMER,
-    TRIMERS_FORMED,
-    UNBINDINGS,
-)
+from ..state import BIND_BLOCK, BINDINGS, ENTERED, N_CLEARED_EXIT
 from . import constants as k
 
-# Event codes (low 3 bits); the blast slot is in bits 3-32, the T-cell slot in bits 33-62.
-BLAST_LOSES = 0  # a molecule held by the blast alone leaves it
-TCELL_LOSES = 1  # a molecule held by the T cell alone leaves it
-BRIDGED_FROM_BLAST = 2  # a molecule on the blast captured the T cell's CD3
-BRIDGED_FROM_TCELL = 3  # a molecule on the T cell captured the blast's CD19
-TRIMER_TO_BLAST = 4  # a trimer let go of the T cell
-TRIMER_TO_TCELL = 5  # a trimer let go of the blast
-TRIMER_CLEARED = 6  # both cells died
-
-_B_SHIFT = np.int64(3)
-_T_SHIFT = np.int64(33)
-_SLOT_MASK = np.int64((1 << 30) - 1)
-
-# Columns of chunk_stats.
-EVENTS = 0
-UNBOUND = 1
-INTERNALISED = 2
-WITH_CELL = 3
-FORMED = 4
-N_STATS = 5
+# Slots of the tallies `molecule_step` returns.
+UNBOUND = 0  # back to the free pool
+INTERNALISED = 1
+WITH_CELL = 2  # cleared with a dead cell
+FORMED = 3  # trimers formed
+N_TALLIES = 4
 
 
 @njit(cache=True, inline="always")
-def _event(code: int, b: int, t: int) -> np.int64:
-    return np.int64(code) | (np.int64(max(b, 0)) << _B_SHIFT) | (np.int64(max(t, 0)) << _T_SHIFT)
-
-
-def _make_molecule_update(parallel: bool):
-    """Build the bound-molecule kernel, serial or under `prange`, from one body.
-
-    The body is written out inside the loop on purpose: a helper taking arrays costs Numba's
-    reference counting per array per call (measured: 145 ns/molecule against 11 ns inline).
-    `parallel` is a closure variable, so Numba's cache keys the two apart.
-    """
-
-    @njit(cache=True, parallel=parallel)
-    def molecule_update(
-        key, step, c, p_release_blast, p_release_tcell, b_alive, b_partner, t_alive,
-        t_partner, t_bridge_blast, t_bridge_tcell, n_molecules, m_state, m_blast, m_tcell,
-        m_release, events, chunk_stats,
-    ):
-        fraction_unbind = c[k.FRACTION_UNBIND]
-        keeps_blast = c[k.P_TRIMER_KEEPS_BLAST]
-        n_chunks = chunk_stats.shape[0]
-        size = (n_molecules + n_chunks - 1) // n_chunks
-        for ch in prange(n_chunks):
-            lo = ch * size
-            hi = min(n_molecules, lo + size)
-            n_events = 0
-            unbound = 0
-            internalised = 0
-            with_cell = 0
-            formed = 0
-            for i in range(lo, hi):
-                s = m_state[i]
-                if s == ON_BLAST:
-                    b = m_blast[i]
-                    if b_alive[b] == 0:
-                        m_state[i] = CLEARED
-                        with_cell += 1
-                        events[lo + n_events] = _event(BLAST_LOSES, b, 0)
-                        n_events += 1
-                    elif step >= m_release[i]:
-                        m_state[i] = CLEARED
-                        events[lo + n_events] = _event(BLAST_LOSES, b, 0)
-                        n_events += 1
-                        # Unbinding and internalisation compete: pick one by their rates.
-                        if rng.uniform(key, i, rng.M_EVENT) < fraction_unbind:
-                            unbound += 1
-                        else:
-                            internalised += 1
-                    else:
-                        t = b_partner[b]
-                        if t >= 0 and t_alive[t] == 1 and (
-                                rng.uniform(key, i, rng.M_BRIDGE) < t_bridge_blast[t]):
-                            m_state[i] = TRIMER
-                            m_tcell[i] = t
-                            formed += 1
-                            events[lo + n_events] = _event(BRIDGED_FROM_BLAST, b, t)
-                            n_events += 1
-                elif s == ON_TCELL:
-                    t = m_tcell[i]
-                    if t_alive[t] == 0:
-                        m_state[i] = CLEARED
-                        with_cell += 1
-                        events[lo + n_events] = _event(TCELL_LOSES, 0, t)
-                        n_events += 1
-                    elif step >= m_release[i]:
-                        m_state[i] = CLEARED
-                        unbound += 1
-                        events[lo + n_events] = _event(TCELL_LOSES, 0, t)
-                        n_events += 1
-                    else:
-                        b = t_partner[t]
-                        if b >= 0 and b_alive[b] == 1 and (
-                                rng.uniform(key, i, rng.M_BRIDGE) < t_bridge_tcell[t]):
-                            m_state[i] = TRIMER
-                            m_blast[i] = b
-                            formed += 1
-                            events[lo + n_events] = _event(BRIDGED_FROM_TCELL, b, t)
-                            n_events += 1
-                elif s == TRIMER:
-                    b = m_blast[i]
-                    t = m_tcell[i]
-                    blast_lives = b_alive[b] == 1
-                    tcell_lives = t_alive[t] == 1
-                    if blast_lives and tcell_lives and t_partner[t] == b:
-                        continue  # the pair is still engaged: the bridge holds
-                    if not blast_lives and not tcell_lives:
-                        m_state[i] = CLEARED
-                        with_cell += 1
-                        code = TRIMER_CLEARED
-                    elif blast_lives and (not tcell_lives or rng.uniform(
-                            key, i, rng.M_EVENT) < keeps_blast):
-                        m_state[i] = ON_BLAST
-                        m_tcell[i] = -1
-                        m_release[i] = step + rng.geometric_steps(
-                            rng.uniform(key, i, rng.M_RELEASE), p_release_blast)
-                        code = TRIMER_TO_BLAST
-                    else:
-                        m_state[i] = ON_TCELL
-                        m_blast[i] = -1
-                        m_release[i] = step + rng.geometric_steps(
-                            rng.uniform(key, i, rng.M_RELEASE), p_release_tcell)
-                        code = TRIMER_TO_TCELL
-                    events[lo + n_events] = _event(code, b, t)
-                    n_events += 1
-            chunk_stats[ch, EVENTS] = n_events
-            chunk_stats[ch, UNBOUND] = unbound
-            chunk_stats[ch, INTERNALISED] = internalised
-            chunk_stats[ch, WITH_CELL] = with_cell
-            chunk_stats[ch, FORMED] = formed
-        return parallel  # uses the closure variable, which keys the cache entry
-
-    return molecule_update
-
-
-molecule_update_serial = _make_molecule_update(False)
-molecule_update_parallel = _make_molecule_update(True)
+def _gap(key, j, purpose, log_miss):
+    """Molecules passed before the next release: geometric, from the j-th draw."""
+    return int(math.log(rng.uniform(key, j, purpose)) / log_miss)
 
 
 @njit(cache=True)
-def apply_events(n_molecules, events, chunk_stats, b_bound, b_trimers, t_bound, t_trimers,
-                 counters):
-    """Apply the chunks' events to the cells' counts and tally the counters.
-
-    Returns (molecules returned to the free pool, molecules cleared this step, bound
-    molecules that left their slot). Work is O(events + chunks).
-    """
-    n_chunks = chunk_stats.shape[0]
-    size = (n_molecules + n_chunks - 1) // n_chunks
+def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, b_alive, b_bound,
+                  b_trimers, n_tcells, t_alive, t_partner, t_bound, t_trimers,
+                  t_bridge_blast, t_bridge_tcell, t_last_partner, t_last_trimers, tallies):
+    """The bound molecules' step (module docstring); the cells' counts change in place and
+    `tallies` receives the step's counts by kind."""
     unbound = 0
-    cleared = 0
-    for ch in range(n_chunks):
-        lo = ch * size
-        for e in range(lo, lo + chunk_stats[ch, EVENTS]):
-            code = events[e]
-            kind = code & 7
-            b = (code >> _B_SHIFT) & _SLOT_MASK
-            t = (code >> _T_SHIFT) & _SLOT_MASK
-            if kind == BLAST_LOSES:
-                b_bound[b] -= 1
-            elif kind == TCELL_LOSES:
-                t_bound[t] -= 1
-            elif kind == BRIDGED_FROM_BLAST:
-                t_bound[t] += 1
-                t_trimers[t] += 1
-                b_trimers[b] += 1
-            elif kind == BRIDGED_FROM_TCELL:
-                b_bound[b] += 1
-                t_trimers[t] += 1
-                b_trimers[b] += 1
-            elif kind == TRIMER_TO_BLAST:
-                t_bound[t] -= 1
-                t_trimers[t] -= 1
-                b_trimers[b] -= 1
-            elif kind == TRIMER_TO_TCELL:
-                b_bound[b] -= 1
-                t_trimers[t] -= 1
-                b_trimers[b] -= 1
+    internalised = 0
+    with_cell = 0
+    formed = 0
+    # 1-2, blasts: cleared with a dead blast, or released.
+    to_pool = c[k.FRACTION_UNBIND]
+    skip = p_release_blast > 0.0
+    log_miss = math.log1p(-p_release_blast) if skip and p_release_blast < 1.0 else -1e300
+    j = 0
+    next_hit = _gap(key, j, rng.M_EVENT, log_miss) if skip else 0
+    j += 1
+    position = 0
+    for b in range(n_blasts):
+        single = b_bound[b] - b_trimers[b]
+        if single <= 0:
+            continue
+        if b_alive[b] == 0:
+            with_cell += single
+            b_bound[b] -= single
+            continue
+        if not skip:
+            continue
+        released = 0
+        while next_hit < position + single:
+            released += 1
+            next_hit += 1 + _gap(key, j, rng.M_EVENT, log_miss)
+            j += 1
+        position += single
+        if released > 0:
+            gone = rng.binomial(key, b, rng.M_RELEASE, released, 1.0 - to_pool)
+            internalised += gone
+            unbound += released - gone
+            b_bound[b] -= released
+    # 1-2, T cells.
+    skip = p_release_tcell > 0.0
+    log_miss = math.log1p(-p_release_tcell) if skip and p_release_tcell < 1.0 else -1e300
+    j = 0
+    next_hit = _gap(key, j, rng.M_RELEASE_T, log_miss) if skip else 0
+    j += 1
+    position = 0
+    for t in range(n_tcells):
+        single = t_bound[t] - t_trimers[t]
+        if single <= 0:
+            continue
+        if t_alive[t] == 0:
+            with_cell += single
+            t_bound[t] -= single
+            continue
+        if not skip:
+            continue
+        released = 0
+        while next_hit < position + single:
+            released += 1
+            next_hit += 1 + _gap(key, j, rng.M_RELEASE_T, log_miss)
+            j += 1
+        position += single
+        unbound += released
+        t_bound[t] -= released
+    # 3. Bridging in every engaged pair, both sides.
+    for t in range(n_tcells):
+        b = t_partner[t]
+        if t_alive[t] == 0 or b < 0 or b_alive[b] == 0:
+            continue
+        got_b = rng.binomial(key, t, rng.M_BRIDGE, b_bound[b] - b_trimers[b],
+                             t_bridge_blast[t])
+        got_t = rng.binomial(key, t, rng.M_BRIDGE_T, t_bound[t] - t_trimers[t],
+                             t_bridge_tcell[t])
+        t_bound[t] += got_b  # a molecule on the blast now holds the T cell too
+        b_bound[b] += got_t
+        t_trimers[t] += got_b + got_t
+        b_trimers[b] += got_b + got_t
+        formed += got_b + got_t
+    # 4. Trimers of pairs that came apart let go of one arm (or are cleared with both cells).
+    keeps_blast = c[k.P_TRIMER_KEEPS_BLAST]
+    for t in range(n_tcells):
+        tcell_lives = t_alive[t] == 1
+        partner = t_partner[t] if tcell_lives else -1
+        if partner >= 0 and b_alive[partner] == 0:
+            partner = -1  # a pair with a dead blast holds no trimer after this step
+        b = t_last_partner[t]
+        n = t_last_trimers[t]
+        if b >= 0 and b != partner and n > 0:
+            blast_lives = b_alive[b] == 1
+            if blast_lives and tcell_lives:
+                stay = rng.binomial(key, t, rng.M_DISSOLVE, n, keeps_blast)
+            elif blast_lives:
+                stay = n
             else:
-                b_bound[b] -= 1
-                t_bound[t] -= 1
-                t_trimers[t] -= 1
-                b_trimers[b] -= 1
-        unbound += chunk_stats[ch, UNBOUND]
-        counters[N_CLEARED_INTERNALISED] += chunk_stats[ch, INTERNALISED]
-        counters[N_CLEARED_WITH_CELL] += chunk_stats[ch, WITH_CELL]
-        counters[TRIMERS_FORMED] += chunk_stats[ch, FORMED]
-        cleared += chunk_stats[ch, INTERNALISED] + chunk_stats[ch, WITH_CELL]
-    counters[UNBINDINGS] += unbound
-    return unbound, cleared
+                stay = 0
+            if not blast_lives and not tcell_lives:
+                with_cell += n
+                b_bound[b] -= n
+                t_bound[t] -= n
+            else:
+                t_bound[t] -= stay  # these let go of the T cell
+                b_bound[b] -= n - stay  # these let go of the blast
+            b_trimers[b] -= n
+            t_trimers[t] -= n
+        t_last_partner[t] = partner
+        t_last_trimers[t] = t_trimers[t] if partner >= 0 else 0
+    tallies[UNBOUND] = unbound
+    tallies[INTERNALISED] = internalised
+    tallies[WITH_CELL] = with_cell
+    tallies[FORMED] = formed
 
 
 # Below this per-receptor chance, binding walks geometric gaps through the receptors of a
@@ -355,56 +272,13 @@ binding_counts = _make_binding_counts(False)
 binding_counts_parallel = _make_binding_counts(True)
 
 
-def _make_bind_append(parallel: bool):
-    """Build the kernel that appends this step's bound molecules as agents, serial or under
-    `prange` over the binding blocks, from one body."""
-
-    @njit(cache=True, parallel=parallel)
-    def bind_append(key, step, p_release_blast, p_release_tcell, n_blasts, b_bound, n_tcells,
-                    t_bound, new_bindings, block_totals, n_molecules, m_state, m_blast,
-                    m_tcell, m_release) -> int:
-        """Append the molecules of `new_bindings` as agents, blasts then T cells in slot
-        order (the slots they get, and so their draws, do not depend on the number of
-        threads); returns the slots in use."""
-        _cache_key = parallel
-        blast_blocks, n_blocks = _blast_blocks(n_blasts, n_tcells)
-        starts = np.empty(n_blocks + 1, np.int64)
-        starts[0] = n_molecules
-        for blk in range(n_blocks):
-            starts[blk + 1] = starts[blk] + block_totals[blk]
-        for blk in prange(n_blocks):
-            if block_totals[blk] == 0:
-                continue
-            is_blast, lo, hi, offset = _block(blk, blast_blocks, n_blasts, n_tcells)
-            i = starts[blk]
-            for cell in range(offset + lo, offset + hi):
-                got = new_bindings[cell]
-                if got == 0:
-                    continue
-                for _ in range(got):
-                    u = rng.uniform(key, i, rng.M_NEW)
-                    if is_blast:
-                        m_state[i] = ON_BLAST
-                        m_blast[i] = cell
-                        m_tcell[i] = -1
-                        m_release[i] = step + rng.geometric_steps(u, p_release_blast)
-                    else:
-                        m_state[i] = ON_TCELL
-                        m_blast[i] = -1
-                        m_tcell[i] = cell - n_blasts
-                        m_release[i] = step + rng.geometric_steps(u, p_release_tcell)
-                    i += 1
-                if is_blast:
-                    b_bound[cell] += got
-                else:
-                    t_bound[cell - n_blasts] += got
-        return starts[n_blocks]
-
-    return bind_append
-
-
-bind_append = _make_bind_append(False)
-bind_append_parallel = _make_bind_append(True)
+@njit(cache=True)
+def add_bindings(n_blasts, n_tcells, new_bindings, b_bound, t_bound):
+    """Add this step's bindings (`binding_counts`) to the cells' counts."""
+    for b in range(n_blasts):
+        b_bound[b] += new_bindings[b]
+    for t in range(n_tcells):
+        t_bound[t] += new_bindings[n_blasts + t]
 
 
 @njit(cache=True)
@@ -418,38 +292,3 @@ def exchange(key, c, entry_mean, free_molecules, bound, counters):
     counters[N_CLEARED_EXIT] += exits
     counters[ENTERED] += entries
     return free_molecules - exits + entries
-
-
-@njit(cache=True)
-def sort_molecules(n_molecules, m_state, m_blast, m_tcell, m_release, n_blasts, n_tcells,
-                   d_state, d_blast, d_tcell, d_release) -> int:
-    """Copy the molecules that are not cleared into the `d_*` arrays, ordered by the cell
-    that holds them (by blast slot for molecules on a blast and trimers, then by T-cell slot),
-    keeping their order within a cell; returns how many.
-
-    A counting sort, O(molecules + cells). Molecules bound in the same step are appended in
-    cell order, so most of the array is already in order and both passes read and write
-    nearly sequentially. Afterwards the molecule phase reads the cells' arrays in order
-    instead of at random.
-    """
-    counts = np.zeros(n_blasts + n_tcells + 1, np.int64)
-    for i in range(n_molecules):
-        s = m_state[i]
-        if s == CLEARED:
-            continue
-        cell = n_blasts + m_tcell[i] if s == ON_TCELL else m_blast[i]
-        counts[cell + 1] += 1
-    for cell in range(n_blasts + n_tcells):
-        counts[cell + 1] += counts[cell]
-    for i in range(n_molecules):
-        s = m_state[i]
-        if s == CLEARED:
-            continue
-        cell = n_blasts + m_tcell[i] if s == ON_TCELL else m_blast[i]
-        j = counts[cell]
-        counts[cell] = j + 1
-        d_state[j] = s
-        d_blast[j] = m_blast[i]
-        d_tcell[j] = m_tcell[i]
-        d_release[j] = m_release[i]
-    return counts[n_blasts + n_tcells]
