@@ -290,18 +290,15 @@ class BispecificModel(mesa.Model):
         rows = self._molecule_rows
         if rows is None:
             return
-        if blast >= 0:
-            on = rows.blast == blast
-            rows.state[on & (rows.state == ON_BLAST)] = CLEARED
+        for cell, of_cell, alone, kept_by in ((blast, rows.blast, ON_BLAST, ON_TCELL),
+                                              (tcell, rows.tcell, ON_TCELL, ON_BLAST)):
+            if cell < 0:
+                continue
+            on = of_cell == cell
+            rows.state[on & (rows.state == alone)] = CLEARED
             bridges = on & (rows.state == TRIMER)
-            rows.state[bridges] = ON_TCELL
-            rows.blast[bridges] = -1
-        if tcell >= 0:
-            on = rows.tcell == tcell
-            rows.state[on & (rows.state == ON_TCELL)] = CLEARED
-            bridges = on & (rows.state == TRIMER)
-            rows.state[bridges] = ON_BLAST
-            rows.tcell[bridges] = -1
+            rows.state[bridges] = kept_by  # the trimer keeps its arm on the other cell
+            of_cell[bridges] = -1
 
     def _agents_changed(self) -> None:
         """Agents were removed between steps: views made from now on see it."""

@@ -45,69 +45,56 @@ def _gap(key, j, purpose, log_miss):
 
 
 @njit(cache=True)
+def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
+                       internalised_share, split_purpose, tallies):
+    """Stages 1-2 for one kind of cell: single-arm molecules held by a dead cell are
+    cleared with it; of the live cells', `Binomial(single-arm, p_release)` per cell are
+    released, found by geometric gaps through them laid end to end (the j-th gap keyed by
+    j), and `Binomial(released, internalised_share)` of a cell's are internalised."""
+    skip = p_release > 0.0
+    log_miss = math.log1p(-p_release) if skip and p_release < 1.0 else -1e300
+    j = 0
+    next_hit = _gap(key, j, gap_purpose, log_miss) if skip else 0
+    j += 1
+    position = 0
+    for i in range(n):
+        single = bound[i] - trimers[i]
+        if single <= 0:
+            continue
+        if alive[i] == 0:
+            tallies[WITH_CELL] += single
+            bound[i] -= single
+            continue
+        if not skip:
+            continue
+        released = 0
+        while next_hit < position + single:
+            released += 1
+            next_hit += 1 + _gap(key, j, gap_purpose, log_miss)
+            j += 1
+        position += single
+        if released > 0:
+            gone = rng.binomial(key, i, split_purpose, released, internalised_share)
+            tallies[INTERNALISED] += gone
+            tallies[UNBOUND] += released - gone
+            bound[i] -= released
+
+
+@njit(cache=True)
 def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, b_alive, b_bound,
                   b_trimers, n_tcells, t_alive, t_partner, t_bound, t_trimers,
                   t_bridge_blast, t_bridge_tcell, t_last_partner, t_last_trimers, tallies):
     """The bound molecules' step (module docstring); the cells' counts change in place and
     `tallies` receives the step's counts by kind."""
-    unbound = 0
-    internalised = 0
+    tallies[:] = 0
+    # 1-2. Cleared with a dead cell, or released: on blasts (unbinding or internalisation
+    # of CD19), then on T cells (unbinding only).
+    _clear_and_release(key, n_blasts, b_alive, b_bound, b_trimers, p_release_blast,
+                       rng.M_EVENT, 1.0 - c[k.FRACTION_UNBIND], rng.M_RELEASE, tallies)
+    _clear_and_release(key, n_tcells, t_alive, t_bound, t_trimers, p_release_tcell,
+                       rng.M_RELEASE_T, 0.0, rng.M_RELEASE_T, tallies)
     with_cell = 0
     formed = 0
-    # 1-2, blasts: cleared with a dead blast, or released.
-    to_pool = c[k.FRACTION_UNBIND]
-    skip = p_release_blast > 0.0
-    log_miss = math.log1p(-p_release_blast) if skip and p_release_blast < 1.0 else -1e300
-    j = 0
-    next_hit = _gap(key, j, rng.M_EVENT, log_miss) if skip else 0
-    j += 1
-    position = 0
-    for b in range(n_blasts):
-        single = b_bound[b] - b_trimers[b]
-        if single <= 0:
-            continue
-        if b_alive[b] == 0:
-            with_cell += single
-            b_bound[b] -= single
-            continue
-        if not skip:
-            continue
-        released = 0
-        while next_hit < position + single:
-            released += 1
-            next_hit += 1 + _gap(key, j, rng.M_EVENT, log_miss)
-            j += 1
-        position += single
-        if released > 0:
-            gone = rng.binomial(key, b, rng.M_RELEASE, released, 1.0 - to_pool)
-            internalised += gone
-            unbound += released - gone
-            b_bound[b] -= released
-    # 1-2, T cells.
-    skip = p_release_tcell > 0.0
-    log_miss = math.log1p(-p_release_tcell) if skip and p_release_tcell < 1.0 else -1e300
-    j = 0
-    next_hit = _gap(key, j, rng.M_RELEASE_T, log_miss) if skip else 0
-    j += 1
-    position = 0
-    for t in range(n_tcells):
-        single = t_bound[t] - t_trimers[t]
-        if single <= 0:
-            continue
-        if t_alive[t] == 0:
-            with_cell += single
-            t_bound[t] -= single
-            continue
-        if not skip:
-            continue
-        released = 0
-        while next_hit < position + single:
-            released += 1
-            next_hit += 1 + _gap(key, j, rng.M_RELEASE_T, log_miss)
-            j += 1
-        position += single
-        unbound += released
-        t_bound[t] -= released
     # 3. Bridging in every engaged pair, both sides.
     for t in range(n_tcells):
         b = t_partner[t]
@@ -150,9 +137,7 @@ def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, b_alive, b
             t_trimers[t] -= n
         t_last_partner[t] = partner
         t_last_trimers[t] = t_trimers[t] if partner >= 0 else 0
-    tallies[UNBOUND] = unbound
-    tallies[INTERNALISED] = internalised
-    tallies[WITH_CELL] = with_cell
+    tallies[WITH_CELL] += with_cell
     tallies[FORMED] = formed
 
 
