@@ -10,10 +10,12 @@ them.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
+import sys
 import textwrap
+
+from bispecific import __version__
 
 
 def needs_runs(writer):
@@ -183,19 +185,26 @@ def bolus_mechanism(context: dict) -> str:
 # --- benchmarks/results/full.json ----------------------------------------------------------
 
 def run_time(context: dict) -> str:
-    """The README's run time of the approved regimen, from the last full benchmark."""
-    wall = _full_json(context)["end_to_end"][0]["wall_s"]
-    return para(f"A 4-week regimen on the default 100x100 patch took about {wall:.0f} "
-                "seconds, start-up included, in the last full benchmark, run on version 0.2's "
-                "engine ([Performance](docs/benchmarks.md)); 0.3 puts about five times more "
-                "drug on the marrow's cells, so expect somewhat longer until the next run.")
+    """The README's run time of the approved regimen, from the last full benchmark, and
+    which engine that was."""
+    full = _full_json(context)
+    wall = full["end_to_end"][0]["wall_s"]
+    measured_on = full["machine"]["bispecific"]
+    text = (f"A 4-week regimen on the default 100x100 patch took about {wall:.0f} seconds, "
+            f"start-up included, in the last full benchmark, run on version {measured_on} "
+            "([Performance](docs/benchmarks.md)).")
+    if measured_on != __version__:
+        text += (f" The engine has changed since (this is {__version__}); "
+                 "`benchmarks/results/quick.md` measures the current one.")
+    return para(text)
 
 
 def performance(context: dict) -> str:
     """The Performance page, as `benchmarks/run.py` writes it from full.json."""
-    spec = importlib.util.spec_from_file_location(
-        "benchmarks_run", context["root"] / "benchmarks/run.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    section = bench.readme_section(_full_json(context))
+    folder = str(context["root"] / "benchmarks")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # report.py imports its sibling measure.py
+    import report
+
+    section = report.readme_section(_full_json(context))
     return section.split("\n", 1)[1].strip("\n")  # the page has its own title
