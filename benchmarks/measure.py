@@ -427,8 +427,9 @@ def memory_figures() -> dict:
 def course_profile(days: float) -> dict:
     """Where a course's time goes: continuous_4wk.toml's patient (100^2, readouts included)
     for `days`, one thread, each phase of the step timed (engine/step.py PHASES); what is
-    not in a phase is the model's Python around the kernels and the readouts. Also the slots
-    against the live agents at the end: a kernel's pass over dead slots is work for nothing."""
+    not in a phase is the model's Python around the kernels and the readouts. Also the cell
+    slots against the live cells at the end: a kernel's pass over dead slots is work for
+    nothing."""
     from bispecific.engine.warmup import compile_kernels
     from bispecific.scenario import load_scenario
     from bispecific.simulation.run import build_model
@@ -445,8 +446,8 @@ def course_profile(days: float) -> dict:
            "phases_s": dict(m.config.phase_times),
            "slots": {"blasts": [s.n_blasts, s.blasts_alive()],
                      "T cells": [s.n_tcells, s.tcells_alive()],
-                     "normal cells": [s.n_normal, s.normal_alive()],
-                     "molecules": [s.n_molecules, int(s.n_live_molecules)]}}
+                     "normal cells": [s.n_normal, s.normal_alive()]},
+           "bound_molecules": int(s.n_live_molecules)}
     row["other_s"] = wall - sum(row["phases_s"].values())
     print(f"course profile, {days:g} days: {wall:.1f} s, " + ", ".join(
         f"{k} {v:.2f} s" for k, v in row["phases_s"].items()) + f", other {row['other_s']:.2f} s",
