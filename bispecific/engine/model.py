@@ -32,6 +32,7 @@ from .state import (
     ON_TCELL,
     SYNAPSES,
     TRIMER,
+    MoleculeRows,
     new_patch_state,
 )
 from .step import StepConfig, advance
@@ -89,16 +90,6 @@ class AgentViews(AgentSet):
 
     def sort(self, key, ascending: bool = False, inplace: bool = False) -> AgentSet:
         return self._keep(super().sort(key, ascending, inplace), inplace)
-
-
-@dataclasses.dataclass
-class MoleculeRows:
-    """The bound molecules one by one (PatchState.molecule_table): state, blast slot and
-    T-cell slot of each, -1 for no cell."""
-
-    state: np.ndarray
-    blast: np.ndarray
-    tcell: np.ndarray
 
 
 class _ViewsByType(Mapping):
@@ -281,7 +272,7 @@ class BispecificModel(mesa.Model):
         """The bound molecules one by one since the last step (the Molecule views' rows);
         a molecule removed since is marked CLEARED in place, so the other rows stay."""
         if self._molecule_rows is None:
-            self._molecule_rows = MoleculeRows(*self.state.molecule_table())
+            self._molecule_rows = self.state.molecule_table()
         return self._molecule_rows
 
     def _cell_removed_from_rows(self, blast: int = -1, tcell: int = -1) -> None:

@@ -77,6 +77,16 @@ CELL_CHUNK = 4096
 BIND_BLOCK = 4096
 
 
+@dataclass
+class MoleculeRows:
+    """The bound molecules one by one (`PatchState.molecule_table`): state, blast slot and
+    T-cell slot of each, -1 for no cell."""
+
+    state: np.ndarray
+    blast: np.ndarray
+    tcell: np.ndarray
+
+
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
     out = np.full(capacity, fill, dtype=arr.dtype)
     out[: arr.shape[0]] = arr
@@ -233,10 +243,10 @@ class PatchState:
             return int((self.b_bound[:nb] - self.b_trimers[:nb]).sum())
         return int((self.t_bound[:nt] - self.t_trimers[:nt]).sum())
 
-    def molecule_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The bound molecules one by one, as (state, blast slot, T-cell slot) arrays (-1 for
-        no cell): each blast's single-arm molecules, then its trimers (with its partner), in
-        blast slot order; then each T cell's single-arm molecules. Between steps every
+    def molecule_table(self) -> MoleculeRows:
+        """The bound molecules one by one (-1 for no cell): each blast's single-arm
+        molecules, then its trimers (with its partner), in blast slot order; then each T
+        cell's single-arm molecules. Between steps every
         trimer is with its blast's partner (docs/model.md s.7). O(molecules)."""
         nb, nt = self.n_blasts, self.n_tcells
         single_b = (self.b_bound[:nb] - self.b_trimers[:nb]).astype(np.int64)
@@ -253,7 +263,7 @@ class PatchState:
         state = np.concatenate([state_b, np.full(t_of.size, ON_TCELL, np.int8)])
         blast = np.concatenate([b_of.astype(np.int32), np.full(t_of.size, -1, np.int32)])
         tcell = np.concatenate([t_of_b, t_of])
-        return state, blast, tcell
+        return MoleculeRows(state, blast, tcell)
 
     def counter(self, index: int) -> int:
         return int(self.counters[index])

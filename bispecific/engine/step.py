@@ -18,11 +18,6 @@ from .kernels import constants as kc
 from .kernels.blasts import apply_blast_events
 from .kernels.cells import cell_decisions, cell_decisions_parallel
 from .kernels.molecules import (
-    FORMED,
-    INTERNALISED,
-    N_TALLIES,
-    UNBOUND,
-    WITH_CELL,
     add_bindings,
     binding_counts,
     binding_counts_parallel,
@@ -32,13 +27,7 @@ from .kernels.molecules import (
 from .kernels.normal import apply_turnover_events, normal_production
 from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
-from .state import (
-    N_CLEARED_INTERNALISED,
-    N_CLEARED_WITH_CELL,
-    TRIMERS_FORMED,
-    UNBINDINGS,
-    PatchState,
-)
+from .state import PatchState
 from .threads import ThreadPolicy
 
 # A phase runs on the threads only when it has this much work: waking a sleeping thread
@@ -133,7 +122,6 @@ class _Step:
     bind_tcell: float
     release_tcell: float
     n_blasts_before: int = 0  # slots before this step's divisions (their draws are done)
-    unbound: int = 0  # molecules back to the pool this step
     new: int = 0  # molecules bound from the pool this step
 
 
@@ -180,17 +168,11 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """4. The bound molecules: cleared with dead cells, released, bridged, let go."""
-    tallies = np.zeros(N_TALLIES, np.int64)
-    molecule_step(st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts,
-                  s.b_alive, s.b_bound, s.b_trimers, s.n_tcells, s.t_alive, s.t_partner,
-                  s.t_bound, s.t_trimers, s.t_bridge_blast, s.t_bridge_tcell,
-                  s.t_last_partner, s.t_last_trimers, tallies)
-    unbound = int(tallies[UNBOUND])
-    s.counters[UNBINDINGS] += unbound
-    s.counters[N_CLEARED_INTERNALISED] += tallies[INTERNALISED]
-    s.counters[N_CLEARED_WITH_CELL] += tallies[WITH_CELL]
-    s.counters[TRIMERS_FORMED] += tallies[FORMED]
-    s.n_live_molecules -= unbound + int(tallies[INTERNALISED] + tallies[WITH_CELL])
+    unbound, cleared = molecule_step(
+        st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts, s.b_alive,
+        s.b_bound, s.b_trimers, s.n_tcells, s.t_alive, s.t_partner, s.t_bound, s.t_trimers,
+        s.t_bridge_blast, s.t_bridge_tcell, s.t_last_partner, s.t_last_trimers, s.counters)
+    s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
 
 

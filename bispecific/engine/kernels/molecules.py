@@ -27,15 +27,17 @@ import math
 from numba import njit, prange
 
 from .. import rng
-from ..state import BIND_BLOCK, BINDINGS, ENTERED, N_CLEARED_EXIT
+from ..state import (
+    BIND_BLOCK,
+    BINDINGS,
+    ENTERED,
+    N_CLEARED_EXIT,
+    N_CLEARED_INTERNALISED,
+    N_CLEARED_WITH_CELL,
+    TRIMERS_FORMED,
+    UNBINDINGS,
+)
 from . import constants as k
-
-# Slots of the tallies `molecule_step` returns.
-UNBOUND = 0  # back to the free pool
-INTERNALISED = 1
-WITH_CELL = 2  # cleared with a dead cell
-FORMED = 3  # trimers formed
-N_TALLIES = 4
 
 
 @njit(cache=True, inline="always")
@@ -46,7 +48,7 @@ def _gap(key, j, purpose, log_miss):
 
 @njit(cache=True)
 def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
-                       internalised_share, split_purpose, tallies):
+                       internalised_share, split_purpose, counters):
     """Stages 1-2 for one kind of cell: single-arm molecules held by a dead cell are
     cleared with it; of the live cells', `Binomial(single-arm, p_release)` per cell are
     released, found by geometric gaps through them laid end to end (the j-th gap keyed by
@@ -62,7 +64,7 @@ def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
         if single <= 0:
             continue
         if alive[i] == 0:
-            tallies[WITH_CELL] += single
+            counters[N_CLEARED_WITH_CELL] += single
             bound[i] -= single
             continue
         if not skip:
@@ -75,24 +77,26 @@ def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
         position += single
         if released > 0:
             gone = rng.binomial(key, i, split_purpose, released, internalised_share)
-            tallies[INTERNALISED] += gone
-            tallies[UNBOUND] += released - gone
+            counters[N_CLEARED_INTERNALISED] += gone
+            counters[UNBINDINGS] += released - gone
             bound[i] -= released
 
 
 @njit(cache=True)
 def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, b_alive, b_bound,
                   b_trimers, n_tcells, t_alive, t_partner, t_bound, t_trimers,
-                  t_bridge_blast, t_bridge_tcell, t_last_partner, t_last_trimers, tallies):
-    """The bound molecules' step (module docstring); the cells' counts change in place and
-    `tallies` receives the step's counts by kind."""
-    tallies[:] = 0
+                  t_bridge_blast, t_bridge_tcell, t_last_partner, t_last_trimers, counters):
+    """The bound molecules' step (module docstring): the cells' counts and the cumulative
+    `counters` change in place. Returns (molecules back to the free pool, molecules
+    cleared) this step."""
+    unbound_before = counters[UNBINDINGS]
+    cleared_before = counters[N_CLEARED_INTERNALISED] + counters[N_CLEARED_WITH_CELL]
     # 1-2. Cleared with a dead cell, or released: on blasts (unbinding or internalisation
     # of CD19), then on T cells (unbinding only).
     _clear_and_release(key, n_blasts, b_alive, b_bound, b_trimers, p_release_blast,
-                       rng.M_EVENT, 1.0 - c[k.FRACTION_UNBIND], rng.M_RELEASE, tallies)
+                       rng.M_EVENT, 1.0 - c[k.FRACTION_UNBIND], rng.M_RELEASE, counters)
     _clear_and_release(key, n_tcells, t_alive, t_bound, t_trimers, p_release_tcell,
-                       rng.M_RELEASE_T, 0.0, rng.M_RELEASE_T, tallies)
+                       rng.M_RELEASE_T, 0.0, rng.M_RELEASE_T, counters)
     with_cell = 0
     formed = 0
     # 3. Bridging in every engaged pair, both sides.
@@ -137,8 +141,10 @@ def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, b_alive, b
             t_trimers[t] -= n
         t_last_partner[t] = partner
         t_last_trimers[t] = t_trimers[t] if partner >= 0 else 0
-    tallies[WITH_CELL] += with_cell
-    tallies[FORMED] = formed
+    counters[N_CLEARED_WITH_CELL] += with_cell
+    counters[TRIMERS_FORMED] += formed
+    cleared = counters[N_CLEARED_INTERNALISED] + counters[N_CLEARED_WITH_CELL] - cleared_before
+    return counters[UNBINDINGS] - unbound_before, cleared
 
 
 # Below this per-receptor chance, binding walks geometric gaps through the receptors of a
@@ -208,7 +214,7 @@ def _make_binding_counts(parallel: bool):
             j = 0
             next_hit = 0
             if skip:
-                next_hit = int(math.log(rng.uniform(key, base, purpose)) / log_miss)
+                next_hit = _gap(key, base, purpose, log_miss)
                 j = 1
             position = 0  # receptors of the block passed so far
             for i in range(lo, hi):
@@ -223,8 +229,7 @@ def _make_binding_counts(parallel: bool):
                     if skip:
                         while next_hit < position + free:
                             got += 1
-                            next_hit += 1 + int(
-                                math.log(rng.uniform(key, base + j, purpose)) / log_miss)
+                            next_hit += 1 + _gap(key, base + j, purpose, log_miss)
                             j += 1
                         position += free
                     else:
