@@ -125,7 +125,9 @@ def _one_line(result: Any) -> str:
             f"{s['p_complete_response']:.2f}, P(MRD < 1e-4) {s['p_mrd_negative']:.2f}); "
             f"peak IL-6 {s['peak_il6_pg_per_ml']:.0f} pg/mL, P(CRS >= 1/2/3) "
             f"{s['p_crs_grade1_or_more']:.2f}/{s['p_crs_grade2_or_more']:.2f}/"
-            f"{s['p_crs_grade3_or_more']:.2f}; {result.wall_time_s:.1f} s")
+            f"{s['p_crs_grade3_or_more']:.2f}; {result.wall_time_s:.1f} s"
+            + (f"; treatment stopped on day {s['treatment_end_day']:g} ({s['stop_reason']})"
+               if s.get("stop_reason", "none") != "none" else ""))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -252,13 +252,17 @@ class BispecificModel(mesa.Model):
         self._views = _ViewsByType(self)
         for readout in self.readouts:
             readout.update(self)
-        if self.steps % self._steps_per_record == 0:
-            self.datacollector.collect(self)
+        if self.steps % self._steps_per_record == 0 or not self.running:
+            self.datacollector.collect(self)  # and the step a readout stopped the run at
 
     def run_for(self, days: float, progress: Callable[[int], None] | None = None) -> None:
-        """Run `days` of simulated time; `progress(n_steps)` is called every record."""
+        """Run `days` of simulated time, or until a readout sets `running` to False (Mesa's
+        convention: a trial's stopping rule ends treatment), recording that last step too;
+        `progress(n_steps)` is called every record."""
         n = round(days * units.MINUTES_PER_DAY / self.dt_minutes)
         for i in range(n):
+            if not self.running:
+                break
             self.step()
             if progress is not None and (i + 1) % self._steps_per_record == 0:
                 progress(self._steps_per_record)

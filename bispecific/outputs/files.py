@@ -84,7 +84,7 @@ def _write_run_files(result: RunResult, folder: Path, formats: Sequence[str]) ->
     paths["dosing"].write_text(dosing_table(result.scenario), encoding="utf-8")
     save_snapshots(result.snapshots.taken, paths["snapshots"])
     paths.update(draw(result.scenario, result.timeseries, result.snapshots.taken, folder,
-                      formats))
+                      formats, stopped_at(result.summary)))
     if result.frames is not None and result.frames.taken:
         paths["animation"] = figures.animate(result.frames.taken, result.scenario,
                                              folder / ANIMATION)
@@ -105,10 +105,19 @@ def dosing_table(scenario: Scenario) -> str:
     return write_event_table(records)
 
 
+def stopped_at(summary: dict) -> tuple[float, str] | None:
+    """Where and why a stopping rule ended treatment, from a run's summary; None if none did
+    (or the summary predates the rules)."""
+    reason = summary.get("stop_reason", "none")
+    return None if reason == "none" else (float(summary["treatment_end_day"]), reason)
+
+
 def draw(scenario: Scenario, ts: pd.DataFrame, taken: list, out: Path,
-         formats: Sequence[str] = ("png",)) -> dict[str, Path]:
+         formats: Sequence[str] = ("png",),
+         stopped: tuple[float, str] | None = None) -> dict[str, Path]:
     """The run's figures: overview and grid snapshots."""
-    paths = {"overview": figures.overview(ts, scenario, out / OVERVIEW, formats)[0]}
+    paths = {"overview": figures.overview(ts, scenario, out / OVERVIEW, formats,
+                                          stopped)[0]}
     if taken:
         paths["grid"] = figures.snapshots(taken, scenario, out / GRID, formats)[0]
     return paths
@@ -124,7 +133,8 @@ def redraw(out_dir: str | Path, formats: Sequence[str] = ("png",)) -> dict[str, 
     scenario = load_scenario(out / SCENARIO)
     ts = pd.read_csv(out / TIMESERIES)
     taken = load_snapshots(out / SNAPSHOTS) if (out / SNAPSHOTS).exists() else []
-    return draw(scenario, ts, taken, out, formats)
+    summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    return draw(scenario, ts, taken, out, formats, stopped_at(summary))
 
 
 

@@ -112,6 +112,17 @@ def mrd_level_draws(a: Assessment, base: Assessment, baseline_fraction: float) -
     return baseline_fraction * survivors / max(base.blasts, 1e-12)
 
 
+def assessed_marrow_percent(a: Assessment, enrichment: float) -> float:
+    """Marrow blasts (% of nucleated cells) at an assessment, the patch's enrichment undone:
+    the point estimate that dates a response (below 5%) and a relapse (back at 5%)."""
+    return 100.0 * a.blasts / max(a.cells, 1.0) / enrichment
+
+
+def in_remission(a: Assessment, enrichment: float) -> bool:
+    """Whether an assessment reads marrow blasts below the CR threshold (5%)."""
+    return assessed_marrow_percent(a, enrichment) < CR_BLAST_PERCENT
+
+
 def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
                      enrichment: float) -> dict[str, Any]:
     """Best response over the assessments after baseline (docs/model.md s.11).
@@ -124,7 +135,7 @@ def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
     base, later = taken[0], list(taken[1:]) or [taken[0]]
 
     def marrow_percent(a: Assessment) -> float:
-        return 100.0 * a.blasts / max(a.cells, 1.0) / enrichment
+        return assessed_marrow_percent(a, enrichment)
 
     p_cr = [probability_below(a.blasts, a.cells, CR_BLAST_PERCENT / 100.0 * enrichment)
             for a in later]

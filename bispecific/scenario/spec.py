@@ -22,6 +22,8 @@ Tables and keys (units in the names; days count from 0 at the start of treatment
   each cycle, step-up and bolus; r/r label) or "each_cycle" (first dose of each cycle)
 - `[cytokines]` any field of `CytokineParameters`, by name
 - `[crs]` any field of `CrsParameters`, by name (the CRS readout's thresholds)
+- `[stopping]` without_response_by_day, on_relapse: a trial's rules for ending treatment
+  early (docs/model.md s.13); absent, every dose is given
 
 Everything outside `[scenario]` and `[[dose]]` has a default (`DEFAULTS` below). Any error
 raises `ScenarioError` with one line naming the file, the key, the value and what is allowed.
@@ -105,6 +107,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         f.name: Key(float, f.default, -10.0 if f.name.startswith("theta") else 1e-6, 1e4)
         for f in fields(CrsParameters)
     },
+    "stopping": {
+        "without_response_by_day": Key(
+            float, None, 0.0, 3650.0, lo_open=True,
+            doc="treatment ends at the first assessment on or after this day unless one "
+                "so far showed marrow blasts < 5% (TOWER, MT103-211: two cycles)"),
+        "on_relapse": Key(bool, False, doc="after a response, treatment ends at the first "
+                                           "assessment with marrow blasts >= 5% (relapse)"),
+    },
 }
 
 TABLES = set(SCHEMA) | {"dose", "interruption", "parameters", "chemotherapy"}
@@ -135,6 +145,19 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class Stopping:
+    """A trial's rules for ending treatment early (docs/model.md s.13), read at the
+    response assessments; the run ends where treatment does."""
+
+    without_response_by_day: float | None = None
+    on_relapse: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.without_response_by_day is not None or self.on_relapse
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario: everything a run needs, defaults resolved."""
 
@@ -153,6 +176,7 @@ class Scenario:
     cytokines: CytokineParameters = field(default_factory=CytokineParameters)
     crs: CrsParameters = field(default_factory=CrsParameters)
     chemotherapy: tuple[ChemotherapyCourse, ...] = ()
+    stopping: Stopping = field(default_factory=Stopping)
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with [scenario] fields replaced (seed, days, name), checked again.
@@ -165,6 +189,9 @@ class Scenario:
         days = data["scenario"]["days"]
         if isinstance(days, int | float) and not isinstance(days, bool) and days > 0:
             cut_schedule(data, days)
+            stop_day = data.get("stopping", {}).get("without_response_by_day")
+            if stop_day is not None and stop_day >= days:  # the rule no longer falls in it
+                del data["stopping"]["without_response_by_day"]
         return scenario_from_dict(data, "<command line>")
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,6 +219,8 @@ class Scenario:
             data["interruption"] = [_not_none(i) for i in self.schedule.interruptions]
         if self.chemotherapy:  # absent when none: a scenario without it keys as before
             data["chemotherapy"] = [_not_none(c) for c in self.chemotherapy]
+        if self.stopping.active:  # likewise
+            data["stopping"] = _not_none(self.stopping)
         return data
 
     def to_toml(self) -> str:
@@ -267,6 +296,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>",
         cytokines=CytokineParameters(**tables["cytokines"]),
         crs=CrsParameters(**tables["crs"]),
         chemotherapy=parse_chemotherapy(data, days, fail),
+        stopping=Stopping(**tables["stopping"]),
     )
     _check_whole(scenario, fail)
     return scenario
@@ -289,6 +319,10 @@ def _check_whole(s: Scenario, fail: Failer) -> None:
     if list(thresholds) != sorted(thresholds):
         fail("[crs] theta_grade1..theta_grade4 = " + ", ".join(number(t) for t in thresholds)
              + ": a higher grade needs a threshold at least as high; order them")
+    stop_day = s.stopping.without_response_by_day
+    if stop_day is not None and stop_day >= s.days:
+        fail(f"[stopping] without_response_by_day = {number(stop_day)}: outside the run "
+             f"(days = {s.days:g}); allowed: a day above 0 and below {s.days:g}")
     if s.simulation.record_every_minutes < s.simulation.dt_minutes:
         fail(f"[simulation] record_every_minutes = {number(s.simulation.record_every_minutes)}: "
              f"must be at least dt_minutes ({number(s.simulation.dt_minutes)})")

@@ -16,6 +16,7 @@ from ..readouts.response import AssessmentRecorder
 from ..readouts.tail import ResidualTail
 from ..scenario import Scenario
 from .chemotherapy import ASSESSMENT_DAYS_AFTER_COURSE, ChemotherapyCourses
+from .stopping import TreatmentStopping
 
 # A blast-poor marrow is simulated with at most this share of blasts (docs/model.md s.11):
 # dilute enough that blasts' fates stay independent.
@@ -72,7 +73,8 @@ def assessment_times_h(scenario: Scenario) -> list[float]:
 @dataclass
 class PatientReadouts:
     """What a run measures in the patient: plasma cytokines from the expected release, CRS,
-    the CD19-negative subclone in expectation, and the marrow at each assessment."""
+    the CD19-negative subclone in expectation, the marrow at each assessment, and the
+    trial's stopping rules read from those assessments."""
 
     cytokines: CytokineReadout
     crs: CrsReadout
@@ -81,6 +83,7 @@ class PatientReadouts:
     assessments: AssessmentRecorder
     enrichment: float
     chemotherapy: ChemotherapyCourses | None = None
+    stopping: TreatmentStopping | None = None
 
     @classmethod
     def for_scenario(cls, scenario: Scenario) -> PatientReadouts:
@@ -98,10 +101,15 @@ class PatientReadouts:
         assessments = AssessmentRecorder(assessment_times_h(scenario), escape, tail)
         chemo = (ChemotherapyCourses(scenario.chemotherapy, escape, tail)
                  if scenario.chemotherapy else None)
-        return cls(cytokines, crs, escape, tail, assessments, enrichment, chemo)
+        stopping = (TreatmentStopping(scenario.stopping, assessments, enrichment)
+                    if scenario.stopping.active else None)
+        return cls(cytokines, crs, escape, tail, assessments, enrichment, chemo, stopping)
 
     def observers(self) -> list:
         """In update order: chemotherapy (when given) first, then the escape estimate and the
-        tail before the assessments that read them."""
+        tail before the assessments that read them, and the stopping rules last, since
+        they read the assessments."""
         first = [self.chemotherapy] if self.chemotherapy is not None else []
-        return [*first, self.escape, self.tail, self.cytokines, self.crs, self.assessments]
+        last = [self.stopping] if self.stopping is not None else []
+        return [*first, self.escape, self.tail, self.cytokines, self.crs, self.assessments,
+                *last]

@@ -155,6 +155,8 @@ def run_scenario(
         resumed_h = checkpointing.resume(model, identity) if checkpointing else None
         if resumed_h and progress is not None:
             progress(resumed_h)
+        if readouts.stopping is not None and readouts.stopping.stopped_day is not None:
+            model.running = False  # continued from the step treatment stopped at
         # The steps left, as days that round back to exactly that many steps.
         model.run_for((end_step - model.steps) * model.dt_minutes / units.MINUTES_PER_DAY,
                       progress=on_record)
@@ -162,6 +164,8 @@ def run_scenario(
         kept = checkpointing is not None and checkpointing.saved_h is not None
         raise RunInterrupted(model.time_h, checkpointing.path if kept else None,
                              checkpointing.saved_h if kept else None) from exc
+    if not model.running and snaps.times_h[len(snaps.taken):]:
+        snaps.taken.append(snaps.take(model))  # the grid where treatment stopped
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     summary = run_summary(scenario, model, timeseries, readouts)
     return RunResult(scenario, timeseries, summary, model, snaps, frames,

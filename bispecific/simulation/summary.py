@@ -50,6 +50,8 @@ def summarise(
         "peak_drug_plasma_pg_per_ml": float(ts["drug_plasma_pg_per_ml"].max()),
         **readouts.crs.summary(),
         "dexamethasone": scenario.dexamethasone,
+        **(readouts.stopping.summary(scenario.days) if readouts.stopping is not None
+           else {"treatment_end_day": scenario.days, "stop_reason": "none"}),
         "bispecific_version": __version__,
     }
 

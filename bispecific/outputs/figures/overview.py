@@ -28,8 +28,10 @@ from .style import (
 
 
 def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
-             formats: Sequence[str] = ("png",)) -> list[Path]:
-    """The run at a glance: burden, drug, IL-6 and CRS, T cells, dosing."""
+             formats: Sequence[str] = ("png",),
+             stopped: tuple[float, str] | None = None) -> list[Path]:
+    """The run at a glance: burden, drug, IL-6 and CRS, T cells, dosing (and where a
+    stopping rule ended treatment: `stopped`, its day and reason)."""
     fig = Figure(figsize=(9, 12), layout="constrained")
     axes = fig.subplots(6, 1, sharex=True,
                         gridspec_kw={"height_ratios": [3, 1.4, 1.6, 1.6, 1.6, 1]})
@@ -59,9 +61,9 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path,
                       loc="left", fontsize=8)
     _t_cell_panel(axes[4], d, ts)
 
-    draw_schedule(axes[5], scenario)
+    draw_schedule(axes[5], scenario, stopped=stopped)
     axes[5].set_xlabel("days from start of treatment")
-    axes[5].set_xlim(0, max(d[-1], 1e-9))
+    axes[5].set_xlim(0, max(scenario.days if stopped else d[-1], 1e-9))
     return save(fig, path, formats)
 
 

@@ -54,10 +54,12 @@ def save(fig: Figure, path: Path, formats: Sequence[str]) -> list[Path]:
 
 
 def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG,
-                  label: str | None = None) -> Axes | None:
+                  label: str | None = None, stopped: tuple[float, str] | None = None
+                  ) -> Axes | None:
     """The dosing schedule: infusion rate as steps (ug/day, left axis) and boluses as stems
-    (ug, on a right-hand axis of their own when there are infusions too). Returns the bolus
-    axis if one was added."""
+    (ug, on a right-hand axis of their own when there are infusions too); `stopped` (day,
+    reason) marks where a stopping rule ended treatment (docs/model.md s.13), after which
+    nothing was given. Returns the bolus axis if one was added."""
     segments, boluses = scenario.schedule.expand(scenario.days, scenario.patient.bsa_m2)
     steps = total_rate_steps(segments)
     bolus_ax = None
@@ -80,6 +82,13 @@ def draw_schedule(ax: Axes, scenario: Scenario, colour: str = DRUG,
                    label="chemotherapy" if n == 0 else None)
         ax.text(course.day, 0.95, f" {course.regimen}", transform=ax.get_xaxis_transform(),
                 va="top", fontsize=7, color=CHEMOTHERAPY)
+    if stopped is not None:  # the rest of the plan, greyed: never given
+        day, reason = stopped
+        ax.axvspan(day, scenario.days, color="white", alpha=0.7, lw=0, zorder=3)
+        ax.axvline(day, color="black", lw=1.4, ls=":", zorder=4)
+        ax.text(day, 0.5, f" treatment stopped on day {day:g}: {reason};\n planned doses "
+                "after it not given", transform=ax.get_xaxis_transform(), ha="left",
+                va="center", fontsize=7, zorder=5)
     if not steps and not boluses:
         ax.text(0.5, 0.5, "chemotherapy only" if scenario.chemotherapy else "no drug",
                 transform=ax.transAxes, ha="center", va="center", color="grey")
