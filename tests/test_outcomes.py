@@ -113,15 +113,41 @@ def test_the_hand_off_does_not_bias_the_relapse_time_against_the_full_grid():
 
 
 def test_death_is_piecewise_exponential_by_state():
-    h = DeathHazards(refractory=0.01, remission=0.001, relapsed=0.02)
-    assert death_day(10.0, None, 1.0, h) == pytest.approx(110.0)
-    assert death_day(10.0, math.inf, 1.0, h) == pytest.approx(1010.0)
-    # 0.1 of the hazard spent in 100 days of remission, the remaining 0.9 at 0.02/day
-    assert death_day(10.0, 110.0, 1.0, h) == pytest.approx(110.0 + 0.9 / 0.02)
-    # median survival of refractory patients: ln 2 / hazard, over many draws
+    h = DeathHazards(refractory=0.01, remission=0.001, relapsed=0.02, on_treatment=0.005)
+    # no response: 70 days on treatment (0.35 spent), then 0.65 at the refractory 0.01/day
+    assert death_day(70.0, None, math.inf, 1.0, h) == pytest.approx(70.0 + 0.65 / 0.01)
+    # response on day 10 (0.05 spent on treatment), then 0.95 at 0.001/day of remission
+    assert death_day(70.0, 10.0, math.inf, 1.0, h) == pytest.approx(10.0 + 0.95 / 0.001)
+    # and relapse on day 110: 0.05 + 0.1 spent, the remaining 0.85 at 0.02/day
+    assert death_day(70.0, 10.0, 110.0, 1.0, h) == pytest.approx(110.0 + 0.85 / 0.02)
+    # an exposure spent before the response: death on treatment, before day 10
+    assert death_day(70.0, 10.0, 110.0, 0.025, h) == pytest.approx(5.0)
+    # median survival after failure: ln 2 / hazard past the end of treatment, many draws
     draws = np.random.default_rng(3).exponential(size=20_000)
-    times = np.array([death_day(0.0, None, e, h) for e in draws])
+    times = np.array([death_day(0.0, None, math.inf, e, h) for e in draws])
     assert abs(np.median(times) - math.log(2) / 0.01) < 0.03 * math.log(2) / 0.01
+
+
+def test_deaths_during_the_courses_follow_the_on_treatment_hazard():
+    """Death starts on day 0: the share of non-responders dead by the end of two cycles
+    (day 70) is 1 - exp(-70 h), the closed form, over 4,000 virtual patients."""
+    h = 0.005
+    rules = OutcomeRules(hazards=DeathHazards(0.5, 0.0, 0.0, on_treatment=h),
+                         transplant_probability=0.0, follow_up_days=10_000.0)
+    dead = [patient_events(_summary(seed=s, p_complete_response=0.0, days=70.0), 0.5, B, D,
+                           rules).death_day <= 70.0 for s in range(4000)]
+    expected = 1.0 - math.exp(-70.0 * h)
+    assert abs(np.mean(dead) - expected) < 4 * math.sqrt(expected * (1 - expected) / 4000)
+
+
+def test_a_stopped_treatment_ends_where_the_rule_fired():
+    """A run that a stopping rule ended on day 70 is a failure dated day 70 (EFS), not at
+    the scenario's planned last day."""
+    rules = OutcomeRules(hazards=DeathHazards(0.0, 0.0, 0.0, 0.0), transplant_probability=0.0)
+    e = patient_events(_summary(p_complete_response=0.0, days=210.0, treatment_end_day=70.0,
+                                marrow_blast_percent_at_assessments="[60.0, 70.0]"),
+                       0.5, B, D, rules)
+    assert not e.response and e.efs_days == 70.0 and e.efs_event
 
 
 def _summary(**kw):
@@ -134,7 +160,7 @@ def _summary(**kw):
 
 
 def test_a_responder_relapses_when_the_residue_reaches_five_percent():
-    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(0.0, 0.0, 0.0),
+    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(0.0, 0.0, 0.0, 0.0),
                          follow_up_days=10_000.0)
     e = patient_events(_summary(), 0.5, B, D, rules)
     assert e.response and e.response_day == 42.0
@@ -152,7 +178,7 @@ def test_cd19_negative_residue_gives_a_cd19_negative_relapse():
 
 def test_transplant_censors_both_endpoints_on_its_day():
     rules = OutcomeRules(transplant_probability=1.0, transplant_days=30.0,
-                         hazards=DeathHazards(0.0, 0.0, 0.0))
+                         hazards=DeathHazards(0.0, 0.0, 0.0, 0.0))
     e = patient_events(_summary(mrd_level_estimate=1e-9), 0.5, B, D, rules)
     assert math.isinf(e.relapse_day) or e.relapse_day > 114.0  # 1e-9 needs ~60 days
     assert (e.os_days, e.os_event, e.efs_days, e.efs_event) == (114.0, False, 114.0, False)
@@ -172,14 +198,14 @@ def test_a_responder_above_five_percent_at_the_last_assessment_relapsed_during_t
 
 
 def test_regrowth_seen_by_the_patch_after_the_best_assessment_sets_the_residue():
-    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(0.0, 0.0, 0.0))
+    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(0.0, 0.0, 0.0, 0.0))
     s = _summary(mrd_level_estimate=1e-6, marrow_blast_percent_at_assessments="[0.0, 1.0]")
     e = patient_events(s, 0.5, B, D, rules)
     assert e.relapse_day == pytest.approx(84.0 + math.log(5.0) / (B - D))
 
 
 def test_a_relapse_after_death_is_not_reported():
-    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(1.0, 1.0, 1.0))
+    rules = OutcomeRules(transplant_probability=0.0, hazards=DeathHazards(1.0, 1.0, 1.0, 1.0))
     e = patient_events(_summary(mrd_level_estimate=1e-8), 0.5, B, D, rules)
     assert e.os_event and e.death_day < 84.0 + 30  # a hazard of 1/day: dead within weeks
     assert e.relapse_day is None or not math.isfinite(e.relapse_day)

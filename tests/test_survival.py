@@ -4,6 +4,7 @@ from lifelines, checked against closed forms of exponential event times."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,8 @@ pytest.importorskip("lifelines")
 
 from bispecific.cli import main  # noqa: E402
 from bispecific.cohorts.survival import arm_survival, write_survival  # noqa: E402
+from bispecific.outcomes.events import OutcomeRules  # noqa: E402
+from bispecific.outcomes.hazards import DeathHazards  # noqa: E402
 
 
 def _exponential_arm(name: str, rate: float, n: int, rng: np.random.Generator,
@@ -75,7 +78,11 @@ def _cohort_folder(tmp_path, n: int = 40):
 
 def test_a_cohort_folder_gets_events_survival_table_and_plot(tmp_path):
     folder = _cohort_folder(tmp_path)
-    paths = write_survival(folder, reference="none")
+    # Deaths only once treatment has failed or relapse has come (none on treatment or in
+    # remission), so that every failure (day 70) comes before every relapse, by design.
+    no_early_deaths = OutcomeRules(hazards=replace(DeathHazards(), on_treatment=0.0,
+                                                   remission=0.0))
+    paths = write_survival(folder, reference="none", rules=no_early_deaths)
     assert {p.name for p in paths.values()} == {"events.csv", "survival.csv", "survival.png"}
     events = pd.read_csv(paths["events"])
     deep = events[events["arm"] == "deep"]
@@ -146,7 +153,7 @@ def test_relapse_free_survival_runs_from_response_to_the_closed_form_relapse(tmp
     from bispecific.outcomes.hazards import DeathHazards
 
     folder = _cohort_folder(tmp_path, n=5)
-    rules = OutcomeRules(hazards=DeathHazards(0.0, 0.0, 0.0), transplant_probability=0.0,
+    rules = OutcomeRules(hazards=DeathHazards(0.0, 0.0, 0.0, 0.0), transplant_probability=0.0,
                          follow_up_days=3650.0)
     events = patient_table(pd.read_csv(folder / "results.csv"),
                            pd.read_csv(folder / "patients.csv"), rules)

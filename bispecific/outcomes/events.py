@@ -1,10 +1,11 @@
 """One patient's event times after a simulated course (docs/model.md s.13).
 
-From a run's summary (best response, MRD level, CD19-negative residue) and the patient's
-blast kinetics, draw: response or not, relapse (extrapolated regrowth, `regrowth.py`),
-transplant in remission (a censoring rule), death (`hazards.py`), and administrative
-censoring at the end of follow-up. Overall survival (OS) ends at death; event-free
-survival (EFS) at treatment failure, relapse or death, whichever is first.
+From a run's summary (best response, MRD level, CD19-negative residue, the day treatment
+ended) and the patient's blast kinetics, draw: response or not, relapse (extrapolated
+regrowth, `regrowth.py`), transplant in remission (a censoring rule), death from the first
+day of treatment (`hazards.py`), and administrative censoring at the end of follow-up.
+Overall survival (OS) ends at death; event-free survival (EFS) at treatment failure,
+relapse or death, whichever is first.
 
 The draws come from a generator seeded by the run's own seed, so a patient's uniforms are
 the same in every arm (common random numbers: arms differ by their summaries, not by luck)
@@ -54,6 +55,7 @@ class PatientEvents:
 
     response: bool
     response_day: float
+    treatment_end_day: float
     relapse_day: float
     relapse_cd19_negative: bool
     transplant_day: float
@@ -102,7 +104,7 @@ def patient_events(summary: Mapping[str, Any], baseline_fraction: float,
     rng = np.random.default_rng([OUTCOME_SEED, int(summary["seed"])])
     u_response, u_cure, u_transplant = rng.random(3)
     exposure = float(rng.exponential())
-    end = float(summary["days"])
+    end = treatment_end_day(summary)
     days = _days_list(summary["assessment_days"])
     percents = _days_list(summary["marrow_blast_percent_at_assessments"])
     below = [d for d, p in zip(days, percents, strict=True) if p < 100 * rules.relapse_fraction]
@@ -111,7 +113,7 @@ def patient_events(summary: Mapping[str, Any], baseline_fraction: float,
     responder = (u_response < float(summary["p_complete_response"])
                  and response_day <= rules.response_window_days)
     if not responder:
-        death = death_day(end, None, exposure, rules.hazards)
+        death = death_day(end, None, math.inf, exposure, rules.hazards)
         return _censored(False, math.inf, math.inf, False, math.inf, death, end, rules)
     res = residual(summary, baseline_fraction)
     growth = division_per_day - apoptosis_per_day
@@ -129,9 +131,17 @@ def patient_events(summary: Mapping[str, Any], baseline_fraction: float,
                                                                rules.relapse_fraction)
     transplant = (end + rules.transplant_days
                   if u_transplant < rules.transplant_probability else math.inf)
-    death = death_day(end, relapse, exposure, rules.hazards)
+    death = death_day(end, response_day, relapse, exposure, rules.hazards)
+    if death < response_day:  # died with active disease before the response was seen
+        return _censored(False, math.inf, math.inf, False, math.inf, death, end, rules)
     return _censored(True, response_day, relapse, res.cd19_negative, transplant, death, end,
                      rules)
+
+
+def treatment_end_day(summary: Mapping[str, Any]) -> float:
+    """The day treatment ended: where a stopping rule ended it (no response, relapse), else
+    the run's last day (summaries from before 0.4.1 carry only `days`)."""
+    return float(summary.get("treatment_end_day", summary["days"]))
 
 
 def _censored(response: bool, response_day: float, relapse: float, negative: bool,
@@ -143,9 +153,10 @@ def _censored(response: bool, response_day: float, relapse: float, negative: boo
         transplant = math.inf
     stop = min(transplant, rules.follow_up_days)
     os_days, os_event = (death, True) if death <= stop else (stop, False)
-    efs_time = min(relapse, death) if response else end  # failure: the last assessment
+    # Failure without response is dated at the last assessment, or at death before it.
+    efs_time = min(relapse, death) if response else min(end, death)
     efs_days, efs_event = (efs_time, True) if efs_time <= stop else (stop, False)
     seen = relapse <= min(stop, death)  # a relapse after death or censoring is not observed
-    return PatientEvents(response, response_day, relapse if seen else math.inf,
+    return PatientEvents(response, response_day, end, relapse if seen else math.inf,
                          negative and seen, transplant, death if os_event else math.inf,
                          os_days, os_event, efs_days, efs_event)
