@@ -9,7 +9,8 @@ import pytest
 from bispecific.readouts.response import Assessment, AssessmentRecorder
 from bispecific.scenario import ScenarioError, scenario_from_dict
 from bispecific.scenario.spec import Stopping
-from bispecific.simulation.run import run_scenario
+from bispecific.simulation.checkpoint import Checkpointing
+from bispecific.simulation.run import RunInterrupted, run_scenario
 from bispecific.simulation.stopping import NO_RESPONSE, RELAPSE, TreatmentStopping
 
 
@@ -91,3 +92,19 @@ def test_a_shorter_run_drops_a_rule_day_beyond_it():
     assert shorter.stopping == Stopping(None, True)
     assert scenario.to_dict()["stopping"] == {"without_response_by_day": 21.0,
                                               "on_relapse": True}
+
+
+@pytest.mark.parametrize("interrupted_at_h", [100.0, 168.0])
+def test_a_stopped_run_resumes_from_a_checkpoint_bit_for_bit(tmp_path, interrupted_at_h):
+    """Interrupted before the stop (hour 100) or at it (hour 168, day 7: the checkpoint holds
+    a stopped run), then continued: the same run as one never interrupted."""
+    scenario = scenario_from_dict(_data({"without_response_by_day": 5.0}))
+    whole = run_scenario(scenario)
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(RunInterrupted):
+        run_scenario(scenario, stop_after_h=interrupted_at_h,
+                     checkpointing=Checkpointing(path, every_h=4.0))
+    resumed = run_scenario(scenario, checkpointing=Checkpointing(path, every_h=4.0))
+    assert resumed.resumed_from_h == interrupted_at_h
+    assert resumed.summary == whole.summary
+    assert resumed.timeseries.equals(whole.timeseries)
