@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .. import units
+from ... import units
 from . import rng
 from .kernels import constants as kc
 from .kernels.blasts import apply_blast_events

@@ -1,7 +1,7 @@
 """Blinatumomab: the bound molecules' step, binding from the free pool, and the pool's
 exchange with plasma (docs/model.md s.3).
 
-Bound molecules are counts on their cells (engine/state.py): a cell's single-arm molecules
+Bound molecules are counts on their cells (engine/core/state.py): a cell's single-arm molecules
 are exchangeable, since the wait for a release is memoryless, so each step's changes are
 binomial counts per cell or per engaged pair, drawn in one pass over the cells:
 
