@@ -138,13 +138,8 @@ def _set_up(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3:
 
 def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """1. T cells, in slot order."""
-    s.n_tcells = tcell_step(
-        st.key, cfg.constants, s.width, s.height, s.occ_kind, s.occ_idx,
-        s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner,
-        s.n_tcells, s.t_voxel, s.t_alive, s.t_engaged, s.t_partner, s.t_timer_min,
-        s.t_activation, s.t_exhaustion, s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
-        s.t_bridge_blast, s.t_bridge_tcell, s.counters, s.stimulation,
-    )
+    s.n_tcells = tcell_step(st.key, cfg.constants, s.grid_arrays(), s.blast_arrays(),
+                            s.n_tcells, s.tcell_arrays(), s.counters, s.stimulation)
 
 
 def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
@@ -159,9 +154,8 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """2-3, second half: the few blasts and normal cells that die or divide, in slot order."""
     st.n_blasts_before = s.n_blasts
     s.n_blasts = apply_blast_events(
-        st.key, s.width, s.height, s.occ_kind, s.occ_idx, st.n_blasts_before, s.b_voxel,
-        s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.b_events,
-        s.cell_chunk_events, s.counters)
+        st.key, s.grid_arrays(), st.n_blasts_before, s.blast_arrays(), s.c_alive,
+        s.b_events, s.cell_chunk_events, s.counters)
     apply_turnover_events(s.occ_kind, s.occ_idx, st.n_blasts_before, s.n_normal, s.c_voxel,
                           s.c_alive, s.c_events, s.cell_chunk_events, s.counters)
 
@@ -169,9 +163,8 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """4. The bound molecules: cleared with dead cells, released, bridged, let go."""
     unbound, cleared = molecule_step(
-        st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts, s.b_alive,
-        s.b_bound, s.b_trimers, s.n_tcells, s.t_alive, s.t_partner, s.t_bound, s.t_trimers,
-        s.t_bridge_blast, s.t_bridge_tcell, s.t_last_partner, s.t_last_trimers, s.counters)
+        st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts,
+        s.blast_arrays(), s.n_tcells, s.tcell_arrays(), s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
 
