@@ -165,8 +165,12 @@ def end_to_end(scenario: Path, extra: list[str]) -> dict:
         if r.returncode != 0:
             raise RuntimeError(r.stderr)
         timing = json.loads((Path(out) / "timing.json").read_text())
+        summary = json.loads((Path(out) / "summary.json").read_text())
+    # A stopping rule can end a run early (scenario [stopping]): say how far it went.
     return {"scenario": scenario.name, "args": extra, "wall_s": wall,
-            "model_wall_s": timing["wall_time_s"]}
+            "model_wall_s": timing["wall_time_s"],
+            "simulated_days": summary.get("treatment_end_day", summary["days"]),
+            "stop_reason": summary.get("stop_reason", "none")}
 
 
 @contextlib.contextmanager

@@ -319,8 +319,11 @@ def write(results: dict, name: str) -> None:
                      f"| {r['kernel_over_mesa']:,.0f}x | {r['kernel_over_reference']:,.0f}x |")
     lines += ["", "## End to end", ""]
     for e in results["end_to_end"]:
+        stopped = ("" if e.get("stop_reason", "none") == "none" else
+                   f"; {e['simulated_days']:g} days simulated, treatment stopped: "
+                   f"{e['stop_reason']}")
         lines.append(f"- `{e['scenario']}`: {e['wall_s']:.1f} s wall, process start-up "
-                     f"included (model {e['model_wall_s']:.1f} s)")
+                     f"included (model {e['model_wall_s']:.1f} s{stopped})")
     lines += ["", "## Cohort throughput (scenarios/cohort_tower.toml, 64^2 patches)", "",
               "| workers | spinners | runs | days per run | wall s | patient-runs per minute "
               "| 2 workers / 1 |", "|---|---|---|---|---|---|---|"]
