@@ -29,8 +29,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(ROOT))
 
 from bispecific import __version__, units  # noqa: E402
-from bispecific.engine.model import BispecificModel  # noqa: E402
-from bispecific.engine.threads import ThreadPolicy  # noqa: E402
+from bispecific.engine.core.threads import ThreadPolicy  # noqa: E402
+from bispecific.engine.facade.model import BispecificModel  # noqa: E402
 
 STEADY_28_UG_PER_DAY_PG_PER_ML = 525.0  # Css at 28 ug/day (docs/references.md V2)
 WARM_UP_STEPS = 150
@@ -165,8 +165,12 @@ def end_to_end(scenario: Path, extra: list[str]) -> dict:
         if r.returncode != 0:
             raise RuntimeError(r.stderr)
         timing = json.loads((Path(out) / "timing.json").read_text())
+        summary = json.loads((Path(out) / "summary.json").read_text())
+    # A stopping rule can end a run early (scenario [stopping]): say how far it went.
     return {"scenario": scenario.name, "args": extra, "wall_s": wall,
-            "model_wall_s": timing["wall_time_s"]}
+            "model_wall_s": timing["wall_time_s"],
+            "simulated_days": summary.get("treatment_end_day", summary["days"]),
+            "stop_reason": summary.get("stop_reason", "none")}
 
 
 @contextlib.contextmanager
@@ -213,7 +217,7 @@ def compile_all_kernels() -> None:
     anything is timed. The threaded variants otherwise compile inside the first timed steps
     that use them (the first patch above the PARALLEL_MIN_* sizes): after a change to a
     kernel's source that took seconds and read as a 0.1x 'speed-up'."""
-    from bispecific.engine.warmup import compile_kernels
+    from bispecific.engine.facade.warmup import compile_kernels
 
     compile_kernels(parallel=True)
 
@@ -290,7 +294,7 @@ def flatness(small: int, large: int, steps_small: int, steps_large: int,
 
 
 def phase_profile(sizes: list[int], steps: int) -> list[dict]:
-    """Where a serial step's time goes, by phase (bispecific/engine/step.py)."""
+    """Where a serial step's time goes, by phase (bispecific/engine/core/step.py)."""
     rows = []
     for size in sizes:
         m = realistic_model(size, False)
@@ -426,11 +430,11 @@ def memory_figures() -> dict:
 
 def course_profile(days: float) -> dict:
     """Where a course's time goes: continuous_4wk.toml's patient (100^2, readouts included)
-    for `days`, one thread, each phase of the step timed (engine/step.py PHASES); what is
+    for `days`, one thread, each phase of the step timed (engine/core/step.py PHASES); what is
     not in a phase is the model's Python around the kernels and the readouts. Also the cell
     slots against the live cells at the end: a kernel's pass over dead slots is work for
     nothing."""
-    from bispecific.engine.warmup import compile_kernels
+    from bispecific.engine.facade.warmup import compile_kernels
     from bispecific.scenario import load_scenario
     from bispecific.simulation.run import build_model
 

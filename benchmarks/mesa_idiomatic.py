@@ -16,10 +16,10 @@ import numpy as np
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from bispecific import units
-from bispecific.engine.kernels import constants as k
-from bispecific.engine.kernels.constants import kernel_constants, receptor_step
-from bispecific.engine.parameters import ModelParameters
-from bispecific.engine.step import normal_attempts_per_step
+from bispecific.engine.core.kernels import constants as k
+from bispecific.engine.core.kernels.constants import kernel_constants, receptor_step
+from bispecific.engine.core.parameters import ModelParameters
+from bispecific.engine.core.step import normal_attempts_per_step
 
 SIDES = ((1, 0), (-1, 0), (0, 1), (0, -1))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from measure import QUIET_LOAD, RESULTS, ROOT
 
-from bispecific.engine import step as engine_step
+from bispecific.engine.core import step as engine_step
 
 STEPS_PER_DAY = 1440  # the benchmark's patches step one minute at a time
 
@@ -281,7 +281,7 @@ def write(results: dict, name: str) -> None:
     lines += ["", "What bounds two threads: the T-cell phase runs on one thread (T cells compete "
               "for blasts and voxels in slot order, docs/model.md s.5), and so do the few cells "
               "that act, the bound molecules' counts and the pool; a phase runs on threads "
-              "only above a size (bispecific/engine/step.py, StepConfig.min_parallel_*), "
+              "only above a size (bispecific/engine/core/step.py, StepConfig.min_parallel_*), "
               "since waking a sleeping thread costs 10-70 us here. Amdahl's bound on 2 "
               "threads from the profile: "
               + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
@@ -290,7 +290,7 @@ def write(results: dict, name: str) -> None:
     lines += ["", "## What was tried (issue 13)", "",
               "- Idle threads sleep (OMP_WAIT_POLICY=PASSIVE) instead of spinning: a region no "
               "longer waits a time slice for a descheduled spinner on a busy machine.",
-              "- Threads chosen per step (bispecific/engine/threads.py): free cores from "
+              "- Threads chosen per step (bispecific/engine/core/threads.py): free cores from "
               "os.sched_getaffinity and the load, then kept only while measured faster "
               "(probes <= 2% of the run); cohort workers get cores // workers each.",
               "- Fewer, larger parallel regions: the blasts' and normal cells' draws fused into "
@@ -299,7 +299,7 @@ def write(results: dict, name: str) -> None:
               "- Locality: molecules sorted by the cell that holds them at each compaction "
               "(whole-step effect in the table above); the neighbour look-up with one "
               "division instead of four; the T-cell pass prefetches each T cell's grid rows "
-              "and partner 16 T cells ahead (bispecific/engine/kernels/prefetch.py; on one "
+              "and partner 16 T cells ahead (bispecific/engine/core/kernels/prefetch.py; on one "
               "step's state, same result: -27% to -34% of the T-cell phase at 2048^2, "
               "measured while other work ran).",
               "- Not tried: T cells in tiles (a checkerboard would change which T cell wins a "
@@ -319,8 +319,11 @@ def write(results: dict, name: str) -> None:
                      f"| {r['kernel_over_mesa']:,.0f}x | {r['kernel_over_reference']:,.0f}x |")
     lines += ["", "## End to end", ""]
     for e in results["end_to_end"]:
+        stopped = ("" if e.get("stop_reason", "none") == "none" else
+                   f"; {e['simulated_days']:g} days simulated, treatment stopped: "
+                   f"{e['stop_reason']}")
         lines.append(f"- `{e['scenario']}`: {e['wall_s']:.1f} s wall, process start-up "
-                     f"included (model {e['model_wall_s']:.1f} s)")
+                     f"included (model {e['model_wall_s']:.1f} s{stopped})")
     lines += ["", "## Cohort throughput (scenarios/cohort_tower.toml, 64^2 patches)", "",
               "| workers | spinners | runs | days per run | wall s | patient-runs per minute "
               "| 2 workers / 1 |", "|---|---|---|---|---|---|---|"]
@@ -344,7 +347,7 @@ def _reading_the_rows(results: dict) -> list[str]:
         grids = sorted({r["grid"] for r in small})
         lines.append(
             "Noise floor: at " + " and ".join(f"{g}^2" for g in grids) + " no phase is large "
-            "enough to run on threads (bispecific/engine/step.py, "
+            "enough to run on threads (bispecific/engine/core/step.py, "
             "StepConfig.min_parallel_*), so all three modes run the same serial code; "
             "beside spinners they still measured "
             f"x{low:.2f} to x{high:.2f}. Differences of that size in the busy rows are the "
@@ -460,7 +463,7 @@ def readme_section(results: dict) -> str:
                      f"| {cells[0]} | {cells[1]} |")
     lines += ["", "The last two columns are `parallel = true` against one thread with one or "
               "two other processes keeping cores busy. Threads are chosen per step "
-              "(`bispecific/engine/threads.py`): by patch size and free cores, then by "
+              "(`bispecific/engine/core/threads.py`): by patch size and free cores, then by "
               "measuring steps with one thread and with all; results are bit-identical for any "
               "number. `NUMBA_NUM_THREADS` forces a count, `parallel = false` one thread. How "
               "the step is cut for threads: `docs/performance.md`.", ""]

@@ -13,7 +13,7 @@ Quick, full and smoke runs are one pipeline (`measure_all`) over a `Plan` of siz
 lengths. The measurements are in benchmarks/measure.py, the writing in benchmarks/report.py.
 
 Kernel throughput is measured at each patch size in three modes: one thread; `parallel =
-true` (the automatic thread policy of bispecific/engine/threads.py, probing included); and
+true` (the automatic thread policy of bispecific/engine/core/threads.py, probing included); and
 two threads forced (NUMBA_NUM_THREADS=2, no policy). Each is measured on the machine as it is
 ("quiet": the load average is recorded, and should be below 0.5), then with one and with
 two spinning processes (`while True: pass`) that the benchmark starts and stops itself.

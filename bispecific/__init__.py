@@ -21,18 +21,18 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 _PUBLIC = {
-    "BispecificModel": "bispecific.engine.model",
-    "Blast": "bispecific.engine.agents",
-    "TCell": "bispecific.engine.agents",
-    "NormalCell": "bispecific.engine.agents",
-    "Molecule": "bispecific.engine.agents",
-    "ModelParameters": "bispecific.engine.parameters",
+    "BispecificModel": "bispecific.engine.facade.model",
+    "Blast": "bispecific.engine.facade.agents",
+    "TCell": "bispecific.engine.facade.agents",
+    "NormalCell": "bispecific.engine.facade.agents",
+    "Molecule": "bispecific.engine.facade.agents",
+    "ModelParameters": "bispecific.engine.core.parameters",
     "Scenario": "bispecific.scenario",
     "ScenarioError": "bispecific.scenario",
     "load_scenario": "bispecific.scenario",
     "run_scenario": "bispecific.simulation.run",
     "ScenarioModel": "bispecific.simulation.scenario_model",
-    "batch_run": "bispecific.engine.mesa_compat",
+    "batch_run": "bispecific.engine.facade.mesa_compat",
     "load_run": "bispecific.outputs.load",
     "load_cohort_run": "bispecific.cohorts.load",
 }

@@ -45,7 +45,7 @@ def day28(args: tuple[float, float, float, int]) -> float:
 
 
 def main() -> None:
-    from bispecific.engine.parameters import ModelParameters
+    from bispecific.engine.core.parameters import ModelParameters
 
     default = ModelParameters().exhaustion_per_synapse
     grid = [(b, t, default, s) for b in BURDENS for t in T_FRACTIONS if b + t <= 1

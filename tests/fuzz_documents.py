@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from bispecific import units
-from bispecific.engine.parameters import ModelParameters
+from bispecific.engine.core.parameters import ModelParameters
 from bispecific.scenario import Scenario
 from bispecific.scenario.spec import SCHEMA
 from bispecific.scenario.validation import Key, Name

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bispecific.engine.model import BispecificModel
-from bispecific.engine.parameters import ModelParameters
+from bispecific.engine.core.parameters import ModelParameters
+from bispecific.engine.facade.model import BispecificModel
 
 ROOT = Path(__file__).parent.parent
 
@@ -38,7 +38,7 @@ def assert_invariants(m: BispecificModel) -> None:
     """Conservation and occupancy rules of docs/model.md, checked on the arrays."""
     import numpy as np
 
-    from bispecific.engine import state as st
+    from bispecific.engine.core import state as st
 
     s = m.state
     c = s.counters

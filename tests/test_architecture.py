@@ -170,3 +170,48 @@ def test_the_checker_sees_a_violation(tmp_path):
         "engine/a.py": "",
     })
     assert _upward_imports(_graph(good)) == [] and _cycles(_graph(good)) == []
+
+
+# Inside the engine: the array core knows nothing of Mesa or of the reference twin; the
+# Mesa facade wraps the core and never reads the twin; the twin is checked against the core
+# (it reads the core's state layout and parameters) and knows nothing of Mesa.
+ENGINE_PARTS = {"core": set(), "facade": {"core"}, "reference": {"core"}}
+
+
+def _engine_part(module: str) -> str | None:
+    parts = module.split(".")
+    if len(parts) < 3 or parts[1] != "engine":
+        return None
+    return parts[2] if parts[2] in ENGINE_PARTS else None
+
+
+def _engine_crossings(graph: dict[str, set[str]]) -> list[str]:
+    wrong = []
+    for module, targets in graph.items():
+        part = _engine_part(module)
+        for target in targets:
+            other = _engine_part(target)
+            if part and other and other != part and other not in ENGINE_PARTS[part]:
+                wrong.append(f"{module} imports {target} ({part} may not import {other})")
+    return wrong
+
+
+def test_the_engine_core_stands_alone():
+    wrong = _engine_crossings(_graph())
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_engine_check_sees_a_crossing(tmp_path):
+    """Fed a core module that imports the facade and a facade module that imports the
+    reference twin, the check reports exactly those two."""
+    bad = _write_package(tmp_path / "bad", {
+        "engine/__init__.py": "",
+        "engine/core/__init__.py": "",
+        "engine/core/step.py": "def f():\n    from ..facade import model\n",
+        "engine/facade/__init__.py": "",
+        "engine/facade/model.py": "from ..core import step\nfrom .. import reference\n",
+        "engine/reference.py": "from .core import step\n",
+    })
+    wrong = _engine_crossings(_graph(bad))
+    assert sorted(w.split(" imports ")[0] for w in wrong) == [
+        "bispecific.engine.core.step", "bispecific.engine.facade.model"]

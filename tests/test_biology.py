@@ -4,7 +4,7 @@ docs/references.md). Stochastic claims are made over several seeds, with an inte
 import numpy as np
 
 from bispecific import units
-from bispecific.engine.parameters import ModelParameters
+from bispecific.engine.core.parameters import ModelParameters
 from bispecific.simulation.invitro import concentration_sweep, cytotoxicity_assay
 
 from .helpers import params, small_model

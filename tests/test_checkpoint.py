@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bispecific.engine.mesa_compat import model_time
+from bispecific.engine.facade.mesa_compat import model_time
 from bispecific.outputs.files import write_run
 from bispecific.scenario import load_scenario
 from bispecific.simulation import checkpoint as ckpt

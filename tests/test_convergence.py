@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from bispecific.engine.model import BispecificModel
+from bispecific.engine.facade.model import BispecificModel
 
 SEEDS = range(1, 7)
 STEPS_MIN = (0.5, 1.0, 2.0)

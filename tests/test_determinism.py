@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from bispecific.engine.threads import ThreadPolicy
+from bispecific.engine.core.threads import ThreadPolicy
 
 from .helpers import ROOT, small_model
 

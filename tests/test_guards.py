@@ -10,7 +10,7 @@ import pytest
 
 from bispecific.cli import guards
 from bispecific.cli.main import main
-from bispecific.engine.threads import available_cores
+from bispecific.engine.core.threads import available_cores
 from bispecific.outputs.folders import LOCK
 from bispecific.outputs.lock import FolderLock
 from bispecific.scenario import Grid, load_scenario

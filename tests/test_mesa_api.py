@@ -4,7 +4,7 @@ import mesa
 import pytest
 
 from bispecific import Blast, Molecule, TCell
-from bispecific.engine.agents import NormalCell
+from bispecific.engine.facade.agents import NormalCell
 
 from .helpers import small_model
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from bispecific import BispecificModel, Blast, Molecule, TCell
-from bispecific.engine.agents import NormalCell, StaleAgentView
-from bispecific.engine.mesa_compat import BATCH_RUN_HAS_RNG, BATCH_RUN_READS_RECORDS
-from bispecific.engine.mesa_compat import batch_run as compat_batch_run
-from bispecific.engine.removal import AgentGone
+from bispecific.engine.facade.agents import NormalCell, StaleAgentView
+from bispecific.engine.facade.mesa_compat import BATCH_RUN_HAS_RNG, BATCH_RUN_READS_RECORDS
+from bispecific.engine.facade.mesa_compat import batch_run as compat_batch_run
+from bispecific.engine.facade.removal import AgentGone
 
 from .helpers import assert_invariants, small_model
 

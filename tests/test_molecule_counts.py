@@ -1,11 +1,11 @@
-"""Bound molecules are counts on their cells (engine/state.py); the Mesa `Molecule` agents are
+"""Bound molecules are counts on their cells (engine/core/state.py); the Mesa `Molecule` agents are
 views of those counts, one per molecule, and behave as agents between steps."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from bispecific.engine.agents import Molecule
+from bispecific.engine.facade.agents import Molecule
 
 from .helpers import assert_invariants, small_model
 
@@ -71,8 +71,8 @@ def test_single_arm_molecules_let_go_at_the_published_rates():
     four binomial standard errors: the rate to about 2.5%, the share to about 5%."""
     import math
 
-    from bispecific.engine.model import BispecificModel
-    from bispecific.engine.parameters import ModelParameters
+    from bispecific.engine.core.parameters import ModelParameters
+    from bispecific.engine.facade.model import BispecificModel
 
     koff, kint = 6e4 * 1.49e-9 * 60.0, 0.002  # /min
     p_release = 1.0 - math.exp(-(koff + kint))

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bispecific.engine.state import KILLS
+from bispecific.engine.core.state import KILLS
 from bispecific.readouts.response import MRD_THRESHOLD, Assessment, mrd_level_draws
 from bispecific.readouts.tail import HANDOFF_BLASTS, ResidualTail
 

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from bispecific.engine.model import BispecificModel
-from bispecific.engine.parameters import ModelParameters
+from bispecific.engine.core.parameters import ModelParameters
+from bispecific.engine.facade.model import BispecificModel
 from bispecific.outcomes.events import OutcomeRules, patient_events, residual
 from bispecific.outcomes.hazards import DeathHazards, death_day
 from bispecific.outcomes.regrowth import days_to_relapse, extinction_probability

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from bispecific.engine.kernels.prefetch import prefetch
+from bispecific.engine.core.kernels.prefetch import prefetch
 
 
 @njit

@@ -10,7 +10,7 @@ has power).
 import numpy as np
 
 from bispecific import units
-from bispecific.engine.kernels import constants as kc
+from bispecific.engine.core.kernels import constants as kc
 from bispecific.engine.reference import ReferencePatch
 
 from .helpers import params, small_model

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from bispecific.engine import rng
+from bispecific.engine.core import rng
 
 
 @njit(cache=True)
@@ -115,7 +115,7 @@ def test_binding_from_the_pool_is_binomial_per_cell(p):
     """Both ways of drawing bindings (geometric gaps through the receptors of a block of
     cells for a small chance, a binomial per cell above 1%) give each cell
     Binomial(free receptors, p)."""
-    from bispecific.engine.kernels.molecules import bind_blocks, binding_counts
+    from bispecific.engine.core.kernels.molecules import bind_blocks, binding_counts
 
     n_blasts, copies = 4000, 500
     alive = np.ones(n_blasts, np.uint8)

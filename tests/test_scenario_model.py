@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bispecific import Blast
-from bispecific.engine.mesa_compat import BATCH_RUN_HAS_RNG, BATCH_RUN_READS_RECORDS
+from bispecific.engine.facade.mesa_compat import BATCH_RUN_HAS_RNG, BATCH_RUN_READS_RECORDS
 from bispecific.scenario import ScenarioError, load_scenario
 from bispecific.scenario.settings import Regimen, apply_settings, regimen_of, settings_of
 from bispecific.simulation import EarlyStopWarning, ScenarioModel

@@ -147,7 +147,7 @@ def test_relapse_free_survival_runs_from_response_to_the_closed_form_relapse(tmp
     """Responders only; with no death or transplant, RFS ends at the regrowth's relapse:
     response on day 28, relapse at the end of the run plus ln(5% / 1e-5) / (b - d)."""
     from bispecific.cohorts.survival import patient_table, relapse_free
-    from bispecific.engine.parameters import ModelParameters
+    from bispecific.engine.core.parameters import ModelParameters
     from bispecific.outcomes.constants import DAYS_PER_MONTH
     from bispecific.outcomes.events import OutcomeRules
     from bispecific.outcomes.hazards import DeathHazards

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from bispecific.engine import threads as th
+from bispecific.engine.core import threads as th
 
 
 @pytest.fixture

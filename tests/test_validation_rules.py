@@ -8,7 +8,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from bispecific.engine.parameters import ModelParameters
+from bispecific.engine.core.parameters import ModelParameters
 from bispecific.scenario import ScenarioError, load_scenario, scenario_from_dict
 from bispecific.scenario.spec import SCHEMA
 from bispecific.simulation.run import run_scenario

@@ -150,8 +150,8 @@ def test_compile_kernels_leaves_no_kernel_of_the_step_to_compile():
     import sys
 
     code = """
-from bispecific.engine import step
-from bispecific.engine.warmup import compile_kernels
+from bispecific.engine.core import step
+from bispecific.engine.facade.warmup import compile_kernels
 kernels = [step.tcell_step, step.cell_decisions, step.apply_blast_events,
            step.apply_turnover_events, step.normal_production, step.molecule_step,
            step.binding_counts, step.add_bindings, step.exchange]

@@ -12,7 +12,7 @@ import numpy as np
 
 from bispecific import BispecificModel, ScenarioModel
 from bispecific.cli.main import main
-from bispecific.engine.mesa_compat import batch_run, model_time
+from bispecific.engine.facade.mesa_compat import batch_run, model_time
 
 ROOT = Path(__file__).parent.parent
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from ..engine.parameters import ModelParameters
+from ..engine.core.parameters import ModelParameters
 from ..scenario.spec import SCHEMA
 
 # The tables whose keys are numbers that change the model, not the run's bookkeeping.
@@ -41,7 +41,7 @@ PLACES: dict[str, Place] = _places()
 
 
 def assumed_parameters() -> list[str]:
-    """The model parameters whose source is an assumption (`engine/parameters.py`): the
+    """The model parameters whose source is an assumption (`engine/core/parameters.py`): the
     candidates a sensitivity analysis of the model's assumptions should screen."""
     return [name for name, place in PLACES.items()
             if place.table == "parameters" and "assumption" in place.source]

@@ -21,7 +21,7 @@ def check_memory(path: Path, scenario: Scenario, force: bool) -> None:
 
 def check_workers(args: argparse.Namespace) -> None:
     """Refuse more local workers than cores unless asked for (`--oversubscribe`)."""
-    from ..engine.threads import available_cores
+    from ..engine.core.threads import available_cores
 
     cores = available_cores()
     if args.workers and args.workers > cores and not args.oversubscribe:

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol
 
-from ..engine.threads import available_cores
+from ..engine.core.threads import available_cores
 from ..scenario import Scenario
 
 AGAIN = "finished results are kept: run the same command again to continue"
@@ -81,7 +81,7 @@ def _start_worker(threads: int, parent_pid: int) -> None:
     _ignore_interrupts()
     # Workers share the machine's cores: each worker's patches use at most its share, so
     # workers x threads never exceeds the cores (NUMBA_NUM_THREADS, where set, still decides).
-    from ..engine.threads import limit_process_threads
+    from ..engine.core.threads import limit_process_threads
 
     limit_process_threads(threads)
 
@@ -106,7 +106,7 @@ class LocalEngine:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalEngine:
-        from ..engine.threads import worker_threads
+        from ..engine.core.threads import worker_threads
 
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.parameters import ModelParameters
+from ..engine.core.parameters import ModelParameters
 from ..pharmacology.pk import PKParameters
 from ..scenario import Patient, Scenario, load_scenario, scenario_from_dict
 from ..scenario.doses import cut_schedule

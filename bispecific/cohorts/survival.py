@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine.parameters import ModelParameters
+from ..engine.core.parameters import ModelParameters
 from ..outcomes.constants import DAYS_PER_MONTH
 from ..outcomes.events import DEFAULT_RULES, OutcomeRules, patient_events
 from ..outputs.files import atomic_write_text

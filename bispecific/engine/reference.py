@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .parameters import ModelParameters
-from .state import PatchState
+from .core.parameters import ModelParameters
+from .core.state import PatchState
 
 # Moore neighbourhood, in the kernels' direction order; the first four are the sides.
 _OFFSETS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]

@@ -26,7 +26,7 @@ from .. import units
 from .release import ExpectedRelease
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 
 def _c(default: float, lo: float, hi: float) -> Any:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..engine.parameters import ModelParameters
+from ..engine.core.parameters import ModelParameters
 
 LETHAL_WINDOW_HALF_LIFE_H = 6.0  # how far back the mean lethal-hit chance looks
 

@@ -19,7 +19,7 @@ from .tail import ResidualTail, TailSnapshot, positive_fraction_draws, tail_limi
 from .timed import TimedRecorder
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 CR_BLAST_PERCENT = 5.0  # marrow blasts < 5% (clinical CR threshold)
 MRD_THRESHOLD = 1e-4  # complete MRD response: below 10^-4 ([Gokbuget2018])

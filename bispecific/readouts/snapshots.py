@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.state import BLAST, LYTIC, NORMAL, TCELL
+from ..engine.core.state import BLAST, LYTIC, NORMAL, TCELL
 from .timed import TimedRecorder
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 # Voxel codes in a snapshot.
 EMPTY_VOXEL = 0

@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.state import KILLS
+from ..engine.core.state import KILLS
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 HANDOFF_BLASTS = 20  # below this many CD19+ blasts the patch hands off to the tail
 WINDOW_BLASTS = 4 * HANDOFF_BLASTS  # the hazard is measured while the patch holds fewer

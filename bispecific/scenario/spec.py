@@ -38,7 +38,7 @@ from typing import Any
 
 import tomli_w
 
-from ..engine.parameters import ModelParameters, ParameterError
+from ..engine.core.parameters import ModelParameters, ParameterError
 from ..pharmacology.chemotherapy import ChemotherapyCourse
 from ..pharmacology.dosing import DosingSchedule
 from ..pharmacology.event_records import schedule_from_records
@@ -140,7 +140,7 @@ class Grid:
 class Simulation:
     dt_minutes: float = 1.0
     record_every_minutes: float = 60.0
-    parallel: bool | None = None  # None: automatic (bispecific.engine.threads)
+    parallel: bool | None = None  # None: automatic (bispecific.engine.core.threads)
     minimum_patch_blasts: int = 200
 
 

@@ -31,7 +31,7 @@ from .. import __version__
 from ..scenario import Scenario
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 CHECKPOINT = "checkpoint.npz"
 _META = "meta"

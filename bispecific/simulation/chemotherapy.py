@@ -13,13 +13,13 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..engine.cytotoxic import apply_cytotoxic_kill
+from ..engine.facade.cytotoxic import apply_cytotoxic_kill
 from ..pharmacology.chemotherapy import ChemotherapyCourse
 from ..readouts.escape import ExpectedEscape
 from ..readouts.tail import ResidualTail
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 ASSESSMENT_DAYS_AFTER_COURSE = 28.0  # days: response read at count recovery (assumption)
 

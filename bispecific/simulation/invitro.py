@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import units
-from ..engine.model import BispecificModel
-from ..engine.parameters import ModelParameters
+from ..engine.core.parameters import ModelParameters
+from ..engine.facade.model import BispecificModel
 
 # Cells in a well settle into a near-confluent layer: most voxels hold a cell.
 ASSAY_CELLULARITY = 0.9

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import units
-from ..engine.model import BispecificModel
+from ..engine.facade.model import BispecificModel
 from ..pharmacology.pk import PlasmaCurve
 from ..readouts.snapshots import SnapshotRecorder
 from ..scenario import Scenario

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import units
-from ..engine.model import BispecificModel
+from ..engine.facade.model import BispecificModel
 from ..scenario import Scenario, load_scenario
 from ..scenario.settings import Regimen, apply_settings
 from .patient import PatientReadouts

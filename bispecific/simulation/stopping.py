@@ -17,7 +17,7 @@ from ..readouts.response import AssessmentRecorder, in_remission
 from ..scenario.spec import Stopping
 
 if TYPE_CHECKING:
-    from ..engine.model import BispecificModel
+    from ..engine.facade.model import BispecificModel
 
 NO_RESPONSE = "no response"
 RELAPSE = "relapse"

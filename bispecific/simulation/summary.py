@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import __version__
-from ..engine.model import BispecificModel
+from ..engine.facade.model import BispecificModel
 from ..readouts.response import marrow_blast_percent, response_summary
 from ..scenario import Scenario
 

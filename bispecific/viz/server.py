@@ -13,7 +13,7 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from ..engine.warmup import compile_kernels
+from ..engine.facade.warmup import compile_kernels
 from ..scenario import Scenario
 
 APP = "bispecific.viz.page:Page"

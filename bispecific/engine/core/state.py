@@ -11,6 +11,7 @@ geometrically, so Python work per step is O(1) except for rare reallocations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -85,6 +86,48 @@ class MoleculeRows:
     state: np.ndarray
     blast: np.ndarray
     tcell: np.ndarray
+
+
+class GridArrays(NamedTuple):
+    """The voxels, as the kernels take them: the patch's size, and the kind and slot of the
+    cell in each voxel (`PatchState.grid_arrays`)."""
+
+    width: int
+    height: int
+    kind: np.ndarray
+    idx: np.ndarray
+
+
+class BlastArrays(NamedTuple):
+    """The blasts' arrays by name (`PatchState.blast_arrays`): a kernel takes them as one
+    argument, so two of the same dtype cannot be swapped at a call."""
+
+    voxel: np.ndarray
+    alive: np.ndarray
+    cd19: np.ndarray
+    bound: np.ndarray
+    trimers: np.ndarray
+    partner: np.ndarray
+
+
+class TCellArrays(NamedTuple):
+    """The T cells' arrays by name (`PatchState.tcell_arrays`)."""
+
+    voxel: np.ndarray
+    alive: np.ndarray
+    engaged: np.ndarray
+    partner: np.ndarray
+    timer_min: np.ndarray
+    activation: np.ndarray
+    exhaustion: np.ndarray
+    desens: np.ndarray
+    kills: np.ndarray
+    bound: np.ndarray
+    trimers: np.ndarray
+    bridge_blast: np.ndarray
+    bridge_tcell: np.ndarray
+    last_partner: np.ndarray
+    last_trimers: np.ndarray
 
 
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
@@ -166,6 +209,22 @@ class PatchState:
     def normal_alive_count(self) -> int:
         c = self.counters
         return int(self.initial_normal + c[NORMAL_BIRTHS] - c[NORMAL_DEATHS])
+
+    def grid_arrays(self) -> GridArrays:
+        return GridArrays(self.width, self.height, self.occ_kind, self.occ_idx)
+
+    def blast_arrays(self) -> BlastArrays:
+        """The blasts' arrays as they are now (a reallocation makes new ones)."""
+        return BlastArrays(self.b_voxel, self.b_alive, self.b_cd19, self.b_bound,
+                           self.b_trimers, self.b_partner)
+
+    def tcell_arrays(self) -> TCellArrays:
+        """The T cells' arrays as they are now (a reallocation makes new ones)."""
+        return TCellArrays(self.t_voxel, self.t_alive, self.t_engaged, self.t_partner,
+                           self.t_timer_min, self.t_activation, self.t_exhaustion,
+                           self.t_desens, self.t_kills, self.t_bound, self.t_trimers,
+                           self.t_bridge_blast, self.t_bridge_tcell, self.t_last_partner,
+                           self.t_last_trimers)
 
     def ensure_cell_capacity(self, extra_normal: int) -> None:
         """Room for every live cell to divide once in the coming step, and for the normal

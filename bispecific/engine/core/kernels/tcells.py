@@ -196,14 +196,11 @@ def _prefetch_neighbourhood(t, width, occ_kind, occ_idx, t_voxel, t_partner, b_a
 
 
 @njit(cache=True)
-def tcell_step(
-    key, c, width, height, occ_kind, occ_idx,
-    b_voxel, b_alive, b_cd19, b_bound, b_trimers, b_partner,
-    n_tcells, t_voxel, t_alive, t_engaged, t_partner, t_timer_min, t_activation,
-    t_exhaustion, t_desens, t_kills, t_bound, t_trimers, t_bridge_blast, t_bridge_tcell,
-    counters, stimulation,
-) -> int:
+def tcell_step(key, c, grid, blasts, n_tcells, tcells, counters, stimulation) -> int:
     """Advance every T cell alive at the start of the step; returns the new slot count.
+
+    `grid`, `blasts` and `tcells` are the state's arrays by name (`state.GridArrays`,
+    `BlastArrays`, `TCellArrays`).
 
     `stimulation` receives this step's cytokine release (docs/model.md s.9): [0] the
     release, in synapse-minutes weighted by (1 - desensitisation), and [1] its running total;
@@ -211,6 +208,14 @@ def tcell_step(
     step, each weighted by (1 - desensitisation); [3] the lethal-hit chances of this step's
     decisions, summed, and [4] their number.
     """
+    width, height, occ_kind, occ_idx = grid.width, grid.height, grid.kind, grid.idx
+    b_voxel, b_alive, b_cd19 = blasts.voxel, blasts.alive, blasts.cd19
+    b_bound, b_trimers, b_partner = blasts.bound, blasts.trimers, blasts.partner
+    t_voxel, t_alive, t_engaged = tcells.voxel, tcells.alive, tcells.engaged
+    t_partner, t_timer_min, t_activation = tcells.partner, tcells.timer_min, tcells.activation
+    t_exhaustion, t_desens, t_kills = tcells.exhaustion, tcells.desens, tcells.kills
+    t_bound, t_trimers = tcells.bound, tcells.trimers
+    t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
     n_slots = n_tcells
     released = 0.0
     expected_new = 0.0

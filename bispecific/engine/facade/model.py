@@ -18,13 +18,9 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from .. import units
-from .agents import AGENT_TYPES, ArrayAgent, Blast, Molecule, NormalCell, TCell
-from .mesa_compat import MESA_CLOCK, catch_up_clock
-from .parameters import ModelParameters
-from .records import StepRecords
-from .space import PatchGrid
-from .state import (
+from ... import units
+from ..core.parameters import ModelParameters
+from ..core.state import (
     CLEARED,
     COUNTER_NAMES,
     KILLS,
@@ -35,7 +31,11 @@ from .state import (
     MoleculeRows,
     new_patch_state,
 )
-from .step import StepConfig, advance
+from ..core.step import StepConfig, advance
+from .agents import AGENT_TYPES, ArrayAgent, Blast, Molecule, NormalCell, TCell
+from .mesa_compat import MESA_CLOCK, catch_up_clock
+from .records import StepRecords
+from .space import PatchGrid
 
 PlasmaInput = Callable[[float], float] | float
 

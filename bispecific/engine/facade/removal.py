@@ -11,7 +11,7 @@ docs/model.md still holds afterwards (the checks in tests/helpers.py `assert_inv
 - a **molecule** leaves the patch (`molecules_cleared_exit`): the cells that held it lose a
   bound receptor, and a trimer its bridge.
 
-Bound molecules are counts on the cells (engine/state.py), so each removal is O(1) array
+Bound molecules are counts on the cells (engine/core/state.py), so each removal is O(1) array
 work; nothing here runs during a step.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from mesa import Model
 
-from .state import (
+from ..core.state import (
     BLAST_APOPTOSES,
     EMPTY,
     N_CLEARED_EXIT,

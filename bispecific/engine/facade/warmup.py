@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..core.threads import ThreadPolicy, numba_pool_size
 from .model import BispecificModel
-from .threads import ThreadPolicy, numba_pool_size
 
 
 def compile_kernels(parallel: bool | None = False) -> None:

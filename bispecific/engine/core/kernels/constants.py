@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ... import units
+from .... import units
 from ..parameters import ModelParameters
 
 # Free pool and single-arm binding (docs/model.md s.3.1, s.3.2).

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .. import units
+from ... import units
 from . import rng
 from .kernels import constants as kc
 from .kernels.blasts import apply_blast_events
@@ -27,7 +27,7 @@ from .kernels.molecules import (
 from .kernels.normal import apply_turnover_events, normal_production
 from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
-from .state import PatchState
+from .state import BlastArrays, GridArrays, PatchState, TCellArrays
 from .threads import ThreadPolicy
 
 # A phase runs on the threads only when it has this much work: waking a sleeping thread
@@ -121,6 +121,9 @@ class _Step:
     release_blast: float
     bind_tcell: float
     release_tcell: float
+    grid: GridArrays
+    blasts: BlastArrays
+    tcells: TCellArrays  # the arrays by name, made once a step (capacity is set before)
     n_blasts_before: int = 0  # slots before this step's divisions (their draws are done)
     new: int = 0  # molecules bound from the pool this step
 
@@ -133,18 +136,14 @@ def _set_up(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3:
     bind_tcell, release_tcell = kc.receptor_step(on_dt, c[kc.TCELL_OFF_DT])
     s.ensure_cell_capacity(extra_normal=int(4 * cfg.normal_attempts_per_step + 64))
     return _Step(np.uint64(rng.step_key(cfg.seed, step)), parallel, tissue_molecules_per_um3,
-                 bind_blast, release_blast, bind_tcell, release_tcell)
+                 bind_blast, release_blast, bind_tcell, release_tcell, s.grid_arrays(),
+                 s.blast_arrays(), s.tcell_arrays())
 
 
 def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """1. T cells, in slot order."""
-    s.n_tcells = tcell_step(
-        st.key, cfg.constants, s.width, s.height, s.occ_kind, s.occ_idx,
-        s.b_voxel, s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner,
-        s.n_tcells, s.t_voxel, s.t_alive, s.t_engaged, s.t_partner, s.t_timer_min,
-        s.t_activation, s.t_exhaustion, s.t_desens, s.t_kills, s.t_bound, s.t_trimers,
-        s.t_bridge_blast, s.t_bridge_tcell, s.counters, s.stimulation,
-    )
+    s.n_tcells = tcell_step(st.key, cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells,
+                            s.counters, s.stimulation)
 
 
 def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
@@ -159,8 +158,7 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """2-3, second half: the few blasts and normal cells that die or divide, in slot order."""
     st.n_blasts_before = s.n_blasts
     s.n_blasts = apply_blast_events(
-        st.key, s.width, s.height, s.occ_kind, s.occ_idx, st.n_blasts_before, s.b_voxel,
-        s.b_alive, s.b_cd19, s.b_bound, s.b_trimers, s.b_partner, s.c_alive, s.b_events,
+        st.key, st.grid, st.n_blasts_before, st.blasts, s.c_alive, s.b_events,
         s.cell_chunk_events, s.counters)
     apply_turnover_events(s.occ_kind, s.occ_idx, st.n_blasts_before, s.n_normal, s.c_voxel,
                           s.c_alive, s.c_events, s.cell_chunk_events, s.counters)
@@ -169,9 +167,8 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """4. The bound molecules: cleared with dead cells, released, bridged, let go."""
     unbound, cleared = molecule_step(
-        st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts, s.b_alive,
-        s.b_bound, s.b_trimers, s.n_tcells, s.t_alive, s.t_partner, s.t_bound, s.t_trimers,
-        s.t_bridge_blast, s.t_bridge_tcell, s.t_last_partner, s.t_last_trimers, s.counters)
+        st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts, st.blasts,
+        s.n_tcells, st.tcells, s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
 

@@ -30,8 +30,8 @@ from typing import Any
 
 import mesa
 
+from ..core.state import CLEARED, ENGAGEMENT_NAMES, ON_BLAST, ON_TCELL, TRIMER
 from . import removal
-from .state import CLEARED, ENGAGEMENT_NAMES, ON_BLAST, ON_TCELL, TRIMER
 
 # unique_id = N_TYPES * serial + type code: disjoint across types, and >= 1 as in Mesa.
 N_TYPES = 4

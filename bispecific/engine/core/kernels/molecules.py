@@ -1,7 +1,7 @@
 """Blinatumomab: the bound molecules' step, binding from the free pool, and the pool's
 exchange with plasma (docs/model.md s.3).
 
-Bound molecules are counts on their cells (engine/state.py): a cell's single-arm molecules
+Bound molecules are counts on their cells (engine/core/state.py): a cell's single-arm molecules
 are exchangeable, since the wait for a release is memoryless, so each step's changes are
 binomial counts per cell or per engaged pair, drawn in one pass over the cells:
 
@@ -83,12 +83,16 @@ def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
 
 
 @njit(cache=True)
-def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, b_alive, b_bound,
-                  b_trimers, n_tcells, t_alive, t_partner, t_bound, t_trimers,
-                  t_bridge_blast, t_bridge_tcell, t_last_partner, t_last_trimers, counters):
+def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, blasts, n_tcells,
+                  tcells, counters):
     """The bound molecules' step (module docstring): the cells' counts and the cumulative
-    `counters` change in place. Returns (molecules back to the free pool, molecules
-    cleared) this step."""
+    `counters` change in place (`blasts`, `tcells`: `state.BlastArrays`, `TCellArrays`).
+    Returns (molecules back to the free pool, molecules cleared) this step."""
+    b_alive, b_bound, b_trimers = blasts.alive, blasts.bound, blasts.trimers
+    t_alive, t_partner, t_bound, t_trimers = (tcells.alive, tcells.partner, tcells.bound,
+                                              tcells.trimers)
+    t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
+    t_last_partner, t_last_trimers = tcells.last_partner, tcells.last_trimers
     unbound_before = counters[UNBINDINGS]
     cleared_before = counters[N_CLEARED_INTERNALISED] + counters[N_CLEARED_WITH_CELL]
     # 1-2. Cleared with a dead cell, or released: on blasts (unbinding or internalisation

@@ -18,17 +18,18 @@ _S32 = np.uint64(32)
 
 
 @njit(cache=True)
-def apply_blast_events(
-    key, width, height, occ_kind, occ_idx, n_blasts, b_voxel, b_alive, b_cd19, b_bound,
-    b_trimers, b_partner, c_alive, b_events, chunk_events, counters,
-) -> int:
+def apply_blast_events(key, grid, n_blasts, blasts, c_alive, b_events, chunk_events,
+                       counters) -> int:
     """Carry out this step's apoptoses and divisions in slot order; returns the new slot
-    count. A daughter takes an empty Moore neighbour, else a normal cell's place, searched
-    from a random one onwards.
+    count (`grid`, `blasts`: `state.GridArrays`, `BlastArrays`). A daughter takes an empty
+    Moore neighbour, else a normal cell's place, searched from a random one onwards.
 
     A blast that dies keeps its bound counts: its molecules are cleared (or, for trimers,
     handed to the T cell) in the molecule phase, which brings the counts to zero.
     """
+    width, height, occ_kind, occ_idx = grid.width, grid.height, grid.kind, grid.idx
+    b_voxel, b_alive, b_cd19 = blasts.voxel, blasts.alive, blasts.cd19
+    b_bound, b_trimers, b_partner = blasts.bound, blasts.trimers, blasts.partner
     n_slots = n_blasts
     blast_chunks = (n_blasts + CELL_CHUNK - 1) // CELL_CHUNK
     for ch in range(blast_chunks):

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from mesa import Model
 
+from ..core.state import BLAST, EMPTY, NORMAL, TCELL
 from .agents import ArrayAgent, Blast, NormalCell, TCell
-from .state import BLAST, EMPTY, NORMAL, TCELL
 
 Position = tuple[int, int]
 
