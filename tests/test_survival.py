@@ -163,3 +163,92 @@ def test_relapse_free_survival_runs_from_response_to_the_closed_form_relapse(tmp
     expected = (70.0 + math.log(0.05 / 1e-5) / growth - 28.0) / DAYS_PER_MONTH
     assert rfs["rfs_months"].to_numpy() == pytest.approx(expected, rel=1e-9)
     assert rfs["rfs_event"].all()
+
+
+SURVIVAL_COHORT = """
+[cohort]
+name = "with_survival"
+patients = 3
+seed = 11
+days = 0.5
+
+[survival]
+reference = "bolus"
+randomise = "1:1"
+
+[grid]
+width = 24
+height = 24
+
+[[arm]]
+name = "infused"
+scenario = "{flat}"
+
+[[arm]]
+name = "bolus"
+base = "{flat}"
+dose = [{{ kind = "bolus", day = 0, dose_ug = 28 }}]
+
+[covariates.marrow_blast_fraction]
+distribution = "uniform"
+low = 0.2
+high = 0.8
+"""
+
+
+def _survival_cohort(tmp_path, **replace_lines):
+    from pathlib import Path
+
+    text = SURVIVAL_COHORT.format(flat=Path(__file__).parent.parent / "scenarios" / "flat_28.toml")
+    for old, new in replace_lines.items():
+        text = text.replace(old, new)
+    path = tmp_path / "cohort.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_cohort_with_a_survival_table_writes_the_analysis_the_command_would(tmp_path):
+    """`[survival]` in the cohort file: after the runs, the cohort folder holds the same
+    events.csv and survival.csv, byte for byte, as `bispecific survival --reference bolus
+    --randomise 1:1` writes from it afterwards."""
+    from bispecific.cohorts.runner import run_cohort
+    from bispecific.cohorts.spec import load_cohort
+
+    cohort = load_cohort(_survival_cohort(tmp_path))
+    out = tmp_path / "out"
+    paths = run_cohort(cohort, out, workers=1)
+    assert {"events", "survival", "survival_figure"} <= set(paths)
+    first = {n: (out / n).read_bytes() for n in ("events.csv", "survival.csv")}
+    assert (pd.read_csv(out / "survival.csv")["design"] == "randomised 1:1").all()
+    assert main(["survival", str(out), "--reference", "bolus", "--randomise", "1:1"]) == 0
+    assert first == {n: (out / n).read_bytes() for n in ("events.csv", "survival.csv")}
+    again = load_cohort(out / "cohort.toml")  # the folder's cohort.toml keeps the table
+    assert again.survival == cohort.survival
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ('reference = "bolus"', 'reference = "placebo"',
+     "[survival] reference = 'placebo': not an arm; allowed: \"infused\", \"bolus\""),
+    ('randomise = "1:1"', 'randomise = "2:1:1"',
+     "[survival] randomise = '2:1:1': expected one whole number >= 1 per arm (2)"),
+    ('randomise = "1:1"', 'randomise = "1:0"', "[survival] randomise = '1:0'"),
+])
+def test_a_bad_survival_table_is_one_clear_line(tmp_path, old, new, expected):
+    from bispecific.cohorts.spec import load_cohort
+    from bispecific.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        load_cohort(_survival_cohort(tmp_path, **{old: new}))
+    assert "\n" not in str(err.value) and expected in str(err.value)
+
+
+def test_without_lifelines_a_cohort_asking_for_survival_is_refused_before_it_runs(
+        tmp_path, monkeypatch, capsys):
+    import sys
+
+    path = _survival_cohort(tmp_path)
+    monkeypatch.setitem(sys.modules, "lifelines", None)
+    assert main(["cohort", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install -e '.[trial]'" in err[0]
+    assert not (tmp_path / "out").exists()

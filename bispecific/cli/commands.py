@@ -274,6 +274,13 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     _refuse_other_kind(args.cohort, "cohort")
     cohort = load_cohort(args.cohort)
     guards.check_workers(args)
+    if cohort.survival is not None:  # refused now, not after the runs
+        from ..cohorts.survival import SurvivalError, require_lifelines
+
+        try:
+            require_lifelines()
+        except SurvivalError as exc:
+            raise UserError(f"{args.cohort}: [survival] {exc}") from None
     if args.patients:
         if not COHORT_KEYS["patients"].accepts(args.patients):
             raise UserError(f"--patients {args.patients}: expected "

@@ -277,6 +277,10 @@ def run_cohort(
         connect_timeout_s: how long to try to reach the scheduler.
         verbose: let what `distributed` logs reach the screen (it is kept off otherwise).
         simulate: a cheap stand-in for the model, on exactly the same path (tests).
+
+    A cohort with `[survival]` also writes its survival analysis once the runs are done
+    (`survival.write_survival`: events.csv, survival.csv, survival.png), which needs
+    lifelines (the `trial` extra).
     """
     start = time.perf_counter()
     run = CohortRun(cohort, out_dir)
@@ -297,5 +301,13 @@ def run_cohort(
             progress(done, run.runs)
         run_tasks(engine, run.store, run.tasks, finished, stop_after)
 
-    return locked_run(run.out, MANIFEST, engine, lambda: run.prepare(fresh), work,
-                      lambda: run.finish(time.perf_counter() - start, engine.description))
+    paths = locked_run(run.out, MANIFEST, engine, lambda: run.prepare(fresh), work,
+                       lambda: run.finish(time.perf_counter() - start, engine.description))
+    plan = cohort.survival
+    if plan is not None and not pd.read_csv(paths["results"]).empty:
+        from .survival import write_survival
+
+        written = write_survival(run.out, plan.reference, allocation=plan.allocation)
+        paths.update(events=written["events"], survival=written["survival"],
+                     survival_figure=written["figure"])
+    return paths

@@ -114,6 +114,21 @@ COHORT_KEYS = {
 ARM_KEYS = {"name": Key(Name, required=True), "scenario": Key(str, None), "base": Key(str, None),
             "dose": Key(list, None), "description": Key(str, "")}
 GRID_KEYS = {"width": Key(int, None, 4, 16384), "height": Key(int, None, 4, 16384)}
+SURVIVAL_KEYS = {
+    "reference": Key(str, None, doc="the arm the hazard ratios are against (default: the "
+                                    "last)"),
+    "randomise": Key(str, None, doc="weights per arm in arm order, e.g. \"2:1\": each "
+                                    "patient is kept in one arm, as a trial randomises"),
+}
+
+
+@dataclass(frozen=True)
+class SurvivalPlan:
+    """`[survival]`: after its runs, the cohort also writes its survival analysis
+    (`cohorts.survival.write_survival`: events.csv, survival.csv, survival.png)."""
+
+    reference: str | None = None
+    allocation: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,7 @@ class Cohort:
     source: str = field(default="<cohort>", compare=False)  # the file, for messages
     correlation: Correlation | None = None  # covariates drawn jointly (population.py)
     table: tuple[dict[str, float], ...] = ()  # real patients' covariates, a dict per patient
+    survival: SurvivalPlan | None = None  # the survival analysis to write after the runs
 
     def with_patients(self, n: int) -> Cohort:
         if self.table and n > len(self.table):
@@ -235,6 +251,12 @@ class Cohort:
             data["correlation"] = self.correlation.to_dict()
         if self.table:
             data["patients"] = {"table": PATIENT_TABLE}
+        if self.survival is not None:
+            plan = self.survival
+            data["survival"] = {k: v for k, v in (
+                ("reference", plan.reference),
+                ("randomise", ":".join(map(str, plan.allocation)) if plan.allocation
+                 else None)) if v is not None}
         return data
 
 
@@ -258,7 +280,8 @@ def patient_scenario(arm: Arm, patient: dict[str, float], seed: int) -> Scenario
     return scenario_from_dict(data, f"patient {int(patient['patient'])}, arm {arm.name}")
 
 
-COHORT_TABLES = ("cohort", "arm", "covariates", "grid", "correlation", "patients")
+COHORT_TABLES = ("cohort", "arm", "covariates", "grid", "correlation", "patients",
+                 "survival")
 PATIENT_TABLE = "patient_table.csv"  # the [patients] table, as a cohort folder keeps it
 
 
@@ -296,9 +319,30 @@ def cohort_from_dict(data: dict[str, Any], path: Path) -> Cohort:
     if "correlation" in data:
         drawn = {c.name: c.distribution for c in covariates}
         correlation = parse_correlation(data["correlation"], drawn, fail)
+    survival = (_survival(data["survival"], arms, fail) if "survival" in data else None)
     return Cohort(head["name"], patients, head["seed"], arms, covariates,
                   head["description"], source=str(path), correlation=correlation,
-                  table=table)
+                  table=table, survival=survival)
+
+
+def _survival(raw: Any, arms: tuple[Arm, ...], fail: Failer) -> SurvivalPlan:
+    if not isinstance(raw, dict):
+        fail(f"[survival] must be a table, not {type(raw).__name__}")
+    v = check_keys(raw, SURVIVAL_KEYS, "[survival]", fail)
+    names = [a.name for a in arms]
+    if v["reference"] is not None and v["reference"] not in names:
+        fail(f"[survival] reference = {shorten(v['reference'])}: not an arm; allowed: "
+             + ", ".join(f'"{n}"' for n in names))
+    allocation = None
+    if v["randomise"] is not None:
+        parts = v["randomise"].split(":")
+        allocation = tuple(int(p) for p in parts if p.isdigit())
+        if (len(allocation) != len(parts) or len(allocation) != len(names)
+                or min(allocation) < 1 or sum(allocation) > 100):
+            fail(f"[survival] randomise = {shorten(v['randomise'])}: expected one whole "
+                 f"number >= 1 per arm ({len(names)}), joined by ':' (e.g. "
+                 f"{':'.join(['1'] * len(names))}), at most 100 in all")
+    return SurvivalPlan(v["reference"], allocation)
 
 
 def _patient_table(raw: Any, folder: Path, covariates: tuple[Covariate, ...],
