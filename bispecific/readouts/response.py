@@ -161,6 +161,7 @@ def response_summary(taken: Sequence[Assessment], baseline_fraction: float,
         "blast_log10_reduction": reduction,
         "blast_log10_reduction_censored": censored,
         "p_mrd_negative": max(p_mrd),
+        "p_mrd_negative_at_assessments": p_mrd,  # e.g. BLAST's endpoint: after cycle 1
         "mrd_level_estimate": float(np.median(levels[best])),
         "mrd_detection_limit": baseline_fraction * limit * base_positive / max(
             base.blasts, 1e-12),
