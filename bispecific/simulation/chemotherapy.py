@@ -1,7 +1,7 @@
 """Chemotherapy courses as a step observer (docs/model.md s.14).
 
 At the end of the first step that reaches a course's day, the course kills cells in the
-patch (`engine.cytotoxic`) and in what the readouts carry in expectation: the CD19-negative
+patch (`engine.facade.cytotoxic`) and in what the readouts carry in expectation: the CD19-negative
 subclone (`readouts.escape`) and, once the MRD tail has handed off, the tail's extrapolated
 CD19-positive residue (`readouts.tail`: the course's log kill joins its growth integral).
 It is the first observer, so that every readout sees the marrow after the course.

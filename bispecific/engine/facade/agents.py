@@ -12,7 +12,7 @@ Views behave as Mesa agents do:
   made (same model, type and slot);
 - `unique_id` is unique across all agents of a model and never reused: cells keep their
   slot for life, and a molecule's id carries the step it was listed after (below);
-- `remove()` removes the agent through the arrays (`bispecific.engine.removal`);
+- `remove()` removes the agent through the arrays (`bispecific.engine.facade.removal`);
 - `step()` and `advance()` raise: the kernels advance every agent together in
   `model.step()`, so `agents.do("step")` would otherwise do nothing without saying so.
 

@@ -11,7 +11,7 @@ one place, so that the rest of the package calls Mesa one way and no call of its
 - Records: Mesa 3.4+'s `batch_run` reads the DataCollector's records by record (at
   `datacollector._collection_steps`; `data_collection_period` counts records), older
   versions by step (`data_collection_period` counts steps). `BATCH_RUN_READS_RECORDS` says
-  which (`bispecific.engine.records` answers both ways).
+  which (`bispecific.engine.facade.records` answers both ways).
 - Time: Mesa 3.4+ has `model.time` (1 per step for a model stepped by `step()`), driven by
   an event list that `step()` runs up to `time + 1`; older versions only `model.steps`.
   `model_time` reads whichever there is; `catch_up_clock` moves a fresh model's clock and

@@ -4,7 +4,7 @@ Mesa is the public API: `BispecificModel(..., seed= | rng=)`, `model.step()`,
 `model.agents`, `model.agents_by_type[Blast | TCell | NormalCell | Molecule]`, `model.grid`
 (what is where), `agent.remove()`, a `DataCollector` and `mesa.batch_run`. The state every
 step touches lives in the NumPy arrays of `model.state`, advanced by Numba kernels
-(`bispecific.engine.step.advance`); agent objects are views made on demand, and the grid is
+(`bispecific.engine.core.step.advance`); agent objects are views made on demand, and the grid is
 a view of the occupancy arrays. None of them costs anything while the model runs.
 """
 
@@ -161,7 +161,7 @@ class BispecificModel(mesa.Model):
             parallel: threads for the kernels (results are identical for any number): None
                 chooses by patch size, free cores and measurement, True uses threads wherever
                 they pay, False one thread; NUMBA_NUM_THREADS in the environment forces a
-                count (`bispecific.engine.threads`).
+                count (`bispecific.engine.core.threads`).
             readouts: step observers (see `StepReadout`), updated after every step; their
                 reporters become DataCollector columns.
             seed: random seed; None draws one from the OS, recorded as `model.seed`.

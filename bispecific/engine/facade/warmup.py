@@ -14,7 +14,7 @@ from .model import BispecificModel
 def compile_kernels(parallel: bool | None = False) -> None:
     """Run a 12x12 patch for a few steps under drug: the serial kernels, and unless
     `parallel` is False the threaded ones too (a large patch may switch to them at any
-    step, `bispecific.engine.threads`)."""
+    step, `bispecific.engine.core.threads`)."""
     model = BispecificModel(width=12, height=12, plasma_pg_per_ml=5000.0, seed=1,
                             parallel=False, record_every_minutes=1.0)
     for _ in range(3):
