@@ -230,7 +230,7 @@ def restate_crs(results: pd.DataFrame, crs: CrsParameters) -> pd.DataFrame:
     return out
 
 
-# Survival (docs/model.md s.13): two death hazards with active disease, fitted in turn on
+# Survival (docs/model.md s.13): two death hazards with active disease, fitted jointly on
 # MT103-211's virtual cohort: after treatment (refractory or relapsed, one median) to the
 # trial's median OS, and on treatment to the deaths during treatment of MT103-206 and
 # MT103-211 pooled; the rest is checked.
@@ -238,7 +238,6 @@ SURVIVAL_FIT = ("cohort_mt103_211.toml", 6.1)  # median OS, months ([Topp2015], 
 FAILURE_MEDIANS = np.round(np.arange(1.0, 12.0001, 0.05), 2)  # months, the fit's grid
 ON_TREATMENT_TARGET = 34 / 225  # fatal adverse events, MT103-206 + 211 ([Stein2019], R-3p)
 ON_TREATMENT_MEDIANS = np.round(np.arange(2.0, 60.0001, 0.25), 2)  # months
-FIT_ROUNDS = 3  # each fit moves the other's target a little: alternate until both settle
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,33 +280,68 @@ def died_on_treatment(events: pd.DataFrame) -> pd.Series:
 
 
 _FITTED: dict[int, HazardFit] = {}
-FIT_START = HazardFit(SURVIVAL_FIT[1], float(ON_TREATMENT_MEDIANS[-1]))
+
+
+def _paths(file: str, results: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """Each patient's course without death or transplant: response day (NaN for none), end
+    of treatment, relapse day (inf for none). What the death hazards act on."""
+    quiet = OutcomeRules(hazards=DeathHazards(0.0, 0.0, 0.0, 0.0), transplant_probability=0.0,
+                         follow_up_days=1e9)
+    events = patient_table(results, pd.read_csv(folder / Path(file).stem / "patients.csv"),
+                           quiet)
+    return pd.DataFrame({
+        "response": events["response_day"].where(events["response"].astype(bool)),
+        "end": events["treatment_end_day"],
+        "relapse": events["relapse_day"].fillna(np.inf)})
+
+
+def expected_on_treatment_deaths(paths: pd.DataFrame, fit: HazardFit) -> float:
+    """The expected share of patients dead before the last dose + TREATMENT_EMERGENT_DAYS:
+    the mean over patients of 1 - exp(-H), H the cumulative hazard by then along each one's
+    course. Smooth in the hazards, unlike a count of the draws' deaths."""
+    h = fit.rules().hazards
+    window = paths["end"].to_numpy() + TREATMENT_EMERGENT_DAYS
+    response = paths["response"].to_numpy()
+    relapse = paths["relapse"].to_numpy()
+    responder = np.isfinite(response)
+    r = np.where(responder, response, paths["end"].to_numpy())
+    cumulative = h.on_treatment * np.minimum(r, window)
+    remission_end = np.minimum(relapse, window)
+    cumulative += np.where(responder, h.remission * np.maximum(remission_end - r, 0.0)
+                           + h.relapsed * np.maximum(window - np.maximum(relapse, r), 0.0),
+                           h.refractory * np.maximum(window - r, 0.0))
+    return float(np.mean(1.0 - np.exp(-cumulative)))
+
+
+def on_treatment_for(paths: pd.DataFrame, failure_months: float) -> float:
+    """The on-treatment median (months, on its grid) whose expected share of deaths during
+    treatment is nearest the target, given the after-treatment median."""
+    shares = [expected_on_treatment_deaths(paths, HazardFit(failure_months, m))
+              for m in ON_TREATMENT_MEDIANS]
+    return float(ON_TREATMENT_MEDIANS[int(np.argmin(np.abs(np.array(shares)
+                                                             - ON_TREATMENT_TARGET)))])
 
 
 def fit_hazards(results: dict[str, pd.DataFrame], folder: Path) -> HazardFit:
-    """The two hazards (medians on their grids) that give MT103-211's median OS and the
-    pooled share of deaths during treatment, fitted in turn from the defaults."""
+    """The two hazards, fitted jointly on the virtual MT103-211 cohort: for each
+    after-treatment median on its grid, the on-treatment median that gives the pooled share
+    of deaths during treatment (in expectation over the patients' courses); of those pairs,
+    the one whose median OS is nearest MT103-211's."""
     file, target = SURVIVAL_FIT
     key = id(results[file])
     if key in _FITTED:
         return _FITTED[key]
-    fit = FIT_START  # a fixed start, so that the fit does not depend on the defaults
-    for _ in range(FIT_ROUNDS):
-        medians = [km_median(e["os_months"], e["os_event"])[0] for e in (
-            survival_events(file, results[file], folder,
-                            dataclasses.replace(fit, failure_months=m))
-            for m in FAILURE_MEDIANS)]
-        fit = dataclasses.replace(fit, failure_months=float(
-            FAILURE_MEDIANS[int(np.argmin(np.abs(np.array(medians) - target)))]))
-        shares = [float(died_on_treatment(survival_events(
-            file, results[file], folder, dataclasses.replace(
-                fit, on_treatment_months=m))).mean()) for m in ON_TREATMENT_MEDIANS]
-        fit = dataclasses.replace(fit, on_treatment_months=float(ON_TREATMENT_MEDIANS[
-            int(np.argmin(np.abs(np.array(shares) - ON_TREATMENT_TARGET)))]))
-    # How well the data pin the on-treatment hazard: the medians whose share of deaths
-    # stays within the 95% interval of 34 of 225.
+    paths = _paths(file, results[file], folder)
+    pairs = [HazardFit(float(m), on_treatment_for(paths, float(m))) for m in FAILURE_MEDIANS]
+    medians = [km_median(e["os_months"], e["os_event"])[0] for e in (
+        survival_events(file, results[file], folder, fit) for fit in pairs)]
+    fit = pairs[int(np.argmin(np.abs(np.array(medians) - target)))]
+    # How well the data pin the on-treatment hazard: the medians whose expected share stays
+    # within the 95% interval of 34 of 225.
     low, high = stats.binomtest(34, 225).proportion_ci(0.95, method="wilson")
-    within = ON_TREATMENT_MEDIANS[(np.array(shares) >= low) & (np.array(shares) <= high)]
+    shares = np.array([expected_on_treatment_deaths(paths, dataclasses.replace(
+        fit, on_treatment_months=m)) for m in ON_TREATMENT_MEDIANS])
+    within = ON_TREATMENT_MEDIANS[(shares >= low) & (shares <= high)]
     fit = dataclasses.replace(fit, on_treatment_range=(
         (float(within.min()), float(within.max())) if within.size else None))
     _FITTED[key] = fit
@@ -355,17 +389,18 @@ def survival_lines(results: dict[str, pd.DataFrame], tower: pd.DataFrame | None,
              "disease state from the first day of treatment, so deaths during the courses "
              "count) from the runs above; Kaplan-Meier medians with 95% intervals (lifelines) "
              "over the virtual patients, so the intervals are those of the virtual cohort's "
-             "size, not the trial's. **Fitted**, in turn until both settle, on the virtual "
-             "MT103-211 cohort: the median survival with active disease after treatment "
-             "(refractory or relapsed), on the trial's median OS, over "
-             f"{FAILURE_MEDIANS[0]:g}-{FAILURE_MEDIANS[-1]:g} months in steps of 0.05: "
-             f"**{best.failure_months:.2f} months** (the default in `outcomes/constants.py`: "
-             f"{DEFAULT_FIT.failure_months:.2f}); and the median survival with active disease "
-             "on treatment, on the share of patients who died during treatment (fatal "
-             f"adverse events in 34 of 225, {100 * ON_TREATMENT_TARGET:.1f}%, MT103-206 and "
-             "MT103-211 pooled, [Stein2019], R-3p), over "
+             "size, not the trial's. **Fitted** jointly on the virtual MT103-211 cohort: the "
+             "median survival with active disease after treatment (refractory or relapsed) "
+             f"over {FAILURE_MEDIANS[0]:g}-{FAILURE_MEDIANS[-1]:g} months in steps of 0.05, "
+             "each with the median survival with active disease on treatment that gives the "
+             "share of patients who died during treatment (fatal adverse events in 34 of "
+             f"225, {100 * ON_TREATMENT_TARGET:.1f}%, MT103-206 and MT103-211 pooled, "
+             "[Stein2019], R-3p; in expectation over the virtual patients' courses, over "
              f"{ON_TREATMENT_MEDIANS[0]:g}-{ON_TREATMENT_MEDIANS[-1]:g} months in steps of "
-             f"0.25: **{best.on_treatment_months:.2f} months** (default "
+             "0.25); of those pairs, the one whose median OS is nearest MT103-211's: "
+             f"**{best.failure_months:.2f} months** after treatment and "
+             f"**{best.on_treatment_months:.2f} months** on treatment (the defaults in "
+             f"`outcomes/constants.py`: {DEFAULT_FIT.failure_months:.2f} and "
              f"{DEFAULT_FIT.on_treatment_months:.2f}; {on_treatment_span(best)}). Most of "
              "those deaths fall in the 30 days after the last dose, at the after-treatment "
              "hazard, so the on-treatment hazard is weakly pinned. The rest is checked, not "
@@ -394,10 +429,12 @@ def survival_lines(results: dict[str, pd.DataFrame], tower: pd.DataFrame | None,
                          "up to four cycles (validation)", "[Gokbuget2018]",
                          "23.6 (U)", events, "rfs"))
     died = int(on_treatment.sum())
+    expected = expected_on_treatment_deaths(_paths(file, results[file], folder), best)
     lines += ["", f"Deaths during treatment (before the last dose + "
               f"{TREATMENT_EMERGENT_DAYS:g} days) among the virtual MT103-211 patients: "
-              f"{100 * died / len(adults):.1f}% ({died} of {len(adults)}; fitted to 34 of 225, "
-              f"{100 * ON_TREATMENT_TARGET:.1f}%, [Stein2019]). The virtual MT103-211 cohort "
+              f"{100 * expected:.1f}% in expectation (fitted to 34 of 225, "
+              f"{100 * ON_TREATMENT_TARGET:.1f}%, [Stein2019]); {died} of {len(adults)} "
+              f"({100 * died / len(adults):.1f}%) in the draws. The virtual MT103-211 cohort "
               "gives two cycles to everyone; the trial gave responders up to five, at the "
               "low remission hazard."]
     lines += ["", f"CD19-negative relapses among the virtual MT103-211 relapses: {negative} "
@@ -428,8 +465,9 @@ def chemo_scan(folder: Path) -> tuple[pd.DataFrame, float]:
         arms.append(dataclasses.replace(chemo, name=f"kill_{kill:g}".replace(".", "p"),
                                         scenario=dataclasses.replace(chemo.scenario,
                                                                      chemotherapy=courses)))
-    cohort = dataclasses.replace(cohort, arms=tuple(arms), name="chemo_scan").with_patients(
-        CHEMO_PATIENTS)
+    # The scan's arms are not the phase 3's: no survival analysis against its arms.
+    cohort = dataclasses.replace(cohort, arms=tuple(arms), name="chemo_scan",
+                                 survival=None).with_patients(CHEMO_PATIENTS)
     if not REUSE:
         run_cohort(cohort, folder / cohort.name, workers=2)
     results = pd.read_csv(folder / cohort.name / "results.csv")
@@ -491,8 +529,8 @@ def phase3_lines(folder: Path, fit: HazardFit) -> list[str]:
               "cycles and stops at relapse (`[stopping]`), the chemotherapy arm gives two "
               "courses to everyone; the chemotherapy arm's responders are near the 5% "
               "threshold after a single instant kill per course, so they relapse within "
-              "weeks to a few months; and one active-disease hazard, fitted on MT103-211, "
-              "serves every population and arm, so neither arm's survival here is fitted to "
+              "weeks to a few months; and the death hazards, fitted on MT103-206 and -211, "
+              "serve every population and arm, so neither arm's survival here is fitted to "
               "anything about TOWER.",
               "", "![Virtual phase 3: overall and event-free survival by arm]"
               "(figures/phase3_survival.png)"]

@@ -36,10 +36,12 @@ MARROW_NUCLEATED_CELLS = 1.0e12  # cells
 #   ([Topp2015], R-3p) with the model's own responses, relapse times and transplant
 #   censoring. Checked, not fitted: median RFS of responders against 5.9 ([Topp2015]);
 #   children's OS against 8 ([vonStackelberg2016], R-3p).
-#   Both by `python docs/calibrate.py --validate` (docs/calibration.md s.5; fitted in turn
-#   from a fixed start until both settle): 3.9 months after treatment, 36.75 months on
-#   treatment. The second is weakly pinned (medians of ~30-60 months keep the share within
-#   the target's 95% interval): most deaths in the window come in the 30 days after the
+#   Both by `python docs/calibrate.py --validate` (docs/calibration.md s.5), jointly: for
+#   each after-treatment median, the on-treatment median that gives the share of deaths
+#   during treatment in expectation over the virtual patients' courses; of those pairs, the
+#   one whose median OS is nearest 6.1: 4.8 months after treatment, 16.25 months on
+#   treatment. The second is weakly pinned (medians of ~9-47 months keep the share within
+#   the target's 95% interval): many deaths in the window come in the 30 days after the
 #   last dose, at the after-treatment hazard. One hazard for both gave 28% deaths during
 #   treatment against 15% (0.4.1 development, on the kept 0.4.0 cohorts). Until 0.4.0
 #   nobody died during the courses and the after-treatment median was 4.05 months; until
@@ -47,9 +49,9 @@ MARROW_NUCLEATED_CELLS = 1.0e12  # cells
 # - in remission: ~1%/month (assumption, U). Bounded by the label's "no fatal adverse events
 #   occurred on treatment among patients in remission" ([Label2014], R-3p): no death in
 #   ~80 responders over ~3 months of courses, whose rule-of-three upper bound is ~1.2%/month.
-HAZARD_ON_TREATMENT_PER_DAY = math.log(2.0) / (36.75 * DAYS_PER_MONTH)  # /day
-HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (3.9 * DAYS_PER_MONTH)  # /day
-HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (3.9 * DAYS_PER_MONTH)  # /day
+HAZARD_ON_TREATMENT_PER_DAY = math.log(2.0) / (16.25 * DAYS_PER_MONTH)  # /day
+HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (4.8 * DAYS_PER_MONTH)  # /day
+HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (4.8 * DAYS_PER_MONTH)  # /day
 HAZARD_REMISSION_PER_DAY = 0.01 / DAYS_PER_MONTH  # /day
 
 # The window after the last dose in which the trials count a death as treatment-emergent
