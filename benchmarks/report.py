@@ -467,13 +467,20 @@ def readme_section(results: dict) -> str:
               "measuring steps with one thread and with all; results are bit-identical for any "
               "number. `NUMBA_NUM_THREADS` forces a count, `parallel = false` one thread. How "
               "the step is cut for threads: `docs/performance.md`.", ""]
-    e2e = results["end_to_end"]
-    lines.append(f"- The approved 4-week regimen runs in {e2e[0]['wall_s']:.1f} s end to end "
-                 "on the default patch, start-up included"
-                 + (f", and in {e2e[1]['wall_s']:.0f} s on a 1024^2 patch with "
-                    "`parallel = true`" + (f" (its first {e2e[1]['days']:g} days only)."
-                                           if e2e[1].get("days", 28.0) < 28.0 else ".")
-                    if len(e2e) > 1 else "."))
+    e2e = results["end_to_end"][0]
+    large = [e for e in results["end_to_end"] if "1024" in e["scenario"]]
+    courses = [e for e in results["end_to_end"] if "5_courses" in e["scenario"]]
+    text = (f"- The approved 4-week regimen runs in {e2e['wall_s']:.1f} s end to end "
+            "on the default patch, start-up included")
+    if large:
+        days = large[0].get("days", 28.0)
+        text += (f", and in {large[0]['wall_s']:.0f} s on a 1024^2 patch with "
+                 "`parallel = true`" + (f" (its first {days:g} days only)" if days < 28.0 else ""))
+    lines.append(text + ".")
+    if courses:
+        c = courses[0]
+        lines.append(f"- A patient of `approved_5_courses.toml` ({c['simulated_days']:g} days "
+                     f"simulated, stopped: {c['stop_reason']}) takes {c['wall_s']:.0f} s.")
     su = results["start_up"]
     lines.append(f"- A cold kernel compile takes {su['compile_first_call_s']:.1f} s once; "
                  f"after that, start-up is {su['cached_start_up_s']:.1f} s.")

@@ -136,8 +136,7 @@ def _set_up(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3:
     bind_tcell, release_tcell = kc.receptor_step(on_dt, c[kc.TCELL_OFF_DT])
     s.ensure_cell_capacity(extra_normal=int(4 * cfg.normal_attempts_per_step + 64))
     return _Step(np.uint64(rng.step_key(cfg.seed, step)), parallel, tissue_molecules_per_um3,
-                 bind_blast, release_blast, bind_tcell, release_tcell, s.grid_arrays(),
-                 s.blast_arrays(), s.tcell_arrays())
+                 bind_blast, release_blast, bind_tcell, release_tcell, *s.kernel_arrays())
 
 
 def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
