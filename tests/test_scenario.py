@@ -5,7 +5,7 @@ import pytest
 
 from bispecific.scenario import ScenarioError, load_scenario, save_scenario
 
-from .helpers import shipped_scenarios
+from .helpers import ROOT, shipped_scenarios
 
 SCENARIOS = shipped_scenarios()
 
@@ -44,6 +44,30 @@ def test_shipped_scenarios_load_and_survive_a_round_trip(tmp_path):
         first = load_scenario(path)
         save_scenario(first, tmp_path / "again.toml")
         assert load_scenario(tmp_path / "again.toml") == first, path.name
+
+
+def test_the_nine_courses_follow_the_label_s_cycle_table():
+    """The label's Table 1 (docs/references.md [Label]): induction 9 -> 28 ug/day and a
+    28 ug/day cycle, 42-day cycles; consolidation cycles 3-5 the same; continued therapy
+    cycles 6-9 28 ug/day for 4 weeks in 12-week cycles. So drug runs in nine 28-day periods,
+    and the course gives 9 x 7 + 28 x 21 + 8 x 28 x 28 = 6,923 ug."""
+    from bispecific.pharmacology.dosing import total_rate_steps
+
+    scenario = load_scenario(ROOT / "scenarios" / "approved_9_courses.toml")
+    segments, boluses = scenario.schedule.expand(scenario.days, bsa_m2=1.9)
+    on, periods = None, []
+    for t, rate in total_rate_steps(segments):
+        if rate > 0 and on is None:
+            on = t
+        elif rate == 0 and on is not None:
+            periods.append((on / 24, t / 24))
+            on = None
+    starts = [0, 42, 84, 126, 168] + [210 + 84 * k for k in range(4)]
+    assert periods == [(float(d), float(d + 28)) for d in starts]
+    assert not boluses
+    given = sum(s.rate_ug_per_h * (s.end_h - s.start_h) for s in segments)
+    assert given == pytest.approx(6923.0)
+    assert scenario.days == 546  # the last cycle's 56 days off included
 
 
 def test_minimal_scenario_gets_documented_defaults(tmp_path):
