@@ -130,6 +130,41 @@ class TCellArrays(NamedTuple):
     last_trimers: np.ndarray
 
 
+class LiveSlots:
+    """The slots a pass over one kind of cell walks: every live slot in ascending order, and
+    some that have died since the list was last rebuilt.
+
+    Cells never return to a slot, and a new cell always takes a new slot at the end, so the
+    list stays complete by appending the slots made since the last step; it is rebuilt from
+    the alive flags when it holds more than twice the live cells (amortised O(1) a step).
+    Walking it visits the same live slots in the same order as walking every slot. Not
+    state: it is rebuilt from the arrays at will, so checkpoints do not hold it.
+    """
+
+    __slots__ = ("slots", "n", "upto")
+
+    def __init__(self) -> None:
+        self.slots = np.zeros(64, np.int32)
+        self.n = 0  # entries in use
+        self.upto = 0  # the slot count when the list was last brought up to date
+
+    def refresh(self, alive: np.ndarray, n_slots: int, live: int) -> tuple[np.ndarray, int]:
+        """The list for a pass over slots `[0, n_slots)` with `live` of them alive."""
+        new = n_slots - self.upto
+        if new < 0 or self.n + new > 2 * live + 64:
+            found = np.flatnonzero(alive[:n_slots]).astype(np.int32)
+            self.slots = np.zeros(2 * found.shape[0] + 128, np.int32)
+            self.slots[: found.shape[0]] = found
+            self.n = found.shape[0]
+        else:
+            if self.n + new > self.slots.shape[0]:
+                self.slots = _grow(self.slots, 2 * (self.n + new))
+            self.slots[self.n: self.n + new] = np.arange(self.upto, n_slots, dtype=np.int32)
+            self.n += new
+        self.upto = n_slots
+        return self.slots, self.n
+
+
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
     out = np.full(capacity, fill, dtype=arr.dtype)
     out[: arr.shape[0]] = arr
@@ -235,6 +270,17 @@ class PatchState:
             bundles = (self.grid_arrays(), self.blast_arrays(), self.tcell_arrays())
             self.__dict__["_kernel_arrays"] = bundles
         return bundles
+
+    def live_slots(self) -> tuple[np.ndarray, int, np.ndarray, int]:
+        """The blast and normal-cell slots for this step's decision pass (`LiveSlots`):
+        `(blast_slots, n, normal_slots, n)`. Kept beside the state, not in it."""
+        lists = self.__dict__.get("_live_slots")
+        if lists is None:
+            lists = self.__dict__["_live_slots"] = (LiveSlots(), LiveSlots())
+        blasts, normal = lists
+        b_slots, n_b = blasts.refresh(self.b_alive, self.n_blasts, self.blasts_alive_count())
+        c_slots, n_c = normal.refresh(self.c_alive, self.n_normal, self.normal_alive_count())
+        return b_slots, n_b, c_slots, n_c
 
     def ensure_cell_capacity(self, extra_normal: int) -> None:
         """Room for every live cell to divide once in the coming step, and for the normal

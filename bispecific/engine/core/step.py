@@ -125,6 +125,8 @@ class _Step:
     blasts: BlastArrays
     tcells: TCellArrays  # the arrays by name, made once a step (capacity is set before)
     n_blasts_before: int = 0  # slots before this step's divisions (their draws are done)
+    n_b_slots: int = 0  # blast and normal-cell slots the decision pass walked
+    n_c_slots: int = 0
     new: int = 0  # molecules bound from the pool this step
 
 
@@ -146,20 +148,22 @@ def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 
 
 def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """2-3, first half: every blast's and normal cell's draws, in one pass."""
-    threaded = st.parallel and s.n_blasts + s.n_normal >= cfg.min_parallel_cells
+    """2-3, first half: every live blast's and normal cell's draws, in one pass over the
+    listed slots (`state.LiveSlots`: the dead ones mostly left out, slot order kept)."""
+    b_slots, st.n_b_slots, c_slots, st.n_c_slots = s.live_slots()
+    threaded = st.parallel and st.n_b_slots + st.n_c_slots >= cfg.min_parallel_cells
     decide = cell_decisions_parallel if threaded else cell_decisions
-    decide(st.key, cfg.constants, s.n_blasts, s.b_alive, s.b_events, s.n_normal, s.c_alive,
-           s.c_events, s.cell_chunk_events)
+    decide(st.key, cfg.constants, b_slots, st.n_b_slots, s.b_alive, s.b_events, c_slots,
+           st.n_c_slots, s.c_alive, s.c_events, s.cell_chunk_events)
 
 
 def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """2-3, second half: the few blasts and normal cells that die or divide, in slot order."""
     st.n_blasts_before = s.n_blasts
     s.n_blasts = apply_blast_events(
-        st.key, st.grid, st.n_blasts_before, st.blasts, s.c_alive, s.b_events,
+        st.key, st.grid, st.n_blasts_before, st.blasts, s.c_alive, st.n_b_slots, s.b_events,
         s.cell_chunk_events, s.counters)
-    apply_turnover_events(s.occ_kind, s.occ_idx, st.n_blasts_before, s.n_normal, s.c_voxel,
+    apply_turnover_events(s.occ_kind, s.occ_idx, st.n_b_slots, st.n_c_slots, s.c_voxel,
                           s.c_alive, s.c_events, s.cell_chunk_events, s.counters)
 
 

@@ -18,10 +18,11 @@ _S32 = np.uint64(32)
 
 
 @njit(cache=True)
-def apply_blast_events(key, grid, n_blasts, blasts, c_alive, b_events, chunk_events,
-                       counters) -> int:
+def apply_blast_events(key, grid, n_blasts, blasts, c_alive, n_b_slots, b_events,
+                       chunk_events, counters) -> int:
     """Carry out this step's apoptoses and divisions in slot order; returns the new slot
-    count (`grid`, `blasts`: `state.GridArrays`, `BlastArrays`). A daughter takes an empty
+    count (`grid`, `blasts`: `state.GridArrays`, `BlastArrays`; `n_b_slots`: the blast
+    slots the decision pass walked, which sets its chunks). A daughter takes an empty
     Moore neighbour, else a normal cell's place, searched from a random one onwards.
 
     A blast that dies keeps its bound counts: its molecules are cleared (or, for trimers,
@@ -31,7 +32,7 @@ def apply_blast_events(key, grid, n_blasts, blasts, c_alive, b_events, chunk_eve
     b_voxel, b_alive, b_cd19 = blasts.voxel, blasts.alive, blasts.cd19
     b_bound, b_trimers, b_partner = blasts.bound, blasts.trimers, blasts.partner
     n_slots = n_blasts
-    blast_chunks = (n_blasts + CELL_CHUNK - 1) // CELL_CHUNK
+    blast_chunks = (n_b_slots + CELL_CHUNK - 1) // CELL_CHUNK
     for ch in range(blast_chunks):
         lo = ch * CELL_CHUNK
         for e in range(lo, lo + chunk_events[ch]):

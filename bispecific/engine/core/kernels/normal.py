@@ -13,12 +13,13 @@ _S32 = np.uint64(32)
 
 
 @njit(cache=True)
-def apply_turnover_events(occ_kind, occ_idx, n_blasts, n_normal, c_voxel, c_alive, c_events,
-                          chunk_events, counters) -> None:
+def apply_turnover_events(occ_kind, occ_idx, n_b_slots, n_c_slots, c_voxel, c_alive,
+                          c_events, chunk_events, counters) -> None:
     """The normal cells drawn to leave this step (`cells.cell_decisions`) leave, in slot
-    order; one crowded out by a dividing blast earlier in the step is already gone."""
-    blast_chunks = (n_blasts + CELL_CHUNK - 1) // CELL_CHUNK
-    normal_chunks = (n_normal + CELL_CHUNK - 1) // CELL_CHUNK
+    order; one crowded out by a dividing blast earlier in the step is already gone.
+    `n_b_slots`, `n_c_slots`: the slots the decision pass walked, which set its chunks."""
+    blast_chunks = (n_b_slots + CELL_CHUNK - 1) // CELL_CHUNK
+    normal_chunks = (n_c_slots + CELL_CHUNK - 1) // CELL_CHUNK
     for ch in range(normal_chunks):
         lo = ch * CELL_CHUNK
         for e in range(lo, lo + chunk_events[blast_chunks + ch]):
