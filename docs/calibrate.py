@@ -184,6 +184,11 @@ REUSE_NOTE = (" --keep FOLDER`, then again with `--reuse` (the same runs, tabula
               "with the refitted defaults)")
 
 
+def kept_patients(file: str, folder: Path) -> pd.DataFrame:
+    """The covariates each virtual patient of a kept cohort run was drawn with."""
+    return pd.read_csv(folder / Path(file).stem / "patients.csv")
+
+
 def clone_line(file: str, results: pd.DataFrame, folder: Path) -> str:
     """How the CD19-negative clone, an event drawn per patient (docs/model.md s.11), fell in
     this virtual cohort: a handful of carriers among a few dozen responders moves the MRD
@@ -191,7 +196,7 @@ def clone_line(file: str, results: pd.DataFrame, folder: Path) -> str:
     responders whose residue at the end is mostly CD19-negative (a relapse from it would
     be CD19-negative, `outcomes.events.residual`), beside [Aldoss2025]'s 13% of responders
     (22 CD19-negative relapses among 169, after transplant in many: a floor)."""
-    patients = pd.read_csv(folder / Path(file).stem / "patients.csv")
+    patients = kept_patients(file, folder)
     chance = next(c.present_probability for c in load_cohort(ROOT / "scenarios" / file).covariates
                   if c.name == "cd19_negative_fraction")
     both = results.merge(patients[["patient", "cd19_negative_fraction",
@@ -215,6 +220,11 @@ def clone_line(file: str, results: pd.DataFrame, folder: Path) -> str:
             "([Aldoss2025]: 13% of responders relapsed CD19-negative).")
 
 
+# [Queudeville2023]: CR odds ratios against >= 50% marrow blasts, (estimate, low, high).
+BURDEN_OR_25_50 = (3.50, 2.23, 5.48)
+BURDEN_OR_5_25 = (3.93, 2.50, 6.18)
+
+
 def burden_line(results: dict[str, pd.DataFrame], folder: Path) -> str:
     """CR by the marrow's blasts before treatment, below and at or above 50%, in the
     calibration cohorts pooled (adults and children, as [Queudeville2023] pooled them), as an
@@ -226,7 +236,7 @@ def burden_line(results: dict[str, pd.DataFrame], folder: Path) -> str:
     over the virtual patients."""
     rows = []
     for file, r in results.items():
-        patients = pd.read_csv(folder / Path(file).stem / "patients.csv")
+        patients = kept_patients(file, folder)
         rows.append(r[["patient", "p_complete_response"]].merge(
             patients[["patient", "marrow_blast_fraction"]], on="patient"))
     both = pd.concat(rows, ignore_index=True)
@@ -242,13 +252,15 @@ def burden_line(results: dict[str, pd.DataFrame], folder: Path) -> str:
     rng = np.random.default_rng(20230224)
     draws = [odds_ratio(rng.integers(0, len(cr), len(cr))) for _ in range(2000)]
     low, up = np.percentile(draws, [2.5, 97.5])
+    ratio = odds_ratio(np.arange(len(cr)))
+    a, b = BURDEN_OR_25_50, BURDEN_OR_5_25
     return (f"Response and burden (checked, not fitted): in the calibration cohorts pooled "
             f"({len(cr)} virtual patients), CR {100 * cr[~high].mean():.0f}% with marrow blasts "
             f"below 50% ({(~high).sum()} patients) and {100 * cr[high].mean():.0f}% at 50% or "
-            f"more ({high.sum()}): an odds ratio of {odds_ratio(np.arange(len(cr))):.1f} "
-            f"({low:.1f}-{up:.1f}), against 3.50 (2.23-5.48) for 25-<50% and 3.93 (2.50-6.18) "
-            "for 5-<25% against >= 50% in five trials pooled ([Queudeville2023], R). "
-            + _burden_verdict(odds_ratio(np.arange(len(cr))), low, int((~high).sum())))
+            f"more ({high.sum()}): an odds ratio of {ratio:.1f} ({low:.1f}-{up:.1f}), against "
+            f"{a[0]:.2f} ({a[1]:.2f}-{a[2]:.2f}) for 25-<50% and {b[0]:.2f} ({b[1]:.2f}-"
+            f"{b[2]:.2f}) for 5-<25% against >= 50% in five trials pooled ([Queudeville2023], "
+            "R). " + _burden_verdict(ratio, low, int((~high).sum())))
 
 
 def _burden_verdict(ratio: float, low: float, below: int) -> str:
@@ -256,9 +268,10 @@ def _burden_verdict(ratio: float, low: float, below: int) -> str:
            "nothing else that varies between patients (T-cell fitness, prior therapy) softens "
            "it; children carry more blasts (cohort_mt103_205.toml: median 74%), so their CR "
            "falls furthest.")
-    if low > 6.18:
+    highest = max(BURDEN_OR_25_50[2], BURDEN_OR_5_25[2])
+    if low > highest:
         return "The model's response depends on burden more steeply than the trials'. " + why
-    if ratio > 6.18:
+    if ratio > highest:
         return ("The model's odds ratio is above the trials' interval, though its own interval "
                 f"({below} virtual patients below 50%) still reaches it. " + why)
     return "The model's dependence on burden is within the trials'."
@@ -270,7 +283,7 @@ def tower_population_line(results: pd.DataFrame, folder: Path) -> str:
     marrow blasts >= 50% in 74.2%, 10-<50% in 22.1% and 5-<10% in 3.3% ([Kantarjian2017]
     Table 1, R). CR reweighted to that mix, from the virtual patients' CR in each stratum,
     shows what the population alone moves."""
-    patients = pd.read_csv(folder / "cohort_tower" / "patients.csv")
+    patients = kept_patients("cohort_tower.toml", folder)
     arm = results[results["arm"] == "approved_9_28"].merge(
         patients[["patient", "marrow_blast_fraction"]], on="patient")
     blasts = arm["marrow_blast_fraction"].to_numpy()
@@ -342,7 +355,7 @@ def survival_events(file: str, results: pd.DataFrame, folder: Path,
                     fit: HazardFit) -> pd.DataFrame:
     """Each virtual patient's events (bispecific.outcomes) under these hazards; the other
     rules are the defaults."""
-    patients = pd.read_csv(folder / Path(file).stem / "patients.csv")
+    patients = kept_patients(file, folder)
     return patient_table(results, patients, fit.rules())
 
 
@@ -361,7 +374,7 @@ def _paths(file: str, results: pd.DataFrame, folder: Path) -> pd.DataFrame:
     of treatment, relapse day (inf for none). What the death hazards act on."""
     quiet = OutcomeRules(hazards=DeathHazards(0.0, 0.0, 0.0, 0.0), transplant_probability=0.0,
                          follow_up_days=1e9)
-    events = patient_table(results, pd.read_csv(folder / Path(file).stem / "patients.csv"),
+    events = patient_table(results, kept_patients(file, folder),
                            quiet)
     return pd.DataFrame({
         "response": events["response_day"].where(events["response"].astype(bool)),
