@@ -219,10 +219,11 @@ def _course_profile_lines(results: dict) -> list[str]:
              "| phase | s | share |", "|---|---|---|"]
     rows = [*p["phases_s"].items(), ("readouts and the model's Python", p["other_s"])]
     lines += [f"| {k} | {v:.2f} | {v / p['wall_s'] * 100:.0f}% |" for k, v in rows]
-    lines += ["", "Slots against live agents at the end (the cell draws walk a list of the "
-              "live slots, `state.LiveSlots`; the T-cell, molecule and binding passes still "
-              "visit the dead ones too): " + "; ".join(f"{k} {n:,} slots, {a:,} alive"
-                                        for k, (n, a) in p["slots"].items()) + "."]
+    lines += ["", "Slots against live agents at the end (the cells' events come from a heap "
+              "of their waits, `kernels/cells.py`, which never visits a dead slot; the "
+              "T-cell, molecule and binding passes still do): "
+              + "; ".join(f"{k} {n:,} slots, {a:,} alive" for k, (n, a) in p["slots"].items())
+              + "."]
     return lines
 
 

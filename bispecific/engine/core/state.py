@@ -72,9 +72,7 @@ COUNTER_NAMES = (
     "trimers_formed_total",
 )
 
-# Cells per chunk of the cells' decision pass and per block of binding (kernels/cells.py,
-# kernels/molecules.py); fixed for the same reason.
-CELL_CHUNK = 4096
+# Cells per block of binding (kernels/molecules.py); fixed for the same reason.
 BIND_BLOCK = 4096
 
 
@@ -130,39 +128,28 @@ class TCellArrays(NamedTuple):
     last_trimers: np.ndarray
 
 
-class LiveSlots:
-    """The slots a pass over one kind of cell walks: every live slot in ascending order, and
-    some that have died since the list was last rebuilt.
+class CellQueue:
+    """The heap of the cells' next events (`kernels/cells.py`) and how far through the slots
+    it has been filled (`b_upto`, `c_upto`), with the per-step chances the waits in it were
+    drawn with. Not state: it is made again from `b_due` / `c_due` at will, so checkpoints
+    and equality ignore it (`PatchState.cell_queue`)."""
 
-    Cells never return to a slot, and a new cell always takes a new slot at the end, so the
-    list stays complete by appending the slots made since the last step; it is rebuilt from
-    the alive flags when it holds more than twice the live cells (amortised O(1) a step).
-    Walking it visits the same live slots in the same order as walking every slot. Not
-    state: it is rebuilt from the arrays at will, so checkpoints do not hold it.
-    """
+    __slots__ = ("heap", "n", "b_upto", "c_upto", "out", "constants")
 
-    __slots__ = ("slots", "n", "upto")
+    def __init__(self, constants: np.ndarray) -> None:
+        self.heap = np.zeros(1024, np.int64)
+        self.n = 0
+        self.b_upto = 0  # slots below these are in the heap (or dead)
+        self.c_upto = 0
+        self.out = np.zeros(3, np.int64)  # the kernel's (heap size, blast and normal events)
+        self.constants = constants
 
-    def __init__(self) -> None:
-        self.slots = np.zeros(64, np.int32)
-        self.n = 0  # entries in use
-        self.upto = 0  # the slot count when the list was last brought up to date
-
-    def refresh(self, alive: np.ndarray, n_slots: int, live: int) -> tuple[np.ndarray, int]:
-        """The list for a pass over slots `[0, n_slots)` with `live` of them alive."""
-        new = n_slots - self.upto
-        if new < 0 or self.n + new > 2 * live + 64:
-            found = np.flatnonzero(alive[:n_slots]).astype(np.int32)
-            self.slots = np.zeros(2 * found.shape[0] + 128, np.int32)
-            self.slots[: found.shape[0]] = found
-            self.n = found.shape[0]
-        else:
-            if self.n + new > self.slots.shape[0]:
-                self.slots = _grow(self.slots, 2 * (self.n + new))
-            self.slots[self.n: self.n + new] = np.arange(self.upto, n_slots, dtype=np.int32)
-            self.n += new
-        self.upto = n_slots
-        return self.slots, self.n
+    def reserve(self, extra: int) -> None:
+        """Room for `extra` more entries."""
+        if self.n + extra > self.heap.shape[0]:
+            grown = np.zeros(max(2 * self.heap.shape[0], self.n + extra), np.int64)
+            grown[: self.n] = self.heap[: self.n]
+            self.heap = grown
 
 
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
@@ -222,11 +209,17 @@ class PatchState:
     initial_normal: int
     # Scratch of the step's parallel passes (their sizes follow the capacities above).
     b_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # blasts
-    #   that die or divide this step, by chunk (kernels/cells.py)
+    #   that die or divide this step, in slot order (kernels/cells.py)
     c_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # normal
-    #   cells that leave this step, by chunk
-    cell_chunk_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #   cells that leave this step
     bind_block_totals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Each cell's next event, drawn as a waiting time (kernels/cells.py; -1: not drawn yet,
+    # as is every slot not yet used): a blast's step x 2 + kind, a normal cell's step. Sized
+    # to the capacities by `ensure_cell_capacity`, so a state made without them draws anew.
+    b_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    c_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    due_chances: np.ndarray = field(default_factory=lambda: np.zeros(3))  # the per-step
+    #   chances (apoptosis, division, turnover) the waits were drawn with
 
     @property
     def voxels(self) -> int:
@@ -271,16 +264,25 @@ class PatchState:
             self.__dict__["_kernel_arrays"] = bundles
         return bundles
 
-    def live_slots(self) -> tuple[np.ndarray, int, np.ndarray, int]:
-        """The blast and normal-cell slots for this step's decision pass (`LiveSlots`):
-        `(blast_slots, n, normal_slots, n)`. Kept beside the state, not in it."""
-        lists = self.__dict__.get("_live_slots")
-        if lists is None:
-            lists = self.__dict__["_live_slots"] = (LiveSlots(), LiveSlots())
-        blasts, normal = lists
-        b_slots, n_b = blasts.refresh(self.b_alive, self.n_blasts, self.blasts_alive_count())
-        c_slots, n_c = normal.refresh(self.c_alive, self.n_normal, self.normal_alive_count())
-        return b_slots, n_b, c_slots, n_c
+    def cell_queue(self, constants: np.ndarray, wait_chances: list[int]) -> CellQueue:
+        """The heap of the cells' next events, kept beside the state (not in it). Made anew,
+        from every slot, when there is none or when the per-step chances at `wait_chances`
+        of `constants` differ from those the waits were drawn with (another `dt`, other
+        rates): then every cell draws its next event again, which the waits' lack of memory
+        makes exact. Same constants as last step: found by identity, O(1)."""
+        queue = self.__dict__.get("_cell_queue")
+        if queue is not None and queue.constants is constants:
+            return queue
+        chances = constants[wait_chances]
+        changed = not np.array_equal(chances, self.due_chances)
+        if changed:
+            self.b_due[:] = -1
+            self.c_due[:] = -1
+            self.due_chances = chances.copy()
+        if queue is None or changed:
+            queue = self.__dict__["_cell_queue"] = CellQueue(constants)
+        queue.constants = constants
+        return queue
 
     def ensure_cell_capacity(self, extra_normal: int) -> None:
         """Room for every live cell to divide once in the coming step, and for the normal
@@ -319,6 +321,10 @@ class PatchState:
             cap = max(need_c, 2 * self.c_voxel.shape[0])
             self.c_voxel = _grow(self.c_voxel, cap, -1)
             self.c_alive = _grow(self.c_alive, cap)
+        if self.b_due.shape[0] < self.b_voxel.shape[0]:
+            self.b_due = _grow(self.b_due, self.b_voxel.shape[0], -1)
+        if self.c_due.shape[0] < self.c_voxel.shape[0]:
+            self.c_due = _grow(self.c_due, self.c_voxel.shape[0], -1)
         cells = self.b_voxel.shape[0] + self.t_voxel.shape[0]
         if self.new_bindings.shape[0] < cells:
             self.new_bindings = np.zeros(max(cells, 2 * self.new_bindings.shape[0]), np.int64)
@@ -326,9 +332,6 @@ class PatchState:
             self.b_events = np.zeros(self.b_voxel.shape[0], np.int64)
         if self.c_events.shape[0] < self.c_voxel.shape[0]:
             self.c_events = np.zeros(self.c_voxel.shape[0], np.int64)
-        chunks = -(-self.b_voxel.shape[0] // CELL_CHUNK) - (-self.c_voxel.shape[0] // CELL_CHUNK)
-        if self.cell_chunk_events.shape[0] < chunks:
-            self.cell_chunk_events = np.zeros(chunks, np.int64)
         blocks = -(-self.b_voxel.shape[0] // BIND_BLOCK) - (-self.t_voxel.shape[0] // BIND_BLOCK)
         if self.bind_block_totals.shape[0] < blocks:
             self.bind_block_totals = np.zeros(blocks, np.int64)

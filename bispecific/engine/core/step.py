@@ -16,7 +16,7 @@ from ... import units
 from . import rng
 from .kernels import constants as kc
 from .kernels.blasts import apply_blast_events
-from .kernels.cells import cell_decisions, cell_decisions_parallel
+from .kernels.cells import cell_events
 from .kernels.molecules import (
     add_bindings,
     binding_counts,
@@ -125,8 +125,8 @@ class _Step:
     blasts: BlastArrays
     tcells: TCellArrays  # the arrays by name, made once a step (capacity is set before)
     n_blasts_before: int = 0  # slots before this step's divisions (their draws are done)
-    n_b_slots: int = 0  # blast and normal-cell slots the decision pass walked
-    n_c_slots: int = 0
+    n_b_events: int = 0  # blasts and normal cells acting this step (cells.cell_events)
+    n_c_events: int = 0
     new: int = 0  # molecules bound from the pool this step
 
 
@@ -148,23 +148,31 @@ def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 
 
 def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """2-3, first half: every live blast's and normal cell's draws, in one pass over the
-    listed slots (`state.LiveSlots`: the dead ones mostly left out, slot order kept)."""
-    b_slots, st.n_b_slots, c_slots, st.n_c_slots = s.live_slots()
-    threaded = st.parallel and st.n_b_slots + st.n_c_slots >= cfg.min_parallel_cells
-    decide = cell_decisions_parallel if threaded else cell_decisions
-    decide(st.key, cfg.constants, b_slots, st.n_b_slots, s.b_alive, s.b_events, c_slots,
-           st.n_c_slots, s.c_alive, s.c_events, s.cell_chunk_events)
+    """2-3, first half: the blasts and normal cells whose event falls on this step, popped
+    from the heap of their waits (`kernels/cells.py`); the cells made since the last step
+    draw their waits and join it."""
+    queue = s.cell_queue(cfg.constants, _WAIT_CHANCES)
+    new_b, new_c = s.n_blasts - queue.b_upto, s.n_normal - queue.c_upto
+    queue.reserve(new_b + new_c + s.blasts_alive_count())
+    cell_events(st.key, cfg.constants, step, queue.heap, queue.n, s.n_blasts, queue.b_upto,
+                s.b_alive, s.b_due, s.b_events, s.n_normal, queue.c_upto, s.c_alive, s.c_due,
+                s.c_events, queue.out)
+    queue.n, st.n_b_events, st.n_c_events = queue.out.tolist()
+    queue.b_upto, queue.c_upto = s.n_blasts, s.n_normal
+
+
+# The per-step chances the cells' waits are drawn with (kernels/cells.py).
+_WAIT_CHANCES = [kc.P_APOPTOSIS, kc.P_DIVIDE, kc.P_NORMAL_TURNOVER]
 
 
 def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """2-3, second half: the few blasts and normal cells that die or divide, in slot order."""
     st.n_blasts_before = s.n_blasts
     s.n_blasts = apply_blast_events(
-        st.key, st.grid, st.n_blasts_before, st.blasts, s.c_alive, st.n_b_slots, s.b_events,
-        s.cell_chunk_events, s.counters)
-    apply_turnover_events(s.occ_kind, s.occ_idx, st.n_b_slots, st.n_c_slots, s.c_voxel,
-                          s.c_alive, s.c_events, s.cell_chunk_events, s.counters)
+        st.key, st.grid, st.n_blasts_before, st.blasts, s.c_alive, s.b_events, st.n_b_events,
+        s.counters)
+    apply_turnover_events(s.occ_kind, s.occ_idx, s.c_voxel, s.c_alive, s.c_events,
+                          st.n_c_events, s.counters)
 
 
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:

@@ -7,29 +7,24 @@ from numba import njit
 
 from .. import rng
 from ..state import EMPTY, NORMAL, NORMAL_BIRTHS, NORMAL_DEATHS
-from .cells import CELL_CHUNK
 
 _S32 = np.uint64(32)
 
 
 @njit(cache=True)
-def apply_turnover_events(occ_kind, occ_idx, n_b_slots, n_c_slots, c_voxel, c_alive,
-                          c_events, chunk_events, counters) -> None:
-    """The normal cells drawn to leave this step (`cells.cell_decisions`) leave, in slot
-    order; one crowded out by a dividing blast earlier in the step is already gone.
-    `n_b_slots`, `n_c_slots`: the slots the decision pass walked, which set its chunks."""
-    blast_chunks = (n_b_slots + CELL_CHUNK - 1) // CELL_CHUNK
-    normal_chunks = (n_c_slots + CELL_CHUNK - 1) // CELL_CHUNK
-    for ch in range(normal_chunks):
-        lo = ch * CELL_CHUNK
-        for e in range(lo, lo + chunk_events[blast_chunks + ch]):
-            i = c_events[e]
-            if c_alive[i] == 1:
-                c_alive[i] = 0
-                v = c_voxel[i]
-                occ_kind[v] = EMPTY
-                occ_idx[v] = -1
-                counters[NORMAL_DEATHS] += 1
+def apply_turnover_events(occ_kind, occ_idx, c_voxel, c_alive, c_events, n_events,
+                          counters) -> None:
+    """The normal cells whose turnover falls on this step (`cells.cell_events`,
+    `c_events[:n_events]`) leave, in slot order; one crowded out by a dividing blast earlier
+    in the step is already gone."""
+    for e in range(n_events):
+        i = c_events[e]
+        if c_alive[i] == 1:
+            c_alive[i] = 0
+            v = c_voxel[i]
+            occ_kind[v] = EMPTY
+            occ_idx[v] = -1
+            counters[NORMAL_DEATHS] += 1
 
 
 @njit(cache=True)
