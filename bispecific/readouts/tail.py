@@ -144,8 +144,7 @@ _STATE = ("handed_off", "at_handoff", "window_kills", "window_blast_minutes",
 
 
 def _positive_blasts(model: BispecificModel) -> int:
-    s = model.state
-    return s.blasts_alive() - s.blasts_cd19_negative()
+    return model.state.blasts_cd19_positive()
 
 
 def positive_fraction_draws(tail: TailSnapshot, baseline_positive: float) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 # Voxel occupancy codes.
 EMPTY = 0
@@ -150,6 +151,15 @@ class CellQueue:
             grown = np.zeros(max(2 * self.heap.shape[0], self.n + extra), np.int64)
             grown[: self.n] = self.heap[: self.n]
             self.heap = grown
+
+
+@njit(cache=True)
+def _count_cd19_positive(alive: np.ndarray, cd19: np.ndarray, n: int) -> int:
+    count = 0
+    for b in range(n):
+        if alive[b] == 1 and cd19[b] > 0.0:
+            count += 1
+    return count
 
 
 def _grow(arr: np.ndarray, capacity: int, fill: float | int = 0) -> np.ndarray:
@@ -343,6 +353,10 @@ class PatchState:
     def blasts_cd19_negative(self) -> int:
         n = self.n_blasts
         return int(np.count_nonzero(self.b_alive[:n] & (self.b_cd19[:n] <= 0.0)))
+
+    def blasts_cd19_positive(self) -> int:
+        """Live CD19-positive blasts, in one compiled pass (the MRD tail asks every step)."""
+        return int(_count_cd19_positive(self.b_alive, self.b_cd19, self.n_blasts))
 
     def tcells_alive(self) -> int:
         return int(np.count_nonzero(self.t_alive[: self.n_tcells]))
