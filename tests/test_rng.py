@@ -127,8 +127,9 @@ def test_binding_from_the_pool_is_binomial_per_cell(p):
     for step in range(25):
         out = np.zeros(n_blasts, np.int64)
         binding_counts(np.uint64(rng.step_key(7, step)), constants, 10**12, p, 0.0, n_blasts,
-                       alive, cd19, bound, 0, np.zeros(0, np.uint8), np.zeros(0, np.int32),
-                       out, np.zeros(bind_blocks(n_blasts, 0), np.int64))
+                       np.arange(n_blasts, dtype=np.int32), n_blasts, alive, cd19, bound, 0,
+                       np.zeros(0, np.uint8), np.zeros(0, np.int32), out,
+                       np.zeros(bind_blocks(n_blasts, 0), np.int64))
         counts.append(out)
     counts = np.array(counts)
     for free, cells in ((400, counts[:, ::2]), (500, counts[:, 1::2])):

@@ -153,6 +153,44 @@ class CellQueue:
             self.heap = grown
 
 
+class BlastList:
+    """The blast slots the molecule and binding passes walk: ascending, and holding every
+    slot whose blast may hold a molecule. Slots are never reused and a new blast always
+    takes a new slot at the end, so the list is kept complete by appending the slots made
+    since it was last extended; it drops dead slots only right after the molecule phase,
+    when a dead blast's molecules have all been cleared or handed over, and only when dead
+    ones are more than half of it (amortised O(1) a step). A dead slot left off holds
+    nothing, so the passes' draws are those of a walk over every slot. Not state: made
+    again from every slot at will (`PatchState.blast_list`)."""
+
+    __slots__ = ("slots", "n", "upto")
+
+    def __init__(self) -> None:
+        self.slots = np.zeros(64, np.int32)
+        self.n = 0  # entries in use
+        self.upto = 0  # the slot count when the list was last extended
+
+    def extend(self, n_slots: int) -> tuple[np.ndarray, int]:
+        """The list with the slots made since the last call appended."""
+        new = n_slots - self.upto
+        if new > 0:
+            if self.n + new > self.slots.shape[0]:
+                self.slots = _grow(self.slots, 2 * (self.n + new))
+            self.slots[self.n: self.n + new] = np.arange(self.upto, n_slots, dtype=np.int32)
+            self.n += new
+            self.upto = n_slots
+        return self.slots, self.n
+
+    def drop_dead(self, alive: np.ndarray, live: int) -> None:
+        """After the molecule phase: rebuild from the alive flags if most entries are dead."""
+        if self.n > 2 * live + 64:
+            found = np.flatnonzero(alive[: self.upto]).astype(np.int32)
+            if found.shape[0] > self.slots.shape[0]:
+                self.slots = np.zeros(2 * found.shape[0] + 128, np.int32)
+            self.slots[: found.shape[0]] = found
+            self.n = found.shape[0]
+
+
 @njit(cache=True)
 def _count_cd19_positive(alive: np.ndarray, cd19: np.ndarray, n: int) -> int:
     count = 0
@@ -273,6 +311,23 @@ class PatchState:
             bundles = (self.grid_arrays(), self.blast_arrays(), self.tcell_arrays())
             self.__dict__["_kernel_arrays"] = bundles
         return bundles
+
+    def blast_list(self) -> BlastList:
+        """The blast slots for the molecule and binding passes (`BlastList`), kept beside the
+        state, not in it."""
+        found = self.__dict__.get("_blast_list")
+        if found is None:
+            found = self.__dict__["_blast_list"] = BlastList()
+        return found
+
+    def tcell_slots(self) -> np.ndarray:
+        """0, 1, 2, ... for every T-cell slot (the passes that take a list of slots walk them
+        all for T cells); kept beside the state, grown with it."""
+        found = self.__dict__.get("_tcell_slots")
+        if found is None or found.shape[0] < self.t_voxel.shape[0]:
+            found = self.__dict__["_tcell_slots"] = np.arange(self.t_voxel.shape[0],
+                                                               dtype=np.int32)
+        return found
 
     def cell_queue(self, constants: np.ndarray, wait_chances: list[int]) -> CellQueue:
         """The heap of the cells' next events, kept beside the state (not in it). Made anew,

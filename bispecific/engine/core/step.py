@@ -176,25 +176,33 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 
 
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """4. The bound molecules: cleared with dead cells, released, bridged, let go."""
+    """4. The bound molecules: cleared with dead cells, released, bridged, let go. The
+    blasts are walked through their list (`state.BlastList`), which drops the dead ones
+    only after this phase has cleared them."""
+    blast_list = s.blast_list()
+    b_slots, n_listed = blast_list.extend(s.n_blasts)
     unbound, cleared = molecule_step(
-        st.key, cfg.constants, st.release_blast, st.release_tcell, s.n_blasts, st.blasts,
-        s.n_tcells, st.tcells, s.counters)
+        st.key, cfg.constants, st.release_blast, st.release_tcell, b_slots, n_listed,
+        st.blasts, s.tcell_slots(), s.n_tcells, st.tcells, s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
+    blast_list.drop_dead(s.b_alive, s.blasts_alive_count())
 
 
 def _binding_counts(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """6, first half: the molecules each cell binds from the pool."""
     count = binding_counts_parallel if _binding_threaded(s, cfg, st) else binding_counts
+    b_slots, n_listed = s.blast_list().extend(s.n_blasts)
     st.new = count(st.key, cfg.constants, s.free_molecules, st.bind_blast, st.bind_tcell,
-                   s.n_blasts, s.b_alive, s.b_cd19, s.b_bound, s.n_tcells, s.t_alive,
-                   s.t_bound, s.new_bindings, s.bind_block_totals)
+                   s.n_blasts, b_slots, n_listed, s.b_alive, s.b_cd19, s.b_bound, s.n_tcells,
+                   s.t_alive, s.t_bound, s.new_bindings, s.bind_block_totals)
 
 
 def _binding_append(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """6, second half: this step's bound molecules added to their cells."""
-    add_bindings(s.n_blasts, s.n_tcells, s.new_bindings, s.b_bound, s.t_bound)
+    b_slots, n_listed = s.blast_list().extend(s.n_blasts)
+    add_bindings(s.n_blasts, b_slots, n_listed, s.n_tcells, s.new_bindings, s.b_bound,
+                 s.t_bound)
 
 
 def _binding_threaded(s: PatchState, cfg: StepConfig, st: _Step) -> bool:

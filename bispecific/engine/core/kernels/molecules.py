@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from .. import rng
@@ -47,19 +48,23 @@ def _gap(key, j, purpose, log_miss):
 
 
 @njit(cache=True)
-def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
+def _clear_and_release(key, slots, n, alive, bound, trimers, p_release, gap_purpose,
                        internalised_share, split_purpose, counters):
-    """Stages 1-2 for one kind of cell: single-arm molecules held by a dead cell are
-    cleared with it; of the live cells', `Binomial(single-arm, p_release)` per cell are
-    released, found by geometric gaps through them laid end to end (the j-th gap keyed by
-    j), and `Binomial(released, internalised_share)` of a cell's are internalised."""
+    """Stages 1-2 for one kind of cell, over the listed slots `slots[:n]` (ascending, every
+    slot that may hold a molecule): single-arm molecules held by a dead cell are cleared
+    with it; of the live cells', `Binomial(single-arm, p_release)` per cell are released,
+    found by geometric gaps through them laid end to end (the j-th gap keyed by j), and
+    `Binomial(released, internalised_share)` of a cell's are internalised. A slot left off
+    the list holds nothing, and so adds nothing to the gaps: the draws are those of a walk
+    over every slot."""
     skip = p_release > 0.0
     log_miss = math.log1p(-p_release) if skip and p_release < 1.0 else -1e300
     j = 0
     next_hit = _gap(key, j, gap_purpose, log_miss) if skip else 0
     j += 1
     position = 0
-    for i in range(n):
+    for listed in range(n):
+        i = slots[listed]
         single = bound[i] - trimers[i]
         if single <= 0:
             continue
@@ -83,11 +88,13 @@ def _clear_and_release(key, n, alive, bound, trimers, p_release, gap_purpose,
 
 
 @njit(cache=True)
-def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, blasts, n_tcells,
-                  tcells, counters):
+def molecule_step(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed, blasts,
+                  t_slots, n_tcells, tcells, counters):
     """The bound molecules' step (module docstring): the cells' counts and the cumulative
-    `counters` change in place (`blasts`, `tcells`: `state.BlastArrays`, `TCellArrays`).
-    Returns (molecules back to the free pool, molecules cleared) this step."""
+    `counters` change in place (`blasts`, `tcells`: `state.BlastArrays`, `TCellArrays`;
+    `b_slots[:n_b_listed]`: the blast slots that may hold molecules, `state.BlastList`;
+    `t_slots`: 0, 1, ... for the T cells' slots). Returns (molecules back to the free pool,
+    molecules cleared) this step."""
     b_alive, b_bound, b_trimers = blasts.alive, blasts.bound, blasts.trimers
     t_alive, t_partner, t_bound, t_trimers = (tcells.alive, tcells.partner, tcells.bound,
                                               tcells.trimers)
@@ -97,9 +104,10 @@ def molecule_step(key, c, p_release_blast, p_release_tcell, n_blasts, blasts, n_
     cleared_before = counters[N_CLEARED_INTERNALISED] + counters[N_CLEARED_WITH_CELL]
     # 1-2. Cleared with a dead cell, or released: on blasts (unbinding or internalisation
     # of CD19), then on T cells (unbinding only).
-    _clear_and_release(key, n_blasts, b_alive, b_bound, b_trimers, p_release_blast,
-                       rng.M_EVENT, 1.0 - c[k.FRACTION_UNBIND], rng.M_RELEASE, counters)
-    _clear_and_release(key, n_tcells, t_alive, t_bound, t_trimers, p_release_tcell,
+    _clear_and_release(key, b_slots, n_b_listed, b_alive, b_bound, b_trimers,
+                       p_release_blast, rng.M_EVENT, 1.0 - c[k.FRACTION_UNBIND],
+                       rng.M_RELEASE, counters)
+    _clear_and_release(key, t_slots, n_tcells, t_alive, t_bound, t_trimers, p_release_tcell,
                        rng.M_RELEASE_T, 0.0, rng.M_RELEASE_T, counters)
     with_cell = 0
     formed = 0
@@ -181,13 +189,23 @@ def _block(blk, blast_blocks, n_blasts, n_tcells):
     return False, lo, min(n_tcells, lo + BIND_BLOCK), n_blasts
 
 
+@njit(cache=True, inline="always")
+def _cells_of(is_blast, lo, hi, b_slots, n_b_listed):
+    """The range of a block's cells to visit: for blasts, the positions in the list of the
+    listed slots in [lo, hi); for T cells, the slots themselves."""
+    if not is_blast:
+        return lo, hi
+    return (np.searchsorted(b_slots[:n_b_listed], lo),
+            np.searchsorted(b_slots[:n_b_listed], hi))
+
+
 def _make_binding_counts(parallel: bool):
     """Build the binding kernel, serial or under `prange` over blocks, from one body."""
 
     @njit(cache=True, parallel=parallel)
-    def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts, b_alive,
-                       b_cd19, b_bound, n_tcells, t_alive, t_bound, new_bindings,
-                       block_totals) -> int:
+    def binding_counts(key, c, free_molecules, p_bind_blast, p_bind_tcell, n_blasts, b_slots,
+                       n_b_listed, b_alive, b_cd19, b_bound, n_tcells, t_alive, t_bound,
+                       new_bindings, block_totals) -> int:
         """Molecules each cell binds from the pool this step (docs/model.md s.3.1), into
         `new_bindings` (blasts, then T cells, by slot), with each block's total in
         `block_totals`; returns their total.
@@ -198,6 +216,11 @@ def _make_binding_counts(parallel: bool):
         by block and j), the same distribution as one binomial per cell at a cost per bound
         molecule. Cells are served in slot order, and the later ones get what is left if the
         pool runs dry.
+
+        Blasts are visited through their list (`b_slots[:n_b_listed]`, ascending, every live
+        blast among them): a dead blast binds nothing and adds nothing to a block's gaps, so
+        the draws are those of a walk over every slot. Only the listed blasts' entries of
+        `new_bindings` are written, and only they are read (`add_bindings`).
         """
         _cache_key = parallel
         blast_blocks, n_blocks = _blast_blocks(n_blasts, n_tcells)
@@ -208,7 +231,9 @@ def _make_binding_counts(parallel: bool):
             purpose = rng.M_BIND if is_blast else rng.M_BIND_T
             total = 0
             if p_bind <= 0.0 or free_molecules <= 0:
-                for i in range(lo, hi):
+                first, last = _cells_of(is_blast, lo, hi, b_slots, n_b_listed)
+                for listed in range(first, last):
+                    i = b_slots[listed] if is_blast else listed
                     new_bindings[offset + i] = 0
                 block_totals[blk] = 0
                 continue
@@ -221,7 +246,9 @@ def _make_binding_counts(parallel: bool):
                 next_hit = _gap(key, base, purpose, log_miss)
                 j = 1
             position = 0  # receptors of the block passed so far
-            for i in range(lo, hi):
+            first, last = _cells_of(is_blast, lo, hi, b_slots, n_b_listed)
+            for listed in range(first, last):
+                i = b_slots[listed] if is_blast else listed
                 got = 0
                 if is_blast:
                     alive = b_alive[i]
@@ -249,9 +276,11 @@ def _make_binding_counts(parallel: bool):
         # The pool runs dry: serve cells in slot order, the later ones get what is left.
         left = free_molecules
         for blk in range(n_blocks):
-            _is_blast, lo, hi, offset = _block(blk, blast_blocks, n_blasts, n_tcells)
+            is_blast, lo, hi, offset = _block(blk, blast_blocks, n_blasts, n_tcells)
             got_block = 0
-            for cell in range(offset + lo, offset + hi):
+            first, last = _cells_of(is_blast, lo, hi, b_slots, n_b_listed)
+            for listed in range(first, last):
+                cell = offset + (b_slots[listed] if is_blast else listed)
                 got = min(new_bindings[cell], left)
                 new_bindings[cell] = got
                 left -= got
@@ -267,9 +296,11 @@ binding_counts_parallel = _make_binding_counts(True)
 
 
 @njit(cache=True)
-def add_bindings(n_blasts, n_tcells, new_bindings, b_bound, t_bound):
-    """Add this step's bindings (`binding_counts`) to the cells' counts."""
-    for b in range(n_blasts):
+def add_bindings(n_blasts, b_slots, n_b_listed, n_tcells, new_bindings, b_bound, t_bound):
+    """Add this step's bindings (`binding_counts`) to the cells' counts (blasts: the listed
+    ones, whose entries `binding_counts` wrote)."""
+    for listed in range(n_b_listed):
+        b = b_slots[listed]
         b_bound[b] += new_bindings[b]
     for t in range(n_tcells):
         t_bound[t] += new_bindings[n_blasts + t]
