@@ -119,7 +119,8 @@ class ModelParameters:
         40.0, "min", "synapse lifetime when killing fails, [Jenkins2015] (R)", 0.1, 1e4)
     t_cell_proliferation_per_day: float = _p(
         0.3, "/day at full activation",
-        "calibrated: T cells a little more than double within 2-3 weeks [Klinger2012] (R)",
+        "set for T cells to double in 2-3 weeks as blood's do [Klinger2012] (R); the model's "
+        "marrow T cells reach x1.2 (day 7) and x1.0 (day 28), a stated gap (docs/model.md s.5)",
         0.0, 100.0)
     t_cell_death_per_day: float = _p(
         0.01, "/day", "assumption", 0.0, 100.0)
