@@ -261,9 +261,10 @@ class PatchState:
     c_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # normal
     #   cells that leave this step
     bind_block_totals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    # Each cell's next event, drawn as a waiting time (kernels/cells.py; -1: not drawn yet,
-    # as is every slot not yet used): a blast's step x 2 + kind, a normal cell's step. Sized
-    # to the capacities by `ensure_cell_capacity`, so a state made without them draws anew.
+    # State again, not scratch (checkpoints hold it): each cell's next event, drawn as a
+    # waiting time (kernels/cells.py; -1: not drawn yet, as is every slot not yet used): a
+    # blast's step x 2 + kind, a normal cell's step. Sized to the capacities by
+    # `ensure_cell_capacity` (fields with defaults come last, hence here).
     b_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     c_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     due_chances: np.ndarray = field(default_factory=lambda: np.zeros(3))  # the per-step
