@@ -40,6 +40,9 @@ class _Patch:
     def blasts_cd19_negative(self) -> int:
         return 0
 
+    def blasts_cd19_positive(self) -> int:
+        return self.blasts
+
     def blasts_alive_count(self) -> int:
         return self.blasts
 
