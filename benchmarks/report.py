@@ -220,8 +220,9 @@ def _course_profile_lines(results: dict) -> list[str]:
     rows = [*p["phases_s"].items(), ("readouts and the model's Python", p["other_s"])]
     lines += [f"| {k} | {v:.2f} | {v / p['wall_s'] * 100:.0f}% |" for k, v in rows]
     lines += ["", "Slots against live agents at the end (the cells' events come from a heap "
-              "of their waits, `kernels/cells.py`, which never visits a dead slot; the "
-              "T-cell, molecule and binding passes still do): "
+              "of their waits, `kernels/cells.py`, and the molecule and binding passes walk "
+              "the blasts through a list without their dead slots, `state.BlastList`; the "
+              "T-cell passes still visit every T-cell slot): "
               + "; ".join(f"{k} {n:,} slots, {a:,} alive" for k, (n, a) in p["slots"].items())
               + "."]
     return lines
