@@ -15,10 +15,10 @@ def _run(monkeypatch, keep_every_slot: bool):
     with monkeypatch.context() as patch:
         if keep_every_slot:  # the reference: the walk over every slot ever used
             patch.setattr(BlastList, "drop_dead", lambda self, alive, live: None)
-        model = small_model(size=48, plasma_pg_per_ml=300.0, seed=11,
+        model = small_model(size=32, plasma_pg_per_ml=300.0, seed=11,
                             marrow_blast_fraction=0.5)
         dropped_ever = 0
-        for _ in range(12):
+        for _ in range(8):
             model.run_for(0.25)
             s = model.state
             listed = s.blast_list().slots[: s.blast_list().n]
@@ -31,7 +31,7 @@ def _run(monkeypatch, keep_every_slot: bool):
 def test_the_list_skips_dead_slots_and_changes_nothing(monkeypatch):
     listed, dropped = _run(monkeypatch, keep_every_slot=False)
     every, none_dropped = _run(monkeypatch, keep_every_slot=True)
-    assert dropped > 500 and none_dropped == 0  # the list did leave slots out
+    assert dropped > 200 and none_dropped == 0  # the list did leave slots out
     for f in dataclasses.fields(listed):
         if f.name in ("new_bindings", "bind_block_totals"):  # scratch of the step
             continue
