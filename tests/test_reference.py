@@ -141,3 +141,24 @@ def test_the_benchmarks_idiomatic_mesa_model_follows_the_same_rules():
     for column, name in enumerate(("kills", "bound molecules")):
         z = _z(kern[:, column], mesa_runs[:, column])
         assert z < 4.0, f"{name}: kernel and idiomatic Mesa differ (z = {z:.1f})"
+
+
+def test_regulatory_suppression_follows_the_same_rule_in_both():
+    """A patient's regulatory T cells (docs/model.md s.5) take a fraction off lysis and
+    proliferation in the kernels' table and in the reference alike: the kills agree with
+    the reference at s = 0.6, and fall from those at s = 0 by about the fraction taken."""
+    suppressed = params(regulatory_suppression=0.6)
+    seeds = SEEDS[:12]
+    kern = []
+    for seed in seeds:
+        m = small_model(size=16, plasma_pg_per_ml=PLASMA, seed=seed, t_cell_fraction=T_FRACTION,
+                        parameters=suppressed)
+        for _ in range(STEPS):
+            m.step()
+        kern.append(m.counter("kills_total"))
+    ref = [_reference_outcome(s, suppressed)["kills"] for s in seeds]
+    assert _z(kern, ref) < 4.0
+    free = [r["kills"] for r in _reference(SEEDS)[:12]]
+    # Kills per lethal decision scale by 1 - s = 0.4; more failed synapses keep T cells
+    # busy longer, so the count falls somewhat less than 0.4-fold, but well below 0.7.
+    assert 0.25 < np.mean(kern) / np.mean(free) < 0.7

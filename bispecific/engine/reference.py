@@ -262,8 +262,8 @@ class ReferencePatch:
                 # The phase ended at this step's start: decide; letting go, scan this step.
                 if t.engagement == "lytic":
                     n = self.trimers_of(t)
-                    p_kill = p.kill_probability * (1.0 - t.exhaustion) * n / (
-                        n + p.trimers_for_half_kill)
+                    lysis = p.kill_probability * (1.0 - p.regulatory_suppression)
+                    p_kill = lysis * (1.0 - t.exhaustion) * n / (n + p.trimers_for_half_kill)
                     if self._chance(p_kill):
                         self._kill(t.partner)
                         t.kills += 1
@@ -288,8 +288,8 @@ class ReferencePatch:
             elif t.engagement == "failed":
                 self._bridging_chances(t, p.failed_synapse_min - t.timer_min)
             if t.engagement == "scanning" and t.activation > 0.0:
-                rate = p.t_cell_proliferation_per_day / 1440.0 * t.activation * (
-                    1.0 - t.exhaustion)
+                prolif = p.t_cell_proliferation_per_day * (1.0 - p.regulatory_suppression)
+                rate = prolif / 1440.0 * t.activation * (1.0 - t.exhaustion)
                 if self._chance(1.0 - math.exp(-rate * dt)):
                     spot = self._neighbour_holding(t.x, t.y, lambda c: c is None)
                     if spot is not None:

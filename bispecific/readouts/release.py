@@ -42,7 +42,7 @@ class ExpectedRelease:
         self._keep = 0.5 ** (dt_min / (LETHAL_WINDOW_HALF_LIFE_H * 60.0))
         self._chances = 0.0
         self._decisions = 0.0
-        self.prior_lethal = params.kill_probability / 2.0
+        self.prior_lethal = params.kill_probability * (1.0 - params.regulatory_suppression) / 2.0
 
     @property
     def mean_lethal_chance(self) -> float:

@@ -131,12 +131,21 @@ class ModelParameters:
     activation_half_life_h: float = _p(
         24.0, "h", "assumption", 0.01, 1e5)
     exhaustion_per_synapse: float = _p(
-        0.0325, "exhaustion units",
-        "calibrated: virtual MT103-211 CR/CRh 43% [Topp2015] (docs/calibration.md; 48-patient "
-        "scans on a 48^2 patch gave 52% at 0.030 and 35% at 0.035); no CTL measurement found "
-        "(docs/model.md s.5)", 0.0, 1.0)
+        0.024, "exhaustion units",
+        "calibrated jointly with the cohorts' regulatory T cells ([Duell2017]): CR and MRD "
+        "among responders of virtual MT103-211 (43%, 82% [Topp2015]) and MT103-205 (39%, 52% "
+        "[vonStackelberg2016]); 60-patient scans on a 48^2 patch gave 43%, 73%, 25%, 86% at "
+        "0.026 and 43%, 78%, 33%, 53% at 0.024 (docs/calibration.md); no CTL measurement "
+        "found (docs/model.md s.5)", 0.0, 1.0)
     exhaustion_half_life_days: float = _p(
         7.0, "day", "assumption", 0.01, 1e4)
+    regulatory_suppression: float = _p(
+        0.0, "fraction of lysis and proliferation lost",
+        "0 (none) for one patient; the cohorts give 0.7 to 14/42 of their patients: "
+        "activated Tregs' IL-10 suppresses CD8 lysis and T-cell proliferation, and none of "
+        "the 14 of 42 r/r patients with Tregs above 8.525% of CD4 responded [Duell2017] (R); "
+        "0.7 is the least that keeps them as unresponsive (docs/model.md s.5)",
+        0.0, 1.0)
 
     # --- cytokine release by T cells (s.5, s.9) ---------------------------------------
     desensitisation_per_synapse_h: float = _p(

@@ -116,13 +116,16 @@ def kernel_constants(p: ModelParameters, dt_min: float, voxel_um: float) -> np.n
     c[DESENSITISATION_GAIN] = units.rate_to_step_probability(
         p.desensitisation_per_synapse_h / units.MINUTES_PER_HOUR, dt_min)
     c[ADHESION_PER_TRIMER] = p.adhesion_per_trimer
-    c[KILL_PROBABILITY] = p.kill_probability
+    # Regulatory T cells take the same fraction of lysis and of proliferation (s.5).
+    kept = 1.0 - p.regulatory_suppression
+    c[KILL_PROBABILITY] = p.kill_probability * kept
     c[TRIMERS_FOR_HALF_KILL] = p.trimers_for_half_kill
     c[KILL_TIME_MIN] = p.kill_time_min
     c[FAILED_SYNAPSE_MIN] = p.failed_synapse_min
     c[ACTIVATION_PER_SYNAPSE] = p.activation_per_synapse
     c[EXHAUSTION_PER_SYNAPSE] = p.exhaustion_per_synapse
-    c[PROLIFERATION_PER_STEP] = units.per_day_to_per_min(p.t_cell_proliferation_per_day) * dt_min
+    c[PROLIFERATION_PER_STEP] = (
+        units.per_day_to_per_min(p.t_cell_proliferation_per_day) * kept * dt_min)
     c[DEATH_PER_STEP] = units.per_day_to_per_min(p.t_cell_death_per_day) * dt_min
     c[AICD_PER_STEP] = units.per_day_to_per_min(p.aicd_per_day) * dt_min
     c[DT_MIN] = dt_min
