@@ -871,7 +871,9 @@ def main() -> None:
                   "from their sampling distribution (`crs_rate_interval`); each threshold's "
                   "standard error comes from the size of the trials it is calibrated on: "
                   + ", ".join(f"`{k}` {v:.3f}" for k, v in errors.items()) + " log10. "
-                  "Fitted: `exhaustion_per_synapse` (response) and the CRS thresholds.", "",
+                  "Fitted: `exhaustion_per_synapse` (response: CR and MRD among responders of "
+                  "both cohorts, with the regulatory T cells of docs/model.md s.5) and the CRS "
+                  "thresholds.", "",
                   "| cohort | readout | source | published | model |", "|---|---|---|---|---|"]
         for file, column, value, ci, source, what, n_trial in CALIBRATION:
             published = f"{100 * value:.0f}%" + (f" ({100 * ci[0]:.0f}-{100 * ci[1]:.0f})"

@@ -65,10 +65,11 @@ def calibrated(context: dict) -> str:
     child3 = _row(context, "cohort_mt103_205", "CRS grade >= 3")
     bullets = [
         "the IL-6 course on patients' data (lymphoma, flat and stepped starts);",
-        "killing (`exhaustion_per_synapse`) on the adult phase 2 trial MT103-211: CR/CRh "
-        f"{rate(adult_cr[4])} in the virtual cohort against {rate(adult_cr[3])}, and "
-        f"MRD < 10^-4 in {rate(adult_mrd[4])} of responders against {rate(adult_mrd[3])}. "
-        f"The same killing gives children (MT103-205) {rate(child_cr[4])} against "
+        "killing (`exhaustion_per_synapse`), with a third of patients' T cells suppressed "
+        "by regulatory T cells ([Duell2017]), on the adult phase 2 trial MT103-211 and the "
+        f"paediatric MT103-205 together: adults' CR/CRh {rate(adult_cr[4])} in the virtual "
+        f"cohort against {rate(adult_cr[3])}, MRD < 10^-4 in {rate(adult_mrd[4])} of "
+        f"responders against {rate(adult_mrd[3])}; children's CR {rate(child_cr[4])} against "
         f"{rate(child_cr[3])}, MRD-negative in {rate(child_mrd[4])} of responders against "
         f"{rate(child_mrd[3])};",
         "the CRS thresholds on MT103-211 and the paediatric MT103-205 (fever "
