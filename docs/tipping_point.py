@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 BURDENS = (0.1, 0.3, 0.5, 0.7, 0.9)
 T_FRACTIONS = (0.03, 0.06, 0.09)
-EXHAUSTION = (0.0, 0.01625, 0.0325, 0.04875, 0.065)  # 0, 1/2, 1, 3/2, 2 x the default
+HALVES = (0.0, 0.5, 1.0, 1.5, 2.0)  # multiples of the default exhaustion per synapse
 SEEDS = (1, 2, 3)
 
 
@@ -50,7 +50,7 @@ def main() -> None:
     default = ModelParameters().exhaustion_per_synapse
     grid = [(b, t, default, s) for b in BURDENS for t in T_FRACTIONS if b + t <= 1
             for s in SEEDS]
-    scan = [(0.5, 0.06, e, s) for e in EXHAUSTION for s in SEEDS]
+    scan = [(0.5, 0.06, h * default, s) for h in HALVES for s in SEEDS]
     with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
         grid_out = list(pool.map(day28, grid))
         scan_out = list(pool.map(day28, scan))
@@ -74,9 +74,10 @@ def main() -> None:
     left.set_ylabel("day-28 marrow blasts (%; mean of 3 seeds)")
     left.set_title("Burden and T cells decide a cycle's outcome", loc="left", fontsize=10)
     left.legend(fontsize=8)
+    exhaustion = [h * default for h in HALVES]
     by_e = [np.array([v for (_, _, e, _), v in zip(scan, scan_out, strict=True) if e == ex])
-            for ex in EXHAUSTION]
-    right.semilogy(EXHAUSTION, [np.exp(np.mean(np.log(np.clip(v, 1e-6, None))))
+            for ex in exhaustion]
+    right.semilogy(exhaustion, [np.exp(np.mean(np.log(np.clip(v, 1e-6, None))))
                                 for v in by_e], marker="o")
     right.axhline(5.0, color="grey", ls="--", lw=1)
     right.axhline(0.01, color="grey", ls=":", lw=1)
@@ -91,7 +92,7 @@ def main() -> None:
     for (b, t), v in zip(sorted({(g[0], g[1]) for g in grid}), np.reshape(
             grid_out, (-1, len(SEEDS))).mean(axis=1), strict=True):
         print(f"burden {b:.1f}, T {t:.2f}: {v:.2g}%")
-    for e, v in zip(EXHAUSTION, by_e, strict=True):
+    for e, v in zip(exhaustion, by_e, strict=True):
         print(f"exhaustion {e:.4f}: {np.exp(np.mean(np.log(np.clip(v, 1e-6, None)))):.2g}% "
               f"(seeds {', '.join(f'{x:.2g}' for x in v)})")
     print(f"wrote {out}")

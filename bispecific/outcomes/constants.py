@@ -39,19 +39,20 @@ MARROW_NUCLEATED_CELLS = 1.0e12  # cells
 #   Both by `python docs/calibrate.py --validate` (docs/calibration.md s.5), jointly: for
 #   each after-treatment median, the on-treatment median that gives the share of deaths
 #   during treatment in expectation over the virtual patients' courses; of those pairs, the
-#   one whose median OS is nearest 6.1: 5.4 months after treatment, 14.0 months on
-#   treatment (0.5.0; 4.8 and 16.25 on 0.4.1's runs). The second is weakly pinned (medians
-#   of 8-33.5 months keep the share within the target's 95% interval): many deaths in the
-#   window come in the 30 days after the last dose, at the after-treatment hazard. One
+#   one whose median OS is nearest 6.1: 4.55 months after treatment, 17.25 months on
+#   treatment (0.6.0; 5.4 and 14.0 on 0.5.0's runs, 4.8 and 16.25 on 0.4.1's). The second
+#   is weakly pinned (medians of 8.75-58.25 months keep the share within the target's 95%
+#   interval): many deaths in the window come in the 30 days after the last dose, at the
+#   after-treatment hazard. One
 #   hazard for both gave 28% deaths during treatment against 15% (0.4.1 development, on
 #   the kept 0.4.0 cohorts). Until 0.4.0 nobody died during the courses and the
 #   after-treatment median was 4.05 months; until 0.3.2, 3, an assumption.
 # - in remission: ~1%/month (assumption, U). Bounded by the label's "no fatal adverse events
 #   occurred on treatment among patients in remission" ([Label2014], R-3p): no death in
 #   ~80 responders over ~3 months of courses, whose rule-of-three upper bound is ~1.2%/month.
-HAZARD_ON_TREATMENT_PER_DAY = math.log(2.0) / (14.0 * DAYS_PER_MONTH)  # /day
-HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (5.4 * DAYS_PER_MONTH)  # /day
-HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (5.4 * DAYS_PER_MONTH)  # /day
+HAZARD_ON_TREATMENT_PER_DAY = math.log(2.0) / (17.25 * DAYS_PER_MONTH)  # /day
+HAZARD_REFRACTORY_PER_DAY = math.log(2.0) / (4.55 * DAYS_PER_MONTH)  # /day
+HAZARD_RELAPSED_PER_DAY = math.log(2.0) / (4.55 * DAYS_PER_MONTH)  # /day
 HAZARD_REMISSION_PER_DAY = 0.01 / DAYS_PER_MONTH  # /day
 
 # The window after the last dose in which the trials count a death as treatment-emergent
