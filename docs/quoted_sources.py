@@ -194,7 +194,7 @@ def run_time(context: dict) -> str:
             f"start-up included, in the last full benchmark, run on version {measured_on} "
             "([Performance](docs/benchmarks.md)).")
     if measured_on != __version__:
-        text += (f" The engine has changed since (this is {__version__}); "
+        text += (f" The model has changed since (this is {__version__}); "
                  "`benchmarks/results/quick.md` measures the current one.")
     return para(text)
 
