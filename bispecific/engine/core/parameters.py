@@ -120,7 +120,7 @@ class ModelParameters:
     t_cell_proliferation_per_day: float = _p(
         0.3, "/day at full activation",
         "set for T cells to double in 2-3 weeks as blood's do [Klinger2012] (R); the model's "
-        "marrow T cells reach x1.2 (day 7) and x1.0 (day 28), a stated gap (docs/model.md s.5)",
+        "marrow T cells reach x1.4 (day 7) and x1.2 (day 28), a stated gap (docs/model.md s.5)",
         0.0, 100.0)
     t_cell_death_per_day: float = _p(
         0.01, "/day", "assumption", 0.0, 100.0)
