@@ -132,12 +132,16 @@ def test_higher_burden_gives_a_smaller_response_at_fixed_t_cell_density():
 
     Two weeks near the 28 ug/day steady state (~650 pg/mL): the effect comes from each
     T cell's killing saturating and exhausting (docs/model.md s.5), which a few days at a
-    high concentration do not show (kills per T cell then still grow with blast density)."""
+    high concentration do not show (kills per T cell then still grow with blast density).
+    T cells are 3% of the marrow: at 6% both burdens clear the 40^2 patch within a week
+    since 0.6.0's calibration, and a cleared patch's log reduction is log10 of its
+    starting blasts, which is larger for the higher burden (censoring, not biology). At 3%
+    the low burden may still clear, which only understates its reduction."""
     def log_reduction(burden):
         out = []
         for seed in range(6):
             m = small_model(size=40, plasma_pg_per_ml=650.0, seed=seed,
-                            marrow_blast_fraction=burden, t_cell_fraction=0.06)
+                            marrow_blast_fraction=burden, t_cell_fraction=0.03)
             start = m.state.blasts_alive()
             m.run_for(14.0)
             out.append(np.log10(start / max(m.state.blasts_alive(), 1)))
