@@ -167,9 +167,12 @@ def test_an_internal_error_is_one_line_too(monkeypatch, capsys):
 
 def _interrupt_after(args: list, note: str, how: int) -> subprocess.CompletedProcess:
     """Start `bispecific run`, wait for a line with `note` on stderr (no sleeping: a note
-    comes when what it reports is done), then signal it."""
+    comes when what it reports is done), then signal it. The child starts with Ctrl-C's
+    default action, as in a terminal: a suite started in the background (`cmd &` in a
+    script) ignores SIGINT, children inherit that, and Python then leaves it ignored."""
     p = subprocess.Popen([sys.executable, "-m", "bispecific", "run", *map(str, args)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in p.stderr:
         seen.append(line)
