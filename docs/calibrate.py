@@ -223,8 +223,9 @@ def clone_line(file: str, results: pd.DataFrame, folder: Path) -> str:
 def treg_line(file: str, results: pd.DataFrame, folder: Path) -> str:
     """CR of the virtual patients with and without suppressing regulatory T cells (a share of
     each cohort, docs/model.md s.5), beside [Duell2017]: none of the 14 of 42 r/r patients
-    above 8.525% Tregs responded (one-sided 95% bound 19%), 22 of the 28 below did. Checked,
-    not fitted: the suppression was chosen on this readout (s.5), the share is Duell's."""
+    above 8.525% Tregs responded, 22 of the 28 below did. Checked, not fitted: the share is
+    Duell's, and the suppression (0.7) was chosen beforehand on a cohort given it whole
+    (s.5), not on these runs."""
     patients = kept_patients(file, folder)
     if "regulatory_suppression" not in patients:
         return f"{Path(file).stem}: no regulatory T-cell covariate."

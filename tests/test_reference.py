@@ -159,6 +159,7 @@ def test_regulatory_suppression_follows_the_same_rule_in_both():
     ref = [_reference_outcome(s, suppressed)["kills"] for s in seeds]
     assert _z(kern, ref) < 4.0
     free = [r["kills"] for r in _reference(SEEDS)[:12]]
-    # Kills per lethal decision scale by 1 - s = 0.4; more failed synapses keep T cells
-    # busy longer, so the count falls somewhat less than 0.4-fold, but well below 0.7.
+    # Kills per lethal decision scale by 1 - s = 0.4. Failed synapses keep T cells busy
+    # longer (fewer decisions) and fewer T cells are born, so the count need not fall by
+    # exactly 0.4: 0.38 measured over these seeds (25.5 against 66.9 kills).
     assert 0.25 < np.mean(kern) / np.mean(free) < 0.7
