@@ -2,7 +2,8 @@
 
 This is how the Mesa documentation teaches a model: `CellAgent` subclasses on an
 `OrthogonalMooreGrid` (a torus), one Python object per blast, T cell, normal marrow cell
-and bound drug molecule, and `agents_by_type[...].shuffle_do("step")` each step. The free
+and bound drug molecule, and `agents_by_type[...].shuffle_do("step")` each step (the T
+cells `do("propose")`, then `do("settle")`: their rule has no order). The free
 drug is the same well-mixed pool as in the kernels (docs/model.md s.3.1). It follows the
 kernels' per-step probabilities (from `kernel_constants`); it is not used for results.
 """
@@ -92,12 +93,16 @@ class TCell(CellAgent):
             self.partner.partner = None
         self.partner, self.engagement = None, "scanning"
 
-    def step(self):
+    def propose(self):
+        """Round 1 (docs/model.md s.5): act on the patch as it stood at the step's start;
+        what would change it for others is only proposed."""
         m, c = self.model, self.model.c
+        self.lets_go, self.kill, self.finds, self.walk_to = None, False, None, None
+        self.daughter_cell, self.priority = None, 0.0
         self.activation *= c[k.ACTIVATION_DECAY]
         self.exhaustion *= c[k.EXHAUSTION_DECAY]
         if self.engagement != "scanning" and not self.partner.alive:
-            self.let_go()
+            self.partner, self.engagement = None, "scanning"
         if self.engagement == "contact":
             if self.timer <= 0.5 * c[k.DT_MIN] + 1e-9:  # the contact is over
                 p_syn = 1 - math.exp(-c[k.ADHESION_PER_TRIMER] * self.trimers())
@@ -106,7 +111,7 @@ class TCell(CellAgent):
                     self.activation = min(1.0, self.activation + c[k.ACTIVATION_PER_SYNAPSE])
                     self.exhaustion = min(1.0, self.exhaustion + c[k.EXHAUSTION_PER_SYNAPSE])
                 else:
-                    self.let_go()
+                    self.lets_go, self.partner, self.engagement = self.partner, None, "scanning"
             else:
                 self.timer -= c[k.DT_MIN]
         over = self.timer <= 0.5 * c[k.DT_MIN] + 1e-9
@@ -115,15 +120,14 @@ class TCell(CellAgent):
             p_kill = c[k.KILL_PROBABILITY] * (1 - self.exhaustion) * n / (
                 n + c[k.TRIMERS_FOR_HALF_KILL])
             if self.engagement == "lytic" and m.random.random() < p_kill:
-                self.partner.die()
-                m.kills += 1
-                self.kills += 1
-                self.let_go()
+                self.kill = True
+                self.lets_go, self.partner, self.engagement = self.partner, None, "scanning"
             elif self.engagement == "lytic":
                 self.engagement = "failed"
                 self.timer = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
             else:
-                self.let_go()
+                self.lets_go, self.partner, self.engagement = self.partner, None, "scanning"
+        self.priority = m.random.random()
         if self.engagement in ("lytic", "failed"):
             self.timer -= c[k.DT_MIN]
         elif self.engagement == "scanning":
@@ -132,32 +136,61 @@ class TCell(CellAgent):
             hazard = c[k.PROBE_PER_NEIGHBOUR] * len(free)
             u = m.random.random()
             if free and u < 1 - math.exp(-hazard):
-                blast = m.random.choice(free)
-                self.partner, blast.partner, self.engagement = blast, self, "contact"
+                self.finds = m.random.choice(free)
                 found_at = -math.log1p(-u) / hazard * c[k.DT_MIN]
                 self.timer = c[k.CONTACT_MIN] - (c[k.DT_MIN] - found_at)
             else:
-                walk = min(int(m.rng.poisson(c[k.MOVE_STEPS_MEAN])), 4)
-                for _ in range(walk):
-                    x, y = self.cell.coordinate
+                here = self.cell
+                for _ in range(min(int(m.rng.poisson(c[k.MOVE_STEPS_MEAN])), 4)):
+                    x, y = here.coordinate
                     dx, dy = m.random.choice(SIDES)
                     target = m.grid[((x + dx) % m.width, (y + dy) % m.height)]
-                    if target.is_empty:
-                        self.cell = target
+                    if target.is_empty or target is self.cell:
+                        here = target
+                if here is not self.cell:
+                    self.walk_to = here
         if self.engagement == "contact":
             m.bridging_chances(self, c[k.CONTACT_MIN] - self.timer)
         elif self.engagement == "lytic":
             m.bridging_chances(self, c[k.KILL_TIME_MIN] - self.timer)
         elif self.engagement == "failed":
             m.bridging_chances(self, c[k.FAILED_SYNAPSE_MIN] - self.timer)
-        if self.engagement == "scanning" and self.activation > 0:
+        if self.engagement == "scanning" and self.finds is None and self.activation > 0:
             rate = c[k.PROLIFERATION_PER_STEP] * self.activation * (1 - self.exhaustion)
             if m.random.random() < 1 - math.exp(-rate):
                 empty = [cell for cell in self.cell.neighborhood if cell.is_empty]
                 if empty:
-                    TCell(m, m.random.choice(empty), self.activation, self.exhaustion)
+                    self.daughter_cell = m.random.choice(empty)
         rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * self.activation
-        if m.random.random() < 1 - math.exp(-rate):
+        self.dies = m.random.random() < 1 - math.exp(-rate)
+
+    def claims(self):
+        """What it claims, with the bid that settles a tie (lowest wins; a move before a
+        daughter)."""
+        bid = (self.priority, self.unique_id)
+        wanted = [(self.finds, bid + (0,)), (self.walk_to, bid + (0,)),
+                  (self.daughter_cell, bid + (1,))]
+        return [(target, key) for target, key in wanted if target is not None]
+
+    def settle(self):
+        """Round 2: the decisions take effect and the claims that won act."""
+        m, c = self.model, self.model.c
+        bid = (self.priority, self.unique_id)
+        if self.lets_go is not None:
+            if self.lets_go.partner is self:
+                self.lets_go.partner = None
+            if self.kill:
+                self.lets_go.die()
+                m.kills += 1
+                self.kills += 1
+        if self.finds is not None and m.winners[self.finds] == bid + (0,):
+            self.partner, self.finds.partner, self.engagement = self.finds, self, "contact"
+            m.bridging_chances(self, c[k.CONTACT_MIN] - self.timer)
+        if self.walk_to is not None and m.winners[self.walk_to] == bid + (0,):
+            self.cell = self.walk_to
+        if self.daughter_cell is not None and m.winners[self.daughter_cell] == bid + (1,):
+            TCell(m, self.daughter_cell, self.activation, self.exhaustion)
+        if self.dies:
             self.alive = False
             self.let_go()
             self.remove()
@@ -285,7 +318,18 @@ class IdiomaticMesaModel(mesa.Model):
         on_dt = self.c[k.KON_DT_UM3] * self.free / self.patch_um3
         bind_blast, self.release_blast = receptor_step(on_dt, self.c[k.BLAST_OFF_DT])
         bind_tcell, self.release_tcell = receptor_step(on_dt, self.c[k.TCELL_OFF_DT])
-        for kind in (TCell, Blast, NormalCell, Molecule):
+        if TCell in self.agents_by_type:
+            # T cells in two rounds, no order among them (docs/model.md s.5): all propose,
+            # the lowest bid wins each blast or cell claimed, then all settle.
+            tcells = self.agents_by_type[TCell]
+            tcells.do("propose")
+            self.winners = {}
+            for t in tcells:
+                for target, bid in t.claims():
+                    if target not in self.winners or bid < self.winners[target]:
+                        self.winners[target] = bid
+            tcells.do("settle")
+        for kind in (Blast, NormalCell, Molecule):
             if kind in self.agents_by_type:
                 self.agents_by_type[kind].shuffle_do("step")
         rng = np.random.default_rng(self.random.getrandbits(32))

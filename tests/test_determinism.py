@@ -64,7 +64,8 @@ def test_parallel_kernel_matches_serial_bit_for_bit():
         m = _with_threads(small_model(size=96, plasma_pg_per_ml=20000.0, seed=9,
                                       marrow_blast_fraction=0.8,
                                       record_every_minutes=10.0), policy)
-        m.config = dataclasses.replace(m.config, min_parallel_cells=0)
+        m.config = dataclasses.replace(m.config, min_parallel_cells=0,
+                                       min_parallel_tcells=0)
         m.run_for(0.05)
         assert m.state.n_blasts > 4096  # two chunks of blasts
         runs.append(_snapshot(m))
@@ -77,7 +78,8 @@ import dataclasses, hashlib, json, numba
 from tests.helpers import small_model
 m = small_model(size=96, plasma_pg_per_ml=20000.0, seed=5, parallel=True,
                 marrow_blast_fraction=0.8, record_every_minutes=10.0)
-m.config = dataclasses.replace(m.config, min_parallel_cells=0)  # every phase on threads
+# every phase on threads
+m.config = dataclasses.replace(m.config, min_parallel_cells=0, min_parallel_tcells=0)
 m.run_for(0.05)
 s = m.state
 h = hashlib.sha256()

@@ -129,6 +129,34 @@ def _zone_trimers(n: float, m: float, k_zone: float) -> float:
     return (s - math.sqrt(max(s * s - 4.0 * n * m, 0.0))) / 2.0
 
 
+@dataclass(eq=False)
+class _Proposal:
+    """What one T cell does to others in a step, decided in round 1 (s.5)."""
+
+    tcell: RefTCell
+    slot: int
+    priority: float = 0.0
+    let_go: RefBlast | None = None  # its partner, let go (or killed, with `kill`)
+    kill: bool = False
+    blast: RefBlast | None = None  # the blast it found, and the contact's timer if it wins
+    contact_timer: float = 0.0
+    voxel: tuple[int, int] | None = None  # where its walk ends, if not where it started
+    daughter: tuple[int, int] | None = None  # its daughter's voxel
+    dies: bool = False
+
+    def claims(self) -> list[tuple[tuple, int]]:
+        """What it claims, each with its kind (0: a blast or its own move, 1: its
+        daughter, which loses a tie to its mother's move)."""
+        found = []
+        if self.blast is not None:
+            found.append((("blast", id(self.blast)), 0))
+        if self.voxel is not None:
+            found.append((("voxel", self.voxel), 0))
+        if self.daughter is not None:
+            found.append((("voxel", self.daughter), 1))
+        return found
+
+
 @dataclass
 class ReferencePatch:
     """The whole patch as Python objects, advanced by `step`."""
@@ -231,79 +259,138 @@ class ReferencePatch:
         self._normal_production()
 
     def _tcells_step(self) -> None:
+        """T cells in two rounds (s.5, "Two rounds, no order"): each acts on the patch as it
+        stood at the start of the step and proposes; then the proposals take effect, the
+        lowest priority winning a blast or voxel claimed twice."""
         self._census()
+        proposals = [self._propose(slot, t) for slot, t in enumerate(list(self.tcells))
+                     if t.alive]
+        claims: dict = {}
+        for pr in proposals:
+            for where, kind in pr.claims():
+                bid = (pr.priority, pr.slot, kind)
+                if where not in claims or bid < claims[where]:
+                    claims[where] = bid
+        for pr in proposals:
+            self._settle(pr, claims)
+
+    def _propose(self, slot: int, t: RefTCell) -> _Proposal:
+        """Round 1 for one T cell: its own state changes now; what would change the patch for
+        others (a blast let go or killed, a contact, a move, a daughter) is proposed."""
         p, dt = self.params, self.dt_min
-        act_decay = 2.0 ** (-dt / (p.activation_half_life_h * 60.0))
-        exh_decay = 2.0 ** (-dt / (p.exhaustion_half_life_days * 1440.0))
-        des_decay = 2.0 ** (-dt / (p.desensitisation_half_life_days * 1440.0))
-        des_gain = 1.0 - math.exp(-p.desensitisation_per_synapse_h / 60.0 * dt)
-        for t in list(self.tcells):
-            if not t.alive:
-                continue
-            t.activation *= act_decay
-            t.exhaustion *= exh_decay
-            t.desens *= des_decay
-            if t.engagement != "scanning" and not t.partner.alive:
-                self._let_go(t)
-            if t.engagement == "contact":
-                # The timer is the contact's time left after the last step (s.5).
-                if self._phase_over(t.timer_min):
-                    n = self.trimers_of(t)
-                    if self._chance(1.0 - math.exp(-p.adhesion_per_trimer * n)):
-                        t.engagement, t.timer_min = "lytic", p.kill_time_min
-                        self.counts["synapses"] += 1
-                        t.activation = min(1.0, t.activation + p.activation_per_synapse)
-                        t.exhaustion = min(1.0, t.exhaustion + p.exhaustion_per_synapse)
-                    else:
-                        self._let_go(t)
+        pr = _Proposal(t, slot)
+        t.activation *= 2.0 ** (-dt / (p.activation_half_life_h * 60.0))
+        t.exhaustion *= 2.0 ** (-dt / (p.exhaustion_half_life_days * 1440.0))
+        t.desens *= 2.0 ** (-dt / (p.desensitisation_half_life_days * 1440.0))
+        if t.engagement != "scanning" and not t.partner.alive:
+            t.partner, t.engagement = None, "scanning"
+        if t.engagement == "contact":
+            # The timer is the contact's time left after the last step (s.5).
+            if self._phase_over(t.timer_min):
+                n = self.trimers_of(t)
+                if self._chance(1.0 - math.exp(-p.adhesion_per_trimer * n)):
+                    t.engagement, t.timer_min = "lytic", p.kill_time_min
+                    self.counts["synapses"] += 1
+                    t.activation = min(1.0, t.activation + p.activation_per_synapse)
+                    t.exhaustion = min(1.0, t.exhaustion + p.exhaustion_per_synapse)
                 else:
-                    t.timer_min -= dt
-            if t.engagement in ("lytic", "failed") and self._phase_over(t.timer_min):
-                # The phase ended at this step's start: decide; letting go, scan this step.
-                if t.engagement == "lytic":
-                    n = self.trimers_of(t)
-                    lysis = p.kill_probability * (1.0 - p.regulatory_suppression)
-                    p_kill = lysis * (1.0 - t.exhaustion) * n / (n + p.trimers_for_half_kill)
-                    if self._chance(p_kill):
-                        self._kill(t.partner)
-                        t.kills += 1
-                        self._let_go(t)
-                    else:
-                        t.engagement = "failed"
-                        t.timer_min = p.failed_synapse_min - p.kill_time_min
-                        if t.timer_min <= 1e-9:
-                            self._let_go(t)
-                else:
-                    self._let_go(t)
-            if t.engagement in ("lytic", "failed"):
-                self.stimulation += (1.0 - t.desens) * dt
-                t.desens += (1.0 - t.desens) * des_gain
+                    pr.let_go, t.partner, t.engagement = t.partner, None, "scanning"
+            else:
                 t.timer_min -= dt
-            elif t.engagement == "scanning":
-                self._scan_or_move(t)
-            if t.engagement == "contact":
-                self._bridging_chances(t, p.contact_duration_min - t.timer_min)
-            elif t.engagement == "lytic":
-                self._bridging_chances(t, p.kill_time_min - t.timer_min)
-            elif t.engagement == "failed":
-                self._bridging_chances(t, p.failed_synapse_min - t.timer_min)
-            if t.engagement == "scanning" and t.activation > 0.0:
-                prolif = p.t_cell_proliferation_per_day * (1.0 - p.regulatory_suppression)
-                rate = prolif / 1440.0 * t.activation * (1.0 - t.exhaustion)
-                if self._chance(1.0 - math.exp(-rate * dt)):
-                    spot = self._neighbour_holding(t.x, t.y, lambda c: c is None)
-                    if spot is not None:
-                        self._add(self.tcells, RefTCell(
-                            *spot, activation=t.activation, exhaustion=t.exhaustion,
-                            desens=t.desens))
-                        self.counts["t_births"] += 1
-            rate = (p.t_cell_death_per_day + p.aicd_per_day * t.activation) / 1440.0
+        if t.engagement in ("lytic", "failed") and self._phase_over(t.timer_min):
+            # The phase ended at this step's start: decide; letting go, scan this step.
+            detach = True
+            if t.engagement == "lytic":
+                n = self.trimers_of(t)
+                lysis = p.kill_probability * (1.0 - p.regulatory_suppression)
+                p_kill = lysis * (1.0 - t.exhaustion) * n / (n + p.trimers_for_half_kill)
+                if self._chance(p_kill):
+                    pr.kill = True
+                else:
+                    t.engagement = "failed"
+                    t.timer_min = p.failed_synapse_min - p.kill_time_min
+                    detach = t.timer_min <= 1e-9
+            if detach:
+                pr.let_go, t.partner, t.engagement = t.partner, None, "scanning"
+        pr.priority = self.rng.random()
+        if t.engagement in ("lytic", "failed"):
+            self.stimulation += (1.0 - t.desens) * dt
+            t.desens += (1.0 - t.desens) * (
+                1.0 - math.exp(-p.desensitisation_per_synapse_h / 60.0 * dt))
+            t.timer_min -= dt
+        elif t.engagement == "scanning":
+            self._find_or_walk(t, pr)
+        if t.engagement == "contact":
+            self._bridging_chances(t, p.contact_duration_min - t.timer_min)
+        elif t.engagement == "lytic":
+            self._bridging_chances(t, p.kill_time_min - t.timer_min)
+        elif t.engagement == "failed":
+            self._bridging_chances(t, p.failed_synapse_min - t.timer_min)
+        if t.engagement == "scanning" and pr.blast is None and t.activation > 0.0:
+            prolif = p.t_cell_proliferation_per_day * (1.0 - p.regulatory_suppression)
+            rate = prolif / 1440.0 * t.activation * (1.0 - t.exhaustion)
             if self._chance(1.0 - math.exp(-rate * dt)):
-                t.alive = False
-                del self.cells_at[(t.x, t.y)]
-                if t.partner is not None:
-                    self._let_go(t)
-                self.counts["t_deaths"] += 1
+                pr.daughter = self._neighbour_holding(t.x, t.y, lambda c: c is None)
+        rate = (p.t_cell_death_per_day + p.aicd_per_day * t.activation) / 1440.0
+        pr.dies = self._chance(1.0 - math.exp(-rate * dt))
+        return pr
+
+    def _find_or_walk(self, t: RefTCell, pr: _Proposal) -> None:
+        """Probes at a rate per minute, each at a random Moore neighbour; else a Poisson
+        number of steps (s.5); all on the patch as it stood at the step's start, so a blast
+        engaged then is not free, and a walk steps only into voxels empty then."""
+        p = self.params
+        free = []
+        for dx, dy in _OFFSETS:
+            other = self.cells_at.get(self._wrap(t.x + dx, t.y + dy))
+            if isinstance(other, RefBlast) and other.partner is None and other.cd19 > 0.0:
+                free.append(other)
+        rate = p.probe_rate_per_min * len(free) / 8.0
+        if free and self._chance(1.0 - math.exp(-rate * self.dt_min)):
+            # When in the step the first probe found a blast: exponential, given within dt.
+            found_at = -math.log1p(-self.rng.random() * -math.expm1(-rate * self.dt_min)) / rate
+            pr.blast = free[int(self.rng.integers(len(free)))]
+            pr.contact_timer = p.contact_duration_min - (self.dt_min - found_at)
+            return
+        walk = self.rng.poisson(p.t_cell_speed_um_per_min * self.dt_min / self.voxel_um)
+        start = here = (t.x, t.y)
+        for _ in range(min(int(walk), 4)):
+            dx, dy = _OFFSETS[self.rng.integers(4)]
+            spot = self._wrap(here[0] + dx, here[1] + dy)
+            if spot not in self.cells_at or spot == start:
+                here = spot
+        if here != start:
+            pr.voxel = here
+
+    def _settle(self, pr: _Proposal, claims: dict) -> None:
+        """Round 2 for one T cell: its decisions take effect, and the claims it won act."""
+        t, p = pr.tcell, self.params
+        if pr.let_go is not None:
+            if pr.let_go.partner is t:
+                pr.let_go.partner = None
+            if pr.kill:
+                self._kill(pr.let_go)
+                t.kills += 1
+        if pr.blast is not None and claims[("blast", id(pr.blast))] == (pr.priority, pr.slot, 0):
+            t.partner, pr.blast.partner, t.engagement = pr.blast, t, "contact"
+            t.timer_min = pr.contact_timer
+            self.counts["contacts"] += 1
+            self._bridging_chances(t, p.contact_duration_min - t.timer_min)
+        if pr.voxel is not None and claims[("voxel", pr.voxel)] == (pr.priority, pr.slot, 0):
+            del self.cells_at[(t.x, t.y)]
+            t.x, t.y = pr.voxel
+            self.cells_at[pr.voxel] = t
+        if pr.daughter is not None and claims[("voxel", pr.daughter)] == (
+                pr.priority, pr.slot, 1):
+            self._add(self.tcells, RefTCell(*pr.daughter, activation=t.activation,
+                                            exhaustion=t.exhaustion, desens=t.desens))
+            self.counts["t_births"] += 1
+        if pr.dies:
+            t.alive = False
+            del self.cells_at[(t.x, t.y)]
+            if t.partner is not None:
+                self._let_go(t)
+            self.counts["t_deaths"] += 1
 
     def _let_go(self, t: RefTCell) -> None:
         if t.partner is not None and t.partner.partner is t:
@@ -318,33 +405,6 @@ class ReferencePatch:
     def _phase_over(self, timer_min: float) -> bool:
         """A timed phase ends on the step nearest its length (s.5)."""
         return timer_min <= 0.5 * self.dt_min + 1e-9
-
-    def _scan_or_move(self, t: RefTCell) -> None:
-        """Probes at a rate per minute, each at a random Moore neighbour; else a Poisson
-        number of steps (s.5)."""
-        p = self.params
-        free = []
-        for dx, dy in _OFFSETS:
-            other = self.cells_at.get(self._wrap(t.x + dx, t.y + dy))
-            if isinstance(other, RefBlast) and other.partner is None and other.cd19 > 0.0:
-                free.append(other)
-        rate = p.probe_rate_per_min * len(free) / 8.0
-        if free and self._chance(1.0 - math.exp(-rate * self.dt_min)):
-            # When in the step the first probe found a blast: exponential, given within dt.
-            found_at = -math.log1p(-self.rng.random() * -math.expm1(-rate * self.dt_min)) / rate
-            other = free[int(self.rng.integers(len(free)))]
-            t.partner, other.partner, t.engagement = other, t, "contact"
-            t.timer_min = p.contact_duration_min - (self.dt_min - found_at)
-            self.counts["contacts"] += 1
-            return
-        walk = self.rng.poisson(p.t_cell_speed_um_per_min * self.dt_min / self.voxel_um)
-        for _ in range(min(int(walk), 4)):
-            dx, dy = _OFFSETS[self.rng.integers(4)]
-            spot = self._wrap(t.x + dx, t.y + dy)
-            if spot not in self.cells_at:
-                del self.cells_at[(t.x, t.y)]
-                t.x, t.y = spot
-                self.cells_at[spot] = t
 
     def _bridging_chances(self, t: RefTCell, age_min: float) -> None:
         """Each side's chance to bridge this step: the zone's quasi-equilibrium at its age

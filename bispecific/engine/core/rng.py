@@ -38,6 +38,7 @@ T_MOVE = 3
 T_PROLIFERATE = 4  # one draw: proliferation (high 32 bits) and death (low 32 bits)
 T_DAUGHTER = 5
 T_WALK = 6  # the directions of a scanning T cell's steps, 2 bits each
+T_PRIORITY = 7  # a T cell's priority when claims collide (kernels/tcells.py)
 B_APOPTOSIS = 8  # a blast's waits: to apoptosis (high 32 bits) and division (low 32 bits)
 B_REDRAW = 9  # the same, drawn again by a parent after it divides
 B_DAUGHTER = 10

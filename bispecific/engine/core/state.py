@@ -75,6 +75,11 @@ COUNTER_NAMES = (
 
 # Cells per block of binding (kernels/molecules.py); fixed for the same reason.
 BIND_BLOCK = 4096
+# T-cell slots per block of the T cells' rounds (kernels/tcells.py); fixed, so that a
+# block's tallies, and their sum, do not depend on the threads.
+TCELL_BLOCK = 256
+# A blast or voxel nobody claims (kernels/tcells.py): above every claim.
+CLAIM_NONE = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -127,6 +132,32 @@ class TCellArrays(NamedTuple):
     bridge_tcell: np.ndarray
     last_partner: np.ndarray
     last_trimers: np.ndarray
+
+
+class TCellRounds(NamedTuple):
+    """Scratch of the T cells' two rounds (kernels/tcells.py), not state: between steps
+    every claim is `CLAIM_NONE` and every proposal -1, so it can be made anew at will."""
+
+    claim: np.ndarray  # int64 per T-cell slot: its claim key this step
+    blast: np.ndarray  # int32 per T-cell slot: the blast it claims, or -1
+    voxel: np.ndarray  # int32 per T-cell slot: the voxel its walk ends on, or -1
+    daughter: np.ndarray  # int32 per T-cell slot: its daughter's voxel, or -1
+    let_go: np.ndarray  # int32 per T-cell slot: the partner it lets go of (or kills), or -1
+    flags: np.ndarray  # uint8 per T-cell slot: tcells.KILLED | DIES | DAUGHTER_WON
+    blast_claims: np.ndarray  # int64 per blast slot: the lowest claim on it
+    voxel_claims: np.ndarray  # int64 per voxel: the lowest claim on it
+    tallies: np.ndarray  # float64 [blocks, 8]: each block's sums (tcells.RELEASED, ...)
+
+    @classmethod
+    def sized(cls, tcell_slots: int, blast_slots: int, voxels: int) -> TCellRounds:
+        def none(n: int) -> np.ndarray:
+            return np.full(n, -1, np.int32)
+
+        return cls(np.zeros(tcell_slots, np.int64), none(tcell_slots), none(tcell_slots),
+                   none(tcell_slots), none(tcell_slots), np.zeros(tcell_slots, np.uint8),
+                   np.full(blast_slots, CLAIM_NONE, np.int64),
+                   np.full(voxels, CLAIM_NONE, np.int64),
+                   np.zeros((-(-tcell_slots // TCELL_BLOCK), 8)))
 
 
 class CellQueue:
@@ -312,6 +343,16 @@ class PatchState:
             bundles = (self.grid_arrays(), self.blast_arrays(), self.tcell_arrays())
             self.__dict__["_kernel_arrays"] = bundles
         return bundles
+
+    def tcell_rounds(self) -> TCellRounds:
+        """The T cells' scratch (`TCellRounds`), kept beside the state and made anew when
+        the capacities grow (it is all cleared between steps, so nothing is carried)."""
+        found = self.__dict__.get("_tcell_rounds")
+        if (found is None or found.claim.shape[0] < self.t_voxel.shape[0]
+                or found.blast_claims.shape[0] < self.b_voxel.shape[0]):
+            found = self.__dict__["_tcell_rounds"] = TCellRounds.sized(
+                self.t_voxel.shape[0], self.b_voxel.shape[0], self.voxels)
+        return found
 
     def blast_list(self) -> BlastList:
         """The blast slots for the molecule and binding passes (`BlastList`), kept beside the

@@ -15,6 +15,7 @@ import numpy as np
 from ... import units
 from . import rng
 from .kernels import constants as kc
+from .kernels import tcells
 from .kernels.blasts import apply_blast_events
 from .kernels.cells import cell_events
 from .kernels.molecules import (
@@ -25,7 +26,6 @@ from .kernels.molecules import (
     molecule_step,
 )
 from .kernels.normal import apply_turnover_events, normal_production
-from .kernels.tcells import tcell_step
 from .parameters import ModelParameters
 from .state import BlastArrays, GridArrays, PatchState, TCellArrays
 from .threads import ThreadPolicy
@@ -35,6 +35,9 @@ from .threads import ThreadPolicy
 # so a pass of less than ~0.2 ms gains nothing from a second core. Counts of cell slots;
 # the default of `StepConfig.min_parallel_cells`.
 PARALLEL_MIN_CELLS = 100_000
+# The same for the T cells' rounds, in T-cell slots: a T cell costs ~100 ns where a cell in
+# the binding pass costs a few, so their rounds are worth threads from far fewer slots.
+PARALLEL_MIN_TCELLS = 4_096
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class StepConfig:
     normal_attempts_per_step: float
     threads: ThreadPolicy = field(default_factory=lambda: ThreadPolicy(False, 0))
     min_parallel_cells: int = PARALLEL_MIN_CELLS
+    min_parallel_tcells: int = PARALLEL_MIN_TCELLS
     phase_times: dict[str, float] | None = None
 
     @classmethod
@@ -142,9 +146,17 @@ def _set_up(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3:
 
 
 def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """1. T cells, in slot order."""
-    s.n_tcells = tcell_step(st.key, cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells,
-                            s.counters, s.stimulation)
+    """1. T cells, in two rounds with no order among them (`kernels/tcells.py`): propose on
+    the step's starting patch, claim, settle, finish."""
+    rounds = s.tcell_rounds()
+    threaded = st.parallel and s.n_tcells >= cfg.min_parallel_tcells
+    propose = tcells.propose_parallel if threaded else tcells.propose
+    settle = tcells.settle_parallel if threaded else tcells.settle
+    propose(st.key, cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells, rounds)
+    tcells.claim(s.n_tcells, rounds)
+    settle(cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells, rounds)
+    s.n_tcells = tcells.finish(s.n_tcells, st.grid, st.tcells, rounds, s.counters,
+                               s.stimulation)
 
 
 def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:

@@ -25,6 +25,6 @@ def compile_kernels(parallel: bool | None = False) -> None:
     # few steps of this throwaway patch, so that each is called once.
     model.config = dataclasses.replace(
         model.config, threads=ThreadPolicy.forced(min(2, numba_pool_size())),
-        min_parallel_cells=0)
+        min_parallel_cells=0, min_parallel_tcells=0)
     for _ in range(2):
         model.step()

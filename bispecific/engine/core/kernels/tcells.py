@@ -1,8 +1,21 @@
 """T cells: contacts, synapses decided by trimers, serial killing, motility, proliferation and
 death (docs/model.md s.5); and each engaged pair's bridging chances (s.3.3).
 
-Serial over T cells in slot order: contacts and moves compete for blasts and voxels, and a
-fixed order keeps the outcome deterministic. T cells are few compared with molecules.
+Two rounds with no order among T cells (s.5, "Two rounds, no order"), in four passes:
+
+1. `propose` (fixed blocks of slots, on threads): every T cell acts on the patch as it
+   stood at the start of the step, writing only its own slot: its decisions, and the
+   blast, voxel or daughter's voxel it claims, with its priority for this step.
+2. `claim` (serial, a compare per claim): each claimed blast and voxel keeps the lowest
+   claim; `min` does not care in which order the claims come.
+3. `settle` (fixed blocks, on threads): the winners act and the decisions of round 1 take
+   effect. Every write goes to something one T cell owns this step (its voxel, the voxel it
+   won, its partner blast), so no two threads write one place.
+4. `finish` (serial): daughters take new slots in their mothers' slot order, the claims
+   are cleared, and the blocks' tallies are added up in block order.
+
+Blocks are fixed by slot, never by thread, so a run is bit-identical on any number of
+threads.
 """
 
 from __future__ import annotations
@@ -10,11 +23,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import rng
 from ..state import (
     BLAST,
+    CLAIM_NONE,
     CONTACT,
     CONTACTS,
     EMPTY,
@@ -26,6 +40,7 @@ from ..state import (
     T_BIRTHS,
     T_DEATHS,
     TCELL,
+    TCELL_BLOCK,
 )
 from . import constants as k
 from .grid import free_neighbour, neighbour
@@ -152,26 +167,6 @@ def _probe(key, t, v, width, height, occ_kind, occ_idx, b_partner, b_cd19,
 # 0.4%, at the largest step the convergence test uses (2 min, 5 um/min, 10 um voxels).
 MAX_WALK_STEPS = 4
 
-
-@njit(cache=True, inline="always")
-def _walk(key, t, v, width, height, occ_kind, occ_idx, t_voxel, steps_mean) -> None:
-    """`Poisson(speed * dt / voxel)` steps to random empty von Neumann neighbours (s.5)."""
-    steps = min(rng.poisson(key, t, rng.T_MOVE, steps_mean), MAX_WALK_STEPS)
-    if steps == 0:
-        return
-    directions = rng.draw_bits(key, t, rng.T_WALK)
-    for i in range(steps):
-        mv = neighbour(v, int((directions >> np.uint64(2 * i)) & np.uint64(3)), width,
-                       height)
-        if occ_kind[mv] == EMPTY:
-            occ_kind[v] = EMPTY
-            occ_idx[v] = -1
-            occ_kind[mv] = TCELL
-            occ_idx[mv] = t
-            v = mv
-    t_voxel[t] = v
-
-
 @njit(cache=True, inline="always")
 def _prefetch_neighbourhood(t, width, occ_kind, occ_idx, t_voxel, t_partner, b_alive,
                             b_cd19, b_bound, b_trimers):
@@ -195,160 +190,358 @@ def _prefetch_neighbourhood(t, width, occ_kind, occ_idx, t_voxel, t_partner, b_a
         prefetch(b_trimers, b)
 
 
-@njit(cache=True)
-def tcell_step(key, c, grid, blasts, n_tcells, tcells, counters, stimulation) -> int:
-    """Advance every T cell alive at the start of the step; returns the new slot count.
+# Flags of round 1 for round 3 (`TCellRounds.flags`).
+KILLED = 1  # its lethal hit killed its partner
+DIES = 2  # it dies at the end of the step
+DAUGHTER_WON = 4  # set in round 3: its daughter's claim won
 
-    `grid`, `blasts` and `tcells` are the state's arrays by name (`state.GridArrays`,
-    `BlastArrays`, `TCellArrays`).
+# The slots of a block's tallies (`TCellRounds.tallies`, one row per block).
+RELEASED, EXPECTED_NEW, LETHAL, DECISIONS, N_SYNAPSES, N_CONTACTS, N_KILLS, N_DEATHS = range(8)
+N_TALLIES = 8
+
+_CLAIM_SHIFT = np.int64(32)
+
+
+@njit(cache=True, inline="always")
+def _walk_end(key, t, v, width, height, occ_kind, steps_mean) -> int:
+    """Where `Poisson(speed * dt / voxel)` steps to random von Neumann neighbours end, each
+    into a voxel empty at the start of the step or back into `v`, its own (s.5)."""
+    steps = min(rng.poisson(key, t, rng.T_MOVE, steps_mean), MAX_WALK_STEPS)
+    if steps == 0:
+        return v
+    directions = rng.draw_bits(key, t, rng.T_WALK)
+    here = v
+    for i in range(steps):
+        mv = neighbour(here, int((directions >> np.uint64(2 * i)) & np.uint64(3)), width,
+                       height)
+        if occ_kind[mv] == EMPTY or mv == v:
+            here = mv
+    return here
+
+
+@njit(cache=True, inline="always")
+def claim_key(key, t) -> np.int64:
+    """T cell `t`'s claim for this step: its priority (31 random bits) above its slot, with
+    a free low bit for the kind (0 a blast or its own move, 1 its daughter), so the lowest
+    priority wins, ties go to the lower slot, and a T cell's move beats its daughter."""
+    priority = np.int64(rng.draw_bits(key, t, rng.T_PRIORITY) >> np.uint64(33))
+    return (priority << _CLAIM_SHIFT) | (np.int64(t) << np.int64(1))
+
+
+def _make_propose(parallel: bool):
+    """Round 1, serial or under `prange` over fixed blocks of slots, from one body."""
+
+    @njit(cache=True, parallel=parallel)
+    def propose(key, c, grid, blasts, n_tcells, tcells, rounds) -> None:
+        """Every T cell alive at the start of the step decides on the patch as it stood
+        then (docs/model.md s.5): its own state changes now; what it would change for
+        others is written as claims and flags in `rounds` for `claim` and `settle`."""
+        _cache_key = parallel
+        width, height, occ_kind, occ_idx = grid.width, grid.height, grid.kind, grid.idx
+        b_alive, b_cd19 = blasts.alive, blasts.cd19
+        b_bound, b_trimers, b_partner = blasts.bound, blasts.trimers, blasts.partner
+        t_voxel, t_alive, t_engaged = tcells.voxel, tcells.alive, tcells.engaged
+        t_partner, t_timer_min = tcells.partner, tcells.timer_min
+        t_activation, t_exhaustion, t_desens = (tcells.activation, tcells.exhaustion,
+                                                tcells.desens)
+        t_bound, t_trimers = tcells.bound, tcells.trimers
+        t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
+        # The scratch's arrays as locals: Numba's prange lowers a write through a tuple's
+        # field into a copy, so `r_claim[t] = ...` inside the loop would be lost.
+        r_claim, r_blast, r_voxel, r_daughter = (rounds.claim, rounds.blast, rounds.voxel,
+                                                 rounds.daughter)
+        r_let_go, r_flags, tallies = rounds.let_go, rounds.flags, rounds.tallies
+        dt = c[k.DT_MIN]
+        n_blocks = (n_tcells + TCELL_BLOCK - 1) // TCELL_BLOCK
+        for blk in prange(n_blocks):
+            lo = blk * TCELL_BLOCK
+            hi = min(lo + TCELL_BLOCK, n_tcells)
+            # The block's sums, kept in registers and written once (one row a block: a
+            # row written per T cell would share a cache line with the next block's).
+            released = expected_new = lethal = decisions = synapses = 0.0
+            for t in range(lo, hi):
+                if t + PREFETCH_AHEAD < hi:
+                    _prefetch_neighbourhood(t + PREFETCH_AHEAD, width, occ_kind, occ_idx,
+                                            t_voxel, t_partner, b_alive, b_cd19, b_bound,
+                                            b_trimers)
+                if t_alive[t] == 0:
+                    continue
+                a = t_activation[t] * c[k.ACTIVATION_DECAY]
+                e = t_exhaustion[t] * c[k.EXHAUSTION_DECAY]
+                d = t_desens[t] * c[k.DESENSITISATION_DECAY]
+                state = t_engaged[t]
+                b = t_partner[t]
+                flags = 0
+                if state != SCANNING and b_alive[b] == 0:
+                    state = SCANNING  # the blast died of something else: let go at once
+                    t_partner[t] = -1
+                    b = -1  # a dead blast's partner is cleared when it dies (settle)
+                if state == CONTACT:
+                    # The timer holds the contact's time left after the last step: it ended
+                    # at this step's start if at most dt / 2 was left; else this step is
+                    # spent in contact.
+                    if phase_over(t_timer_min[t], dt):
+                        p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_TRIMER] * t_trimers[t])
+                        expected_new += p_syn * (1.0 - d)
+                        if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
+                            state = LYTIC
+                            t_timer_min[t] = c[k.KILL_TIME_MIN]
+                            synapses += 1.0
+                            a = min(1.0, a + c[k.ACTIVATION_PER_SYNAPSE])
+                            e = min(1.0, e + c[k.EXHAUSTION_PER_SYNAPSE])
+                        else:
+                            state = SCANNING
+                            r_let_go[t] = b
+                            t_partner[t] = -1
+                    else:
+                        t_timer_min[t] -= dt
+                if (state == LYTIC or state == FAILED) and phase_over(t_timer_min[t], dt):
+                    # The phase ended at this step's start (its timer holds the time left
+                    # after the last step): decide, and a T cell that lets go scans in this
+                    # step.
+                    detach = True
+                    if state == LYTIC:
+                        n = t_trimers[t]
+                        p_kill = c[k.KILL_PROBABILITY] * (1.0 - e) * n / (
+                            n + c[k.TRIMERS_FOR_HALF_KILL])
+                        lethal += p_kill
+                        decisions += 1.0
+                        if rng.uniform(key, t, rng.T_KILL) < p_kill:
+                            flags |= KILLED
+                        else:
+                            state = FAILED
+                            t_timer_min[t] = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
+                            detach = t_timer_min[t] <= 1e-9
+                    if detach:
+                        state = SCANNING
+                        r_let_go[t] = b
+                        t_partner[t] = -1
+                claim = claim_key(key, t)
+                r_claim[t] = claim
+                v = t_voxel[t]
+                if state == LYTIC or state == FAILED:
+                    # This step is spent in the synapse: release, then desensitise with it.
+                    released += (1.0 - d) * dt
+                    d += (1.0 - d) * c[k.DESENSITISATION_GAIN]
+                    t_timer_min[t] -= dt
+                elif state == SCANNING:
+                    # Blasts engaged at the step's start are not available, even one let go
+                    # above: `b_partner` changes only in round 3.
+                    nb, found_at = _probe(key, t, v, width, height, occ_kind, occ_idx,
+                                          b_partner, b_cd19, c[k.PROBE_PER_NEIGHBOUR], dt)
+                    if nb >= 0:
+                        r_blast[t] = nb
+                        t_timer_min[t] = c[k.CONTACT_MIN] - (dt - found_at)  # left after it
+                    else:
+                        end = _walk_end(key, t, v, width, height, occ_kind,
+                                        c[k.MOVE_STEPS_MEAN])
+                        if end != v:
+                            r_voxel[t] = end
+                t_engaged[t] = state
+                if state != SCANNING:
+                    if state == CONTACT:
+                        zone, age = 0, c[k.CONTACT_MIN] - t_timer_min[t]
+                    elif state == LYTIC:
+                        zone, age = 1, c[k.KILL_TIME_MIN] - t_timer_min[t]
+                    else:
+                        zone, age = 1, c[k.FAILED_SYNAPSE_MIN] - t_timer_min[t]
+                    _bridging_chances(c, zone, age, t, t_partner[t], b_cd19, b_bound,
+                                      b_trimers, t_bound, t_trimers, t_bridge_blast,
+                                      t_bridge_tcell)
+                # Proliferation (activated cells scanning without a find) and death share
+                # one draw.
+                u_proliferate, u_death = rng.split32(rng.draw_bits(key, t, rng.T_PROLIFERATE))
+                if state == SCANNING and r_blast[t] < 0 and a > 0.0:
+                    rate = c[k.PROLIFERATION_PER_STEP] * a * (1.0 - e)
+                    if u_proliferate < rng.event_probability(rate):
+                        r_daughter[t] = free_neighbour(
+                            v, _direction(rng.draw_bits(key, t, rng.T_DAUGHTER), 8),
+                            occ_kind, width, height, EMPTY)
+                # Death, baseline plus activation-induced.
+                rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * a
+                if u_death < rng.event_probability(rate):
+                    flags |= DIES
+                r_flags[t] = flags
+                t_activation[t] = a
+                t_exhaustion[t] = e
+                t_desens[t] = d
+            tally = tallies[blk]
+            tally[RELEASED] = released
+            tally[EXPECTED_NEW] = expected_new
+            tally[LETHAL] = lethal
+            tally[DECISIONS] = decisions
+            tally[N_SYNAPSES] = synapses
+
+    return propose
+
+
+propose = _make_propose(False)
+propose_parallel = _make_propose(True)
+
+
+@njit(cache=True)
+def claim(n_tcells, rounds) -> None:
+    """Round 2: each claimed blast and voxel keeps the lowest claim on it."""
+    blast_claims, voxel_claims = rounds.blast_claims, rounds.voxel_claims
+    for t in range(n_tcells):
+        mine = rounds.claim[t]
+        nb = rounds.blast[t]
+        if nb >= 0 and mine < blast_claims[nb]:
+            blast_claims[nb] = mine
+        v = rounds.voxel[t]
+        if v >= 0 and mine < voxel_claims[v]:
+            voxel_claims[v] = mine
+        v = rounds.daughter[t]
+        if v >= 0 and mine + 1 < voxel_claims[v]:
+            voxel_claims[v] = mine + 1
+
+
+def _make_settle(parallel: bool):
+    """Round 3, serial or under `prange` over fixed blocks of slots, from one body."""
+
+    @njit(cache=True, parallel=parallel)
+    def settle(c, grid, blasts, n_tcells, tcells, rounds) -> None:
+        """The decisions of round 1 take effect and the claims that won act: let-goes and
+        kills, contacts, moves, then deaths; a won daughter's voxel is flagged for
+        `finish`. Each write goes to what one T cell owns this step."""
+        _cache_key = parallel
+        occ_kind, occ_idx = grid.kind, grid.idx
+        b_voxel, b_alive, b_cd19 = blasts.voxel, blasts.alive, blasts.cd19
+        b_bound, b_trimers, b_partner = blasts.bound, blasts.trimers, blasts.partner
+        t_voxel, t_alive, t_engaged = tcells.voxel, tcells.alive, tcells.engaged
+        t_partner, t_timer_min, t_kills = tcells.partner, tcells.timer_min, tcells.kills
+        t_bound, t_trimers = tcells.bound, tcells.trimers
+        t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
+        r_claim, r_blast, r_voxel, r_daughter = (rounds.claim, rounds.blast, rounds.voxel,
+                                                 rounds.daughter)
+        r_let_go, r_flags, tallies = rounds.let_go, rounds.flags, rounds.tallies
+        blast_claims, voxel_claims = rounds.blast_claims, rounds.voxel_claims  # see propose
+        n_blocks = (n_tcells + TCELL_BLOCK - 1) // TCELL_BLOCK
+        for blk in prange(n_blocks):
+            lo = blk * TCELL_BLOCK
+            hi = min(lo + TCELL_BLOCK, n_tcells)
+            contacts = kills = deaths = 0.0
+            for t in range(lo, hi):
+                if t_alive[t] == 0:
+                    continue
+                flags = r_flags[t]
+                mine = r_claim[t]
+                gone = r_let_go[t]
+                if gone >= 0:
+                    b_partner[gone] = -1
+                    if flags & KILLED:
+                        b_alive[gone] = 0
+                        bv = b_voxel[gone]
+                        occ_kind[bv] = EMPTY
+                        occ_idx[bv] = -1
+                        kills += 1.0
+                        t_kills[t] += 1
+                nb = r_blast[t]
+                if nb >= 0 and blast_claims[nb] == mine:
+                    t_engaged[t] = CONTACT
+                    t_partner[t] = nb
+                    b_partner[nb] = t
+                    contacts += 1.0
+                    _bridging_chances(c, 0, c[k.CONTACT_MIN] - t_timer_min[t], t, nb, b_cd19,
+                                      b_bound, b_trimers, t_bound, t_trimers, t_bridge_blast,
+                                      t_bridge_tcell)
+                v = r_voxel[t]
+                if v >= 0 and voxel_claims[v] == mine:
+                    here = t_voxel[t]
+                    occ_kind[here] = EMPTY
+                    occ_idx[here] = -1
+                    occ_kind[v] = TCELL
+                    occ_idx[v] = t
+                    t_voxel[t] = v
+                v = r_daughter[t]
+                if v >= 0 and voxel_claims[v] == mine + 1:
+                    flags |= DAUGHTER_WON
+                    r_flags[t] = flags
+                if flags & DIES:
+                    t_alive[t] = 0
+                    here = t_voxel[t]
+                    occ_kind[here] = EMPTY
+                    occ_idx[here] = -1
+                    if t_partner[t] >= 0:
+                        b_partner[t_partner[t]] = -1
+                        t_partner[t] = -1
+                    t_engaged[t] = SCANNING
+                    deaths += 1.0
+            tally = tallies[blk]
+            tally[N_CONTACTS] = contacts
+            tally[N_KILLS] = kills
+            tally[N_DEATHS] = deaths
+
+    return settle
+
+settle = _make_settle(False)
+settle_parallel = _make_settle(True)
+
+
+@njit(cache=True)
+def finish(n_tcells, grid, tcells, rounds, counters, stimulation) -> int:
+    """Round 4: daughters take new slots in their mothers' slot order, the claims are
+    cleared for the next step, and the blocks' tallies are added in block order. Returns
+    the new slot count.
 
     `stimulation` receives this step's cytokine release (docs/model.md s.9): [0] the
-    release, in synapse-minutes weighted by (1 - desensitisation), and [1] its running total;
-    [2] its expectation's new part, the synapses that contacts were expected to form this
-    step, each weighted by (1 - desensitisation); [3] the lethal-hit chances of this step's
-    decisions, summed, and [4] their number.
+    release, in synapse-minutes weighted by (1 - desensitisation), and [1] its running
+    total; [2] its expectation's new part, the synapses that contacts were expected to
+    form this step, each weighted by (1 - desensitisation); [3] the lethal-hit chances of
+    this step's decisions, summed, and [4] their number.
     """
-    width, height, occ_kind, occ_idx = grid.width, grid.height, grid.kind, grid.idx
-    b_voxel, b_alive, b_cd19 = blasts.voxel, blasts.alive, blasts.cd19
-    b_bound, b_trimers, b_partner = blasts.bound, blasts.trimers, blasts.partner
+    occ_kind, occ_idx = grid.kind, grid.idx
     t_voxel, t_alive, t_engaged = tcells.voxel, tcells.alive, tcells.engaged
-    t_partner, t_timer_min, t_activation = tcells.partner, tcells.timer_min, tcells.activation
-    t_exhaustion, t_desens, t_kills = tcells.exhaustion, tcells.desens, tcells.kills
-    t_bound, t_trimers = tcells.bound, tcells.trimers
-    t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
     n_slots = n_tcells
+    for t in range(n_tcells):
+        nb = rounds.blast[t]
+        if nb >= 0:
+            rounds.blast_claims[nb] = CLAIM_NONE
+            rounds.blast[t] = -1
+        v = rounds.voxel[t]
+        if v >= 0:
+            rounds.voxel_claims[v] = CLAIM_NONE
+            rounds.voxel[t] = -1
+        v = rounds.daughter[t]
+        if v >= 0:
+            rounds.voxel_claims[v] = CLAIM_NONE
+            rounds.daughter[t] = -1
+            if rounds.flags[t] & DAUGHTER_WON and n_slots < t_voxel.shape[0]:
+                child = n_slots
+                n_slots += 1
+                t_voxel[child] = v
+                t_alive[child] = 1
+                t_engaged[child] = SCANNING
+                tcells.partner[child] = -1
+                tcells.timer_min[child] = 0.0
+                # A daughter inherits its mother's state.
+                tcells.activation[child] = tcells.activation[t]
+                tcells.exhaustion[child] = tcells.exhaustion[t]
+                tcells.desens[child] = tcells.desens[t]
+                tcells.kills[child] = 0
+                tcells.bound[child] = 0
+                tcells.trimers[child] = 0
+                tcells.bridge_blast[child] = 0.0
+                tcells.bridge_tcell[child] = 0.0
+                occ_kind[v] = TCELL
+                occ_idx[v] = child
+                counters[T_BIRTHS] += 1
+        rounds.let_go[t] = -1
+        rounds.flags[t] = 0
     released = 0.0
     expected_new = 0.0
     lethal_chances = 0.0
-    decisions = 0
-    dt = c[k.DT_MIN]
-    for t in range(n_tcells):
-        if t + PREFETCH_AHEAD < n_tcells:
-            _prefetch_neighbourhood(t + PREFETCH_AHEAD, width, occ_kind, occ_idx, t_voxel,
-                                    t_partner, b_alive, b_cd19, b_bound, b_trimers)
-        if t_alive[t] == 0:
-            continue
-        a = t_activation[t] * c[k.ACTIVATION_DECAY]
-        e = t_exhaustion[t] * c[k.EXHAUSTION_DECAY]
-        d = t_desens[t] * c[k.DESENSITISATION_DECAY]
-        state = t_engaged[t]
-        b = t_partner[t]
-        if state != SCANNING and b_alive[b] == 0:
-            state = SCANNING  # the blast died of something else: let go at once
-            t_partner[t] = -1
-        if state == CONTACT:
-            # The timer holds the contact's time left after the last step: it ended at this
-            # step's start if at most dt / 2 was left; else this step is spent in contact.
-            if phase_over(t_timer_min[t], dt):
-                p_syn = 1.0 - math.exp(-c[k.ADHESION_PER_TRIMER] * t_trimers[t])
-                expected_new += p_syn * (1.0 - d)
-                if rng.uniform(key, t, rng.T_SYNAPSE) < p_syn:
-                    state = LYTIC
-                    t_timer_min[t] = c[k.KILL_TIME_MIN]
-                    counters[SYNAPSES] += 1
-                    a = min(1.0, a + c[k.ACTIVATION_PER_SYNAPSE])
-                    e = min(1.0, e + c[k.EXHAUSTION_PER_SYNAPSE])
-                else:
-                    state = SCANNING
-                    b_partner[b] = -1
-                    t_partner[t] = -1
-            else:
-                t_timer_min[t] -= dt
-        if (state == LYTIC or state == FAILED) and phase_over(t_timer_min[t], dt):
-            # The phase ended at this step's start (its timer holds the time left after the
-            # last step): decide, and a T cell that lets go scans in this step.
-            detach = True
-            if state == LYTIC:
-                n = t_trimers[t]
-                p_kill = c[k.KILL_PROBABILITY] * (1.0 - e) * n / (
-                    n + c[k.TRIMERS_FOR_HALF_KILL])
-                lethal_chances += p_kill
-                decisions += 1
-                if rng.uniform(key, t, rng.T_KILL) < p_kill:
-                    b_alive[b] = 0
-                    bv = b_voxel[b]
-                    occ_kind[bv] = EMPTY
-                    occ_idx[bv] = -1
-                    counters[KILLS] += 1
-                    t_kills[t] += 1
-                else:
-                    state = FAILED
-                    t_timer_min[t] = c[k.FAILED_SYNAPSE_MIN] - c[k.KILL_TIME_MIN]
-                    detach = t_timer_min[t] <= 1e-9
-            if detach:
-                state = SCANNING
-                b_partner[b] = -1
-                t_partner[t] = -1
-        if state == LYTIC or state == FAILED:
-            # This step is spent in the synapse: release, then desensitise with it.
-            released += (1.0 - d) * dt
-            d += (1.0 - d) * c[k.DESENSITISATION_GAIN]
-            t_timer_min[t] -= dt
-        elif state == SCANNING:
-            v = t_voxel[t]
-            nb, found_at = _probe(key, t, v, width, height, occ_kind, occ_idx, b_partner,
-                                  b_cd19, c[k.PROBE_PER_NEIGHBOUR], dt)
-            if nb >= 0:
-                state = CONTACT
-                t_timer_min[t] = c[k.CONTACT_MIN] - (dt - found_at)  # left after this step
-                t_partner[t] = nb
-                b_partner[nb] = t
-                counters[CONTACTS] += 1
-            else:
-                _walk(key, t, v, width, height, occ_kind, occ_idx, t_voxel,
-                      c[k.MOVE_STEPS_MEAN])
-        t_engaged[t] = state
-        if state != SCANNING:
-            if state == CONTACT:
-                zone, age = 0, c[k.CONTACT_MIN] - t_timer_min[t]
-            elif state == LYTIC:
-                zone, age = 1, c[k.KILL_TIME_MIN] - t_timer_min[t]
-            else:
-                zone, age = 1, c[k.FAILED_SYNAPSE_MIN] - t_timer_min[t]
-            _bridging_chances(c, zone, age, t, t_partner[t], b_cd19, b_bound, b_trimers,
-                              t_bound, t_trimers, t_bridge_blast, t_bridge_tcell)
-        # Proliferation (activated cells that are not engaged) and death share one draw.
-        u_proliferate, u_death = rng.split32(rng.draw_bits(key, t, rng.T_PROLIFERATE))
-        if state == SCANNING and a > 0.0:
-            rate = c[k.PROLIFERATION_PER_STEP] * a * (1.0 - e)
-            if u_proliferate < rng.event_probability(rate):
-                dv = free_neighbour(t_voxel[t],
-                                    _direction(rng.draw_bits(key, t, rng.T_DAUGHTER), 8),
-                                    occ_kind, width, height, EMPTY)
-                if dv >= 0 and n_slots < t_voxel.shape[0]:
-                    child = n_slots
-                    n_slots += 1
-                    t_voxel[child] = dv
-                    t_alive[child] = 1
-                    t_engaged[child] = SCANNING
-                    t_partner[child] = -1
-                    t_timer_min[child] = 0.0
-                    t_activation[child] = a
-                    t_exhaustion[child] = e
-                    t_desens[child] = d  # a daughter inherits its mother's state
-                    t_kills[child] = 0
-                    t_bound[child] = 0
-                    t_trimers[child] = 0
-                    t_bridge_blast[child] = 0.0
-                    t_bridge_tcell[child] = 0.0
-                    occ_kind[dv] = TCELL
-                    occ_idx[dv] = child
-                    counters[T_BIRTHS] += 1
-        # Death, baseline plus activation-induced.
-        rate = c[k.DEATH_PER_STEP] + c[k.AICD_PER_STEP] * a
-        if u_death < rng.event_probability(rate):
-            t_alive[t] = 0
-            v = t_voxel[t]
-            occ_kind[v] = EMPTY
-            occ_idx[v] = -1
-            if t_partner[t] >= 0:
-                b_partner[t_partner[t]] = -1
-                t_partner[t] = -1
-            t_engaged[t] = SCANNING
-            counters[T_DEATHS] += 1
-        t_activation[t] = a
-        t_exhaustion[t] = e
-        t_desens[t] = d
+    decisions = 0.0
+    for blk in range((n_tcells + TCELL_BLOCK - 1) // TCELL_BLOCK):
+        tally = rounds.tallies[blk]
+        released += tally[RELEASED]
+        expected_new += tally[EXPECTED_NEW]
+        lethal_chances += tally[LETHAL]
+        decisions += tally[DECISIONS]
+        counters[SYNAPSES] += int(tally[N_SYNAPSES])
+        counters[CONTACTS] += int(tally[N_CONTACTS])
+        counters[KILLS] += int(tally[N_KILLS])
+        counters[T_DEATHS] += int(tally[N_DEATHS])
     stimulation[0] = released
     stimulation[1] += released
     stimulation[2] = expected_new
