@@ -154,9 +154,11 @@ from bispecific.engine.core import step
 from bispecific.engine.facade.warmup import compile_kernels
 kernels = [step.tcells.propose, step.tcells.claim, step.tcells.settle,
            step.tcells.finish, step.cell_events, step.apply_blast_events,
-           step.apply_turnover_events, step.normal_production, step.molecule_step,
+           step.apply_turnover_events, step.normal_production, step.release_serial,
+           step.pairs_serial, step.tally_molecules,
            step.binding_counts, step.add_bindings, step.exchange]
-threaded = [step.binding_counts_parallel, step.tcells.propose_parallel,
+threaded = [step.binding_counts_parallel, step.release_parallel, step.pairs_parallel,
+            step.tcells.propose_parallel,
             step.tcells.settle_parallel]
 assert not any(k.signatures for k in kernels + threaded)
 compile_kernels()

@@ -354,6 +354,25 @@ class PatchState:
                 self.t_voxel.shape[0], self.b_voxel.shape[0], self.voxels)
         return found
 
+    def release_block_counts(self) -> np.ndarray:
+        """Scratch of the molecules' release pass (kernels/molecules.py `release`): per
+        binding block, (cleared with a cell, internalised, unbound); kept beside the state,
+        sized like `bind_block_totals`."""
+        found = self.__dict__.get("_release_block_counts")
+        if found is None or found.shape[0] < self.bind_block_totals.shape[0]:
+            found = self.__dict__["_release_block_counts"] = np.zeros(
+                (self.bind_block_totals.shape[0], 3), np.int64)
+        return found
+
+    def pair_block_counts(self) -> np.ndarray:
+        """Scratch of the molecules' pairs pass (kernels/molecules.py `pairs`): per block of
+        `TCELL_BLOCK` T-cell slots, (trimers formed, cleared with both cells)."""
+        blocks = -(-self.t_voxel.shape[0] // TCELL_BLOCK)
+        found = self.__dict__.get("_pair_block_counts")
+        if found is None or found.shape[0] < blocks:
+            found = self.__dict__["_pair_block_counts"] = np.zeros((blocks, 2), np.int64)
+        return found
+
     def blast_list(self) -> BlastList:
         """The blast slots for the molecule and binding passes (`BlastList`), kept beside the
         state, not in it."""

@@ -20,11 +20,16 @@ from .kernels.blasts import apply_blast_events
 from .kernels.cells import cell_events
 from .kernels.molecules import (
     add_bindings,
+    bind_blocks,
     binding_counts,
     binding_counts_parallel,
     exchange,
-    molecule_step,
+    pairs_parallel,
+    release_parallel,
+    tally_molecules,
 )
+from .kernels.molecules import pairs as pairs_serial
+from .kernels.molecules import release as release_serial
 from .kernels.normal import apply_turnover_events, normal_production
 from .parameters import ModelParameters
 from .state import BlastArrays, GridArrays, PatchState, TCellArrays
@@ -149,7 +154,7 @@ def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """1. T cells, in two rounds with no order among them (`kernels/tcells.py`): propose on
     the step's starting patch, claim, settle, finish."""
     rounds = s.tcell_rounds()
-    threaded = st.parallel and s.n_tcells >= cfg.min_parallel_tcells
+    threaded = _tcells_threaded(s, cfg, st)
     propose = tcells.propose_parallel if threaded else tcells.propose
     settle = tcells.settle_parallel if threaded else tcells.settle
     propose(st.key, cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells, rounds)
@@ -188,14 +193,20 @@ def _cells_acting(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
 
 
 def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
-    """4. The bound molecules: cleared with dead cells, released, bridged, let go. The
-    blasts are walked through their list (`state.BlastList`), which drops the dead ones
-    only after this phase has cleared them."""
+    """4. The bound molecules: cleared with dead cells and released (in fixed blocks of
+    cells, on threads for a large patch), then bridged and let go. The blasts are walked
+    through their list (`state.BlastList`), which drops the dead ones only after this phase
+    has cleared them."""
     blast_list = s.blast_list()
     b_slots, n_listed = blast_list.extend(s.n_blasts)
-    unbound, cleared = molecule_step(
-        st.key, cfg.constants, st.release_blast, st.release_tcell, b_slots, n_listed,
-        st.blasts, s.tcell_slots(), s.n_tcells, st.tcells, s.counters)
+    counts, pair_counts = s.release_block_counts(), s.pair_block_counts()
+    release = release_parallel if _binding_threaded(s, cfg, st) else release_serial
+    release(st.key, cfg.constants, st.release_blast, st.release_tcell, b_slots, n_listed,
+            s.n_blasts, st.blasts, s.tcell_slots(), s.n_tcells, st.tcells, counts)
+    pairs = pairs_parallel if _tcells_threaded(s, cfg, st) else pairs_serial
+    pairs(st.key, cfg.constants, st.blasts, s.n_tcells, st.tcells, pair_counts)
+    unbound, cleared = tally_molecules(bind_blocks(s.n_blasts, s.n_tcells), counts,
+                                       s.n_tcells, pair_counts, s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
     blast_list.drop_dead(s.b_alive, s.blasts_alive_count())
@@ -215,6 +226,10 @@ def _binding_append(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> Non
     b_slots, n_listed = s.blast_list().extend(s.n_blasts)
     add_bindings(s.n_blasts, b_slots, n_listed, s.n_tcells, s.new_bindings, s.b_bound,
                  s.t_bound)
+
+
+def _tcells_threaded(s: PatchState, cfg: StepConfig, st: _Step) -> bool:
+    return st.parallel and s.n_tcells >= cfg.min_parallel_tcells
 
 
 def _binding_threaded(s: PatchState, cfg: StepConfig, st: _Step) -> bool:

@@ -5,12 +5,14 @@ Bound molecules are counts on their cells (engine/core/state.py): a cell's singl
 are exchangeable, since the wait for a release is memoryless, so each step's changes are
 binomial counts per cell or per engaged pair, drawn in one pass over the cells:
 
-1. `molecule_step` (serial, O(cells + events)): molecules held by a dead cell alone are
-   cleared with it; releases, found by geometric gaps through the live cells' single-arm
-   molecules laid end to end (a cost per release, not per molecule), then split between
-   unbinding and internalisation; bridging, `Binomial(single-arm, chance)` per engaged pair
-   and side; and the trimers of pairs that came apart let go of one arm, `Binomial(trimers,
-   P(keeps the blast))` staying on the blast.
+1. `release` (parallel over the binding's fixed blocks of cells, O(cells + events)):
+   molecules held by a dead cell alone are cleared with it; releases, found by geometric
+   gaps through each block's live cells' single-arm molecules laid end to end (a cost per
+   release, not per molecule), then split between unbinding and internalisation.
+   `pairs` (parallel over fixed blocks of T cells): bridging, `Binomial(single-arm,
+   chance)` per engaged pair and side; then the trimers of pairs that came apart let go of
+   one arm, `Binomial(trimers, P(keeps the blast))` staying on the blast. `tally_molecules`
+   adds the blocks' counts in block order.
 2. `binding_counts` (parallel over fixed blocks of cells, then a serial pass over the
    blocks): the molecules each cell binds from the pool; `add_bindings` adds them.
 3. `exchange`: the pool's exit and entry.
@@ -35,6 +37,7 @@ from ..state import (
     N_CLEARED_EXIT,
     N_CLEARED_INTERNALISED,
     N_CLEARED_WITH_CELL,
+    TCELL_BLOCK,
     TRIMERS_FORMED,
     UNBINDINGS,
 )
@@ -47,29 +50,30 @@ def _gap(key, j, purpose, log_miss):
     return int(math.log(rng.uniform(key, j, purpose)) / log_miss)
 
 
-@njit(cache=True)
-def _clear_and_release(key, slots, n, alive, bound, trimers, p_release, gap_purpose,
-                       internalised_share, split_purpose, counters):
-    """Stages 1-2 for one kind of cell, over the listed slots `slots[:n]` (ascending, every
-    slot that may hold a molecule): single-arm molecules held by a dead cell are cleared
-    with it; of the live cells', `Binomial(single-arm, p_release)` per cell are released,
-    found by geometric gaps through them laid end to end (the j-th gap keyed by j), and
-    `Binomial(released, internalised_share)` of a cell's are internalised. A slot left off
-    the list holds nothing, and so adds nothing to the gaps: the draws are those of a walk
-    over every slot."""
+@njit(cache=True, inline="always")
+def _clear_and_release(key, blk, slots, first, last, alive, bound, trimers, p_release,
+                       gap_purpose, internalised_share, split_purpose, counts):
+    """Stages 1-2 for one block of one kind of cell, the listed slots `slots[first:last]`
+    (ascending, every slot of the block that may hold a molecule): single-arm molecules
+    held by a dead cell are cleared with it; of the live cells', `Binomial(single-arm,
+    p_release)` per cell are released, found by geometric gaps through the block's laid
+    end to end (the j-th gap keyed by `blk * _GAP_KEYS + j`), and `Binomial(released,
+    internalised_share)` of a cell's are internalised. A slot left off the list holds
+    nothing, and so adds nothing to the gaps: the draws are those of a walk over every
+    slot. Adds (cleared with a cell, internalised, unbound) to `counts`."""
     skip = p_release > 0.0
     log_miss = math.log1p(-p_release) if skip and p_release < 1.0 else -1e300
-    j = 0
+    j = blk * _GAP_KEYS
     next_hit = _gap(key, j, gap_purpose, log_miss) if skip else 0
     j += 1
     position = 0
-    for listed in range(n):
+    for listed in range(first, last):
         i = slots[listed]
         single = bound[i] - trimers[i]
         if single <= 0:
             continue
         if alive[i] == 0:
-            counters[N_CLEARED_WITH_CELL] += single
+            counts[0] += single
             bound[i] -= single
             continue
         if not skip:
@@ -82,81 +86,140 @@ def _clear_and_release(key, slots, n, alive, bound, trimers, p_release, gap_purp
         position += single
         if released > 0:
             gone = rng.binomial(key, i, split_purpose, released, internalised_share)
-            counters[N_CLEARED_INTERNALISED] += gone
-            counters[UNBINDINGS] += released - gone
+            counts[1] += gone
+            counts[2] += released - gone
             bound[i] -= released
 
 
+def _make_release(parallel: bool):
+    """Build the release kernel, serial or under `prange` over blocks, from one body."""
+
+    @njit(cache=True, parallel=parallel)
+    def release(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed, n_blasts,
+                blasts, t_slots, n_tcells, tcells, block_counts) -> None:
+        """Stages 1-2 of the bound molecules' step (module docstring) in the binding's
+        fixed blocks of cells (blasts' blocks, then the T cells'), each with its own gaps;
+        each block's (cleared with a cell, internalised, unbound) in `block_counts`, which
+        `molecule_step` adds up in block order."""
+        _cache_key = parallel
+        b_alive, b_bound, b_trimers = blasts.alive, blasts.bound, blasts.trimers
+        t_alive, t_bound, t_trimers = tcells.alive, tcells.bound, tcells.trimers
+        internalised_blast = 1.0 - c[k.FRACTION_UNBIND]
+        blast_blocks, n_blocks = _blast_blocks(n_blasts, n_tcells)
+        for blk in prange(n_blocks):
+            counts = block_counts[blk]
+            counts[:] = 0
+            is_blast, lo, hi, _offset = _block(blk, blast_blocks, n_blasts, n_tcells)
+            first, last = _cells_of(is_blast, lo, hi, b_slots, n_b_listed)
+            if is_blast:
+                # On blasts: unbinding or internalisation of CD19.
+                _clear_and_release(key, blk, b_slots, first, last, b_alive, b_bound,
+                                   b_trimers, p_release_blast, rng.M_EVENT,
+                                   internalised_blast, rng.M_RELEASE, counts)
+            else:
+                # On T cells: unbinding only.
+                _clear_and_release(key, blk, t_slots, first, last, t_alive, t_bound,
+                                   t_trimers, p_release_tcell, rng.M_RELEASE_T, 0.0,
+                                   rng.M_RELEASE_T, counts)
+
+    return release
+
+
+def _make_pairs(parallel: bool):
+    """Build the engaged pairs' kernel, serial or under `prange` over fixed blocks of T-cell
+    slots, from one body."""
+
+    @njit(cache=True, parallel=parallel)
+    def pairs(key, c, blasts, n_tcells, tcells, pair_counts) -> None:
+        """Stages 3-4 of the bound molecules' step (module docstring): bridging in every
+        engaged pair, then the trimers of pairs that came apart let go of one arm. Each
+        stage writes only a T cell's counts and those of its partner, or of its partner at
+        the end of the last molecule phase, and a blast is the partner of one T cell at a
+        time, so no two T cells write one blast in a stage. Each block's (trimers formed,
+        cleared with both cells) in `pair_counts`."""
+        _cache_key = parallel
+        b_alive, b_bound, b_trimers = blasts.alive, blasts.bound, blasts.trimers
+        t_alive, t_partner, t_bound, t_trimers = (tcells.alive, tcells.partner,
+                                                  tcells.bound, tcells.trimers)
+        t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
+        t_last_partner, t_last_trimers = tcells.last_partner, tcells.last_trimers
+        n_blocks = (n_tcells + TCELL_BLOCK - 1) // TCELL_BLOCK
+        # 3. Bridging in every engaged pair, both sides.
+        for blk in prange(n_blocks):
+            formed = 0
+            for t in range(blk * TCELL_BLOCK, min((blk + 1) * TCELL_BLOCK, n_tcells)):
+                b = t_partner[t]
+                if t_alive[t] == 0 or b < 0 or b_alive[b] == 0:
+                    continue
+                got_b = rng.binomial(key, t, rng.M_BRIDGE, b_bound[b] - b_trimers[b],
+                                     t_bridge_blast[t])
+                got_t = rng.binomial(key, t, rng.M_BRIDGE_T, t_bound[t] - t_trimers[t],
+                                     t_bridge_tcell[t])
+                t_bound[t] += got_b  # a molecule on the blast now holds the T cell too
+                b_bound[b] += got_t
+                t_trimers[t] += got_b + got_t
+                b_trimers[b] += got_b + got_t
+                formed += got_b + got_t
+            pair_counts[blk, 0] = formed
+        # 4. Trimers of pairs that came apart let go of one arm (or are cleared with both
+        # cells).
+        keeps_blast = c[k.P_TRIMER_KEEPS_BLAST]
+        for blk in prange(n_blocks):
+            with_cell = 0
+            for t in range(blk * TCELL_BLOCK, min((blk + 1) * TCELL_BLOCK, n_tcells)):
+                tcell_lives = t_alive[t] == 1
+                partner = t_partner[t] if tcell_lives else -1
+                if partner >= 0 and b_alive[partner] == 0:
+                    partner = -1  # a pair with a dead blast holds no trimer after this step
+                b = t_last_partner[t]
+                n = t_last_trimers[t]
+                if b >= 0 and b != partner and n > 0:
+                    blast_lives = b_alive[b] == 1
+                    if blast_lives and tcell_lives:
+                        stay = rng.binomial(key, t, rng.M_DISSOLVE, n, keeps_blast)
+                    elif blast_lives:
+                        stay = n
+                    else:
+                        stay = 0
+                    if not blast_lives and not tcell_lives:
+                        with_cell += n
+                        b_bound[b] -= n
+                        t_bound[t] -= n
+                    else:
+                        t_bound[t] -= stay  # these let go of the T cell
+                        b_bound[b] -= n - stay  # these let go of the blast
+                    b_trimers[b] -= n
+                    t_trimers[t] -= n
+                t_last_partner[t] = partner
+                t_last_trimers[t] = t_trimers[t] if partner >= 0 else 0
+            pair_counts[blk, 1] = with_cell
+
+    return pairs
+
+
 @njit(cache=True)
-def molecule_step(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed, blasts,
-                  t_slots, n_tcells, tcells, counters):
-    """The bound molecules' step (module docstring): the cells' counts and the cumulative
-    `counters` change in place (`blasts`, `tcells`: `state.BlastArrays`, `TCellArrays`;
-    `b_slots[:n_b_listed]`: the blast slots that may hold molecules, `state.BlastList`;
-    `t_slots`: 0, 1, ... for the T cells' slots). Returns (molecules back to the free pool,
-    molecules cleared) this step."""
-    b_alive, b_bound, b_trimers = blasts.alive, blasts.bound, blasts.trimers
-    t_alive, t_partner, t_bound, t_trimers = (tcells.alive, tcells.partner, tcells.bound,
-                                              tcells.trimers)
-    t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
-    t_last_partner, t_last_trimers = tcells.last_partner, tcells.last_trimers
-    unbound_before = counters[UNBINDINGS]
-    cleared_before = counters[N_CLEARED_INTERNALISED] + counters[N_CLEARED_WITH_CELL]
-    # 1-2. Cleared with a dead cell, or released: on blasts (unbinding or internalisation
-    # of CD19), then on T cells (unbinding only).
-    _clear_and_release(key, b_slots, n_b_listed, b_alive, b_bound, b_trimers,
-                       p_release_blast, rng.M_EVENT, 1.0 - c[k.FRACTION_UNBIND],
-                       rng.M_RELEASE, counters)
-    _clear_and_release(key, t_slots, n_tcells, t_alive, t_bound, t_trimers, p_release_tcell,
-                       rng.M_RELEASE_T, 0.0, rng.M_RELEASE_T, counters)
-    with_cell = 0
-    formed = 0
-    # 3. Bridging in every engaged pair, both sides.
-    for t in range(n_tcells):
-        b = t_partner[t]
-        if t_alive[t] == 0 or b < 0 or b_alive[b] == 0:
-            continue
-        got_b = rng.binomial(key, t, rng.M_BRIDGE, b_bound[b] - b_trimers[b],
-                             t_bridge_blast[t])
-        got_t = rng.binomial(key, t, rng.M_BRIDGE_T, t_bound[t] - t_trimers[t],
-                             t_bridge_tcell[t])
-        t_bound[t] += got_b  # a molecule on the blast now holds the T cell too
-        b_bound[b] += got_t
-        t_trimers[t] += got_b + got_t
-        b_trimers[b] += got_b + got_t
-        formed += got_b + got_t
-    # 4. Trimers of pairs that came apart let go of one arm (or are cleared with both cells).
-    keeps_blast = c[k.P_TRIMER_KEEPS_BLAST]
-    for t in range(n_tcells):
-        tcell_lives = t_alive[t] == 1
-        partner = t_partner[t] if tcell_lives else -1
-        if partner >= 0 and b_alive[partner] == 0:
-            partner = -1  # a pair with a dead blast holds no trimer after this step
-        b = t_last_partner[t]
-        n = t_last_trimers[t]
-        if b >= 0 and b != partner and n > 0:
-            blast_lives = b_alive[b] == 1
-            if blast_lives and tcell_lives:
-                stay = rng.binomial(key, t, rng.M_DISSOLVE, n, keeps_blast)
-            elif blast_lives:
-                stay = n
-            else:
-                stay = 0
-            if not blast_lives and not tcell_lives:
-                with_cell += n
-                b_bound[b] -= n
-                t_bound[t] -= n
-            else:
-                t_bound[t] -= stay  # these let go of the T cell
-                b_bound[b] -= n - stay  # these let go of the blast
-            b_trimers[b] -= n
-            t_trimers[t] -= n
-        t_last_partner[t] = partner
-        t_last_trimers[t] = t_trimers[t] if partner >= 0 else 0
-    counters[N_CLEARED_WITH_CELL] += with_cell
-    counters[TRIMERS_FORMED] += formed
-    cleared = counters[N_CLEARED_INTERNALISED] + counters[N_CLEARED_WITH_CELL] - cleared_before
-    return counters[UNBINDINGS] - unbound_before, cleared
+def tally_molecules(n_blocks, block_counts, n_tcells, pair_counts, counters):
+    """The blocks' counts of `release` and `pairs` added to the cumulative `counters`, in
+    block order. Returns (molecules back to the free pool, molecules cleared) this step."""
+    unbound = 0
+    cleared = 0
+    for blk in range(n_blocks):
+        counters[N_CLEARED_WITH_CELL] += block_counts[blk, 0]
+        counters[N_CLEARED_INTERNALISED] += block_counts[blk, 1]
+        counters[UNBINDINGS] += block_counts[blk, 2]
+        unbound += block_counts[blk, 2]
+        cleared += block_counts[blk, 0] + block_counts[blk, 1]
+    for blk in range((n_tcells + TCELL_BLOCK - 1) // TCELL_BLOCK):
+        counters[TRIMERS_FORMED] += pair_counts[blk, 0]
+        counters[N_CLEARED_WITH_CELL] += pair_counts[blk, 1]
+        cleared += pair_counts[blk, 1]
+    return unbound, cleared
+
+
+release = _make_release(False)
+release_parallel = _make_release(True)
+pairs = _make_pairs(False)
+pairs_parallel = _make_pairs(True)
 
 
 # Below this per-receptor chance, binding walks geometric gaps through the receptors of a
