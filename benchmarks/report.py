@@ -281,12 +281,15 @@ def write(results: dict, name: str) -> None:
     for r in results["profile"]:
         lines.append(f"| {r['grid']}^2 | {r['agents']:,} | {r['step_us']:.0f} | "
                      + " | ".join(f"{r['phases_us'].get(k, 0.0):.0f}" for k in phases) + " |")
-    lines += ["", "What bounds two threads: the T-cell phase runs on one thread (T cells compete "
-              "for blasts and voxels in slot order, docs/model.md s.5), and so do the few cells "
-              "that act, the bound molecules' counts and the pool; a phase runs on threads "
-              "only above a size (bispecific/engine/core/step.py, StepConfig.min_parallel_*), "
-              "since waking a sleeping thread costs 10-70 us here. Amdahl's bound on 2 "
-              "threads from the profile: "
+    lines += ["", "What bounds two threads: since 0.7 the T cells (in two rounds with no order "
+              "among them, docs/model.md s.5), the bound molecules and binding run in fixed "
+              "blocks on threads; what stays on one thread is the T cells' claim and finish "
+              "passes, the few cells that act, the pool and production, and the model's "
+              "Python. A phase runs on threads only above a size "
+              "(bispecific/engine/core/step.py, StepConfig.min_parallel_*), since waking a "
+              "sleeping thread costs 10-70 us here, and a step has up to five parallel "
+              "regions. Amdahl's bound on 2 threads from the profile, counting every phase "
+              "that can run on threads as shared: "
               + "; ".join(_amdahl(r) for r in results["profile"]) + "."]
     lines += _limits(results)
     lines += _course_profile_lines(results)
@@ -305,10 +308,14 @@ def write(results: dict, name: str) -> None:
               "and partner 16 T cells ahead (bispecific/engine/core/kernels/prefetch.py; on one "
               "step's state, same result: -27% to -34% of the T-cell phase at 2048^2, "
               "measured while other work ran).",
-              "- Not tried: T cells in tiles (a checkerboard would change which T cell wins a "
-              "contested blast or voxel, docs/model.md s.5, so results would no longer match "
-              "the serial rules); renumbering cells in space order (every molecule, partner "
-              "and grid index would need remapping at each sort)."]
+              "- T cells in two rounds (0.7, issue 23): each T cell proposes on the step's "
+              "starting patch and a priority drawn each step settles contested blasts and "
+              "voxels, so the T-cell pass runs in fixed blocks on threads (a rule change, "
+              "docs/model.md s.5; docs/performance.md); the molecules' release pass in the "
+              "binding's blocks, each with its own gaps, and the engaged pairs' pass in blocks "
+              "of T cells.",
+              "- Not tried: renumbering cells in space order (every partner and grid index "
+              "would need remapping), which would make the T cells' scattered reads local."]
     su = results["start_up"]
     lines += ["", f"Compile (first call, empty cache): {su['compile_first_call_s']:.1f} s; "
               f"cached start-up: {su['cached_start_up_s']:.1f} s.", "",
@@ -429,7 +436,8 @@ def _limits(results: dict) -> list[str]:
     return lines
 
 
-SERIAL_PHASES = ("set-up", "T cells", "cells acting", "molecules", "binding append",
+# The phases that never run on threads (since 0.7 the T cells and molecules do, above a size).
+SERIAL_PHASES = ("set-up", "cell draws", "cells acting", "binding append",
                  "pool and production")
 
 
@@ -437,8 +445,7 @@ def _amdahl(profile: dict) -> str:
     phases = profile["phases_us"]
     total = sum(phases.values())
     serial = sum(phases.get(k, 0.0) for k in SERIAL_PHASES) / total
-    return (f"{profile['grid']}^2: {serial * 100:.0f}% of the step on one thread (T cells "
-            f"{phases.get('T cells', 0.0) / total * 100:.0f}%), at most "
+    return (f"{profile['grid']}^2: {serial * 100:.0f}% of the step on one thread, at most "
             f"{1.0 / (serial + (1.0 - serial) / 2.0):.2f}x")
 
 
@@ -512,8 +519,9 @@ def readme_section(results: dict) -> str:
         lines.append(f"- Two threads forced gain {top['vs_serial']:.2f}x at {top['grid']}^2, "
                      "against Amdahl's bound from the step's serial share, "
                      + "; ".join(_amdahl(r) for r in profile if r["grid"] == top["grid"])
-                     + ": the T-cell phase, serial by the model's rules (docs/model.md s.5), "
-                     "is what caps threads." + _noise_floor_note(results))
+                     + ": the rest of the gap is the waking of threads for each parallel "
+                     "region of a step and the scattered reads two cores share "
+                     "(docs/performance.md)." + _noise_floor_note(results))
     missed = [r for r in target_rows(results) if r[4] == "NOT met"]
     if missed:
         lines.append("- Targets missed (issue 13; limits and what was tried in "

@@ -152,14 +152,11 @@ def test_compile_kernels_leaves_no_kernel_of_the_step_to_compile():
     code = """
 from bispecific.engine.core import step
 from bispecific.engine.facade.warmup import compile_kernels
-kernels = [step.tcells.propose, step.tcells.claim, step.tcells.settle,
-           step.tcells.finish, step.cell_events, step.apply_blast_events,
-           step.apply_turnover_events, step.normal_production, step.release_serial,
-           step.pairs_serial, step.tally_molecules,
+kernels = [step.tcells.tcell_step, step.cell_events, step.apply_blast_events,
+           step.apply_turnover_events, step.normal_production, step.molecule_step,
            step.binding_counts, step.add_bindings, step.exchange]
-threaded = [step.binding_counts_parallel, step.release_parallel, step.pairs_parallel,
-            step.tcells.propose_parallel,
-            step.tcells.settle_parallel]
+threaded = [step.binding_counts_parallel, step.molecule_step_parallel,
+            step.tcells.tcell_step_parallel]
 assert not any(k.signatures for k in kernels + threaded)
 compile_kernels()
 print(sorted(k.__name__ for k in kernels if not k.signatures))

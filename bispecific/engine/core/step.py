@@ -20,16 +20,12 @@ from .kernels.blasts import apply_blast_events
 from .kernels.cells import cell_events
 from .kernels.molecules import (
     add_bindings,
-    bind_blocks,
     binding_counts,
     binding_counts_parallel,
     exchange,
-    pairs_parallel,
-    release_parallel,
-    tally_molecules,
+    molecule_step,
+    molecule_step_parallel,
 )
-from .kernels.molecules import pairs as pairs_serial
-from .kernels.molecules import release as release_serial
 from .kernels.normal import apply_turnover_events, normal_production
 from .parameters import ModelParameters
 from .state import BlastArrays, GridArrays, PatchState, TCellArrays
@@ -153,15 +149,10 @@ def _set_up(s: PatchState, cfg: StepConfig, step: int, tissue_molecules_per_um3:
 def _t_cells(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     """1. T cells, in two rounds with no order among them (`kernels/tcells.py`): propose on
     the step's starting patch, claim, settle, finish."""
-    rounds = s.tcell_rounds()
-    threaded = _tcells_threaded(s, cfg, st)
-    propose = tcells.propose_parallel if threaded else tcells.propose
-    settle = tcells.settle_parallel if threaded else tcells.settle
-    propose(st.key, cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells, rounds)
-    tcells.claim(s.n_tcells, rounds)
-    settle(cfg.constants, st.grid, st.blasts, s.n_tcells, st.tcells, rounds)
-    s.n_tcells = tcells.finish(s.n_tcells, st.grid, st.tcells, rounds, s.counters,
-                               s.stimulation)
+    advance_tcells = (tcells.tcell_step_parallel if _tcells_threaded(s, cfg, st)
+                      else tcells.tcell_step)
+    s.n_tcells = advance_tcells(st.key, cfg.constants, st.grid, st.blasts, s.n_tcells,
+                                st.tcells, s.tcell_rounds(), s.counters, s.stimulation)
 
 
 def _cell_draws(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
@@ -199,14 +190,12 @@ def _molecules(s: PatchState, cfg: StepConfig, st: _Step, step: int) -> None:
     has cleared them."""
     blast_list = s.blast_list()
     b_slots, n_listed = blast_list.extend(s.n_blasts)
-    counts, pair_counts = s.release_block_counts(), s.pair_block_counts()
-    release = release_parallel if _binding_threaded(s, cfg, st) else release_serial
-    release(st.key, cfg.constants, st.release_blast, st.release_tcell, b_slots, n_listed,
-            s.n_blasts, st.blasts, s.tcell_slots(), s.n_tcells, st.tcells, counts)
-    pairs = pairs_parallel if _tcells_threaded(s, cfg, st) else pairs_serial
-    pairs(st.key, cfg.constants, st.blasts, s.n_tcells, st.tcells, pair_counts)
-    unbound, cleared = tally_molecules(bind_blocks(s.n_blasts, s.n_tcells), counts,
-                                       s.n_tcells, pair_counts, s.counters)
+    threaded = _binding_threaded(s, cfg, st) or _tcells_threaded(s, cfg, st)
+    step_molecules = molecule_step_parallel if threaded else molecule_step
+    unbound, cleared = step_molecules(
+        st.key, cfg.constants, st.release_blast, st.release_tcell, b_slots, n_listed,
+        s.n_blasts, st.blasts, s.tcell_slots(), s.n_tcells, st.tcells,
+        s.release_block_counts(), s.pair_block_counts(), s.counters)
     s.n_live_molecules -= unbound + cleared
     s.free_molecules += unbound
     blast_list.drop_dead(s.b_alive, s.blasts_alive_count())

@@ -222,6 +222,32 @@ pairs = _make_pairs(False)
 pairs_parallel = _make_pairs(True)
 
 
+def _make_molecule_step(parallel: bool):
+    """`release`, `pairs` and `tally_molecules` in one call (one dispatch: the bundles'
+    arrays are unboxed once), the first two serial or on threads."""
+    release_pass = release_parallel if parallel else release
+    pairs_pass = pairs_parallel if parallel else pairs
+
+    @njit(cache=True)
+    def molecule_step(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed,
+                      n_blasts, blasts, t_slots, n_tcells, tcells, block_counts, pair_counts,
+                      counters):
+        """The bound molecules' step (module docstring). Returns (molecules back to the
+        free pool, molecules cleared) this step."""
+        _cache_key = parallel
+        release_pass(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed,
+                     n_blasts, blasts, t_slots, n_tcells, tcells, block_counts)
+        pairs_pass(key, c, blasts, n_tcells, tcells, pair_counts)
+        n_blocks = _blast_blocks(n_blasts, n_tcells)[1]
+        return tally_molecules(n_blocks, block_counts, n_tcells, pair_counts, counters)
+
+    return molecule_step
+
+
+molecule_step = _make_molecule_step(False)
+molecule_step_parallel = _make_molecule_step(True)
+
+
 # Below this per-receptor chance, binding walks geometric gaps through the receptors of a
 # block of cells (a cost per bound molecule); above it, each cell draws its own binomial.
 SKIP_BELOW = 0.01
