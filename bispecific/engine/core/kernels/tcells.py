@@ -246,8 +246,9 @@ def _make_propose(parallel: bool):
                                                 tcells.desens)
         t_bound, t_trimers = tcells.bound, tcells.trimers
         t_bridge_blast, t_bridge_tcell = tcells.bridge_blast, tcells.bridge_tcell
-        # The scratch's arrays as locals: Numba's prange lowers a write through a tuple's
-        # field into a copy, so `r_claim[t] = ...` inside the loop would be lost.
+        # The scratch's arrays as locals: under prange, writes through a NamedTuple's field
+        # (`rounds.claim[t] = ...`) were lost (Numba 0.68: the parallel kernel left every
+        # claim at 0, the serial one did not).
         r_claim, r_blast, r_voxel, r_daughter = (rounds.claim, rounds.blast, rounds.voxel,
                                                  rounds.daughter)
         r_let_go, r_flags, tallies = rounds.let_go, rounds.flags, rounds.tallies
