@@ -222,30 +222,31 @@ pairs = _make_pairs(False)
 pairs_parallel = _make_pairs(True)
 
 
-def _make_molecule_step(parallel: bool):
-    """`release`, `pairs` and `tally_molecules` in one call (one dispatch: the bundles'
-    arrays are unboxed once), the first two serial or on threads."""
-    release_pass = release_parallel if parallel else release
-    pairs_pass = pairs_parallel if parallel else pairs
+# `release`, `pairs` and `tally_molecules` in one call each (one dispatch: the bundles'
+# arrays are unboxed once). Written out twice, not made by a factory: a kernel that closes
+# over other kernels is compiled again in every process (Numba's cache misses it).
+@njit(cache=True)
+def molecule_step(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed, n_blasts,
+                  blasts, t_slots, n_tcells, tcells, block_counts, pair_counts, counters):
+    """The bound molecules' step (module docstring), on one thread. Returns (molecules back
+    to the free pool, molecules cleared) this step."""
+    release(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed, n_blasts, blasts,
+            t_slots, n_tcells, tcells, block_counts)
+    pairs(key, c, blasts, n_tcells, tcells, pair_counts)
+    n_blocks = _blast_blocks(n_blasts, n_tcells)[1]
+    return tally_molecules(n_blocks, block_counts, n_tcells, pair_counts, counters)
 
-    @njit(cache=True)
-    def molecule_step(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed,
-                      n_blasts, blasts, t_slots, n_tcells, tcells, block_counts, pair_counts,
-                      counters):
-        """The bound molecules' step (module docstring). Returns (molecules back to the
-        free pool, molecules cleared) this step."""
-        _cache_key = parallel
-        release_pass(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed,
+
+@njit(cache=True)
+def molecule_step_parallel(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed,
+                           n_blasts, blasts, t_slots, n_tcells, tcells, block_counts,
+                           pair_counts, counters):
+    """`molecule_step` with `release` and `pairs` on threads."""
+    release_parallel(key, c, p_release_blast, p_release_tcell, b_slots, n_b_listed,
                      n_blasts, blasts, t_slots, n_tcells, tcells, block_counts)
-        pairs_pass(key, c, blasts, n_tcells, tcells, pair_counts)
-        n_blocks = _blast_blocks(n_blasts, n_tcells)[1]
-        return tally_molecules(n_blocks, block_counts, n_tcells, pair_counts, counters)
-
-    return molecule_step
-
-
-molecule_step = _make_molecule_step(False)
-molecule_step_parallel = _make_molecule_step(True)
+    pairs_parallel(key, c, blasts, n_tcells, tcells, pair_counts)
+    n_blocks = _blast_blocks(n_blasts, n_tcells)[1]
+    return tally_molecules(n_blocks, block_counts, n_tcells, pair_counts, counters)
 
 
 # Below this per-receptor chance, binding walks geometric gaps through the receptors of a

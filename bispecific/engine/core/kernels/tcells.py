@@ -551,25 +551,24 @@ def finish(n_tcells, grid, tcells, rounds, counters, stimulation) -> int:
     return n_slots
 
 
-def _make_rounds(parallel: bool):
-    """The four passes in one call (one dispatch, so the bundles' arrays are unboxed once a
-    step, not four times), with `propose` and `settle` serial or on threads."""
-    propose_pass = propose_parallel if parallel else propose
-    settle_pass = settle_parallel if parallel else settle
-
-    @njit(cache=True)
-    def rounds_step(key, c, grid, blasts, n_tcells, tcells, rounds, counters,
-                    stimulation) -> int:
-        """Advance every T cell alive at the start of the step (docs/model.md s.5); returns
-        the new slot count (`finish`)."""
-        _cache_key = parallel
-        propose_pass(key, c, grid, blasts, n_tcells, tcells, rounds)
-        claim(n_tcells, rounds)
-        settle_pass(c, grid, blasts, n_tcells, tcells, rounds)
-        return finish(n_tcells, grid, tcells, rounds, counters, stimulation)
-
-    return rounds_step
+# The four passes in one call each (one dispatch, so the bundles' arrays are unboxed once a
+# step, not four times). Written out twice, not made by a factory: a kernel that closes over
+# other kernels is compiled again in every process (Numba's cache misses it).
+@njit(cache=True)
+def tcell_step(key, c, grid, blasts, n_tcells, tcells, rounds, counters, stimulation) -> int:
+    """Advance every T cell alive at the start of the step (docs/model.md s.5), on one
+    thread; returns the new slot count (`finish`)."""
+    propose(key, c, grid, blasts, n_tcells, tcells, rounds)
+    claim(n_tcells, rounds)
+    settle(c, grid, blasts, n_tcells, tcells, rounds)
+    return finish(n_tcells, grid, tcells, rounds, counters, stimulation)
 
 
-tcell_step = _make_rounds(False)
-tcell_step_parallel = _make_rounds(True)
+@njit(cache=True)
+def tcell_step_parallel(key, c, grid, blasts, n_tcells, tcells, rounds, counters,
+                        stimulation) -> int:
+    """`tcell_step` with `propose` and `settle` on threads."""
+    propose_parallel(key, c, grid, blasts, n_tcells, tcells, rounds)
+    claim(n_tcells, rounds)
+    settle_parallel(c, grid, blasts, n_tcells, tcells, rounds)
+    return finish(n_tcells, grid, tcells, rounds, counters, stimulation)
