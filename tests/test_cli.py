@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from .helpers import shipped_scenarios
 
@@ -44,6 +45,7 @@ def test_run_writes_timeseries_summary_and_scenario(tmp_path):
     assert "seed = 20261124" in (out / "scenario.toml").read_text()
 
 
+@pytest.mark.slow  # two minutes: every shipped scenario, end to end
 def test_every_shipped_scenario_runs(tmp_path):
     for path in SCENARIOS:
         r = bispecific("run", path, "--out", tmp_path / path.stem, "--days", "0.1", "--quiet")

@@ -8,6 +8,7 @@ has power).
 """
 
 import numpy as np
+import pytest
 
 from bispecific import units
 from bispecific.engine.core.kernels import constants as kc
@@ -101,6 +102,7 @@ def test_kernel_and_reference_agree_in_distribution():
     assert np.mean([k["trimers_formed"] for k in kern]) > 50
 
 
+@pytest.mark.slow  # a minute: the power check of the comparison above
 def test_comparison_detects_a_changed_rule():
     kern = [_kernel_outcome(s)["kills"] for s in SEEDS[:12]]
     slower = params(kill_probability=0.2)
