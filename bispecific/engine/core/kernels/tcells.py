@@ -475,6 +475,7 @@ def _make_settle(parallel: bool):
 
     return settle
 
+
 settle = _make_settle(False)
 settle_parallel = _make_settle(True)
 
